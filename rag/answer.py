@@ -1,0 +1,123 @@
+"""prompt -> generate -> check citations -> verify grounding -> fall back or abstain.
+
+The model's words are shown only when every sentence cites a source that holds what it says;
+otherwise the answer is the best evidence sentence, quoted and cited. Retrieval that finds nothing
+answers with a fixed sentence without calling the model at all."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+from rag import citations as cit
+from rag import evidence, followup, prompts
+from rag.config import LLMConfig, Settings
+from rag.errors import QuestionError
+from rag.grounding import unsupported
+from rag.schema import Answer, Delta, Final, Retrieved, StreamEvent, Turn
+
+MAX_QUESTION_CHARS = 2000
+
+
+def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Callable[[], object],
+                  settings: Settings, llm_config: LLMConfig) -> Iterator[StreamEvent]:
+    question = " ".join(question.split())
+    if not question:
+        raise QuestionError("the question is empty: ask something about the articles")
+    if len(question) > MAX_QUESTION_CHARS:
+        _check_length(question, get_llm())
+    query = followup.resolve(question, history)
+    passages = retriever.search(query)
+    record = Answer(question=question, answer="", search_query=query if query != question else None,
+                    retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
+                               for p in passages])
+    sources = evidence.select(question, query, passages)
+    if not evidence.answerable(question, query, passages, sources):
+        yield Final(answer=_abstain(record))
+        return
+
+    llm = get_llm()
+    snippets = prompts.format_sources([s.text for s in sources])
+    pieces: list[str] = []
+    for piece in _generate(llm, llm_config, snippets, question):
+        pieces.append(piece)
+        yield Delta(text=piece)
+    raw = "".join(pieces).strip()
+    record.tokens = len(pieces)
+
+    if prompts.NOT_IN_SOURCES.lower() in raw.lower() or not cit.strip_markers(raw):
+        if not evidence.confident(passages, sources):
+            yield Final(answer=_abstain(record))
+            return
+        raw = ""
+    text, citations = _generated(raw, sources, question)
+    if text:
+        record.answer, record.citations, record.mode = text, citations, "generated"
+    else:
+        record.answer, record.citations = _extractive(sources)
+        record.mode = "extractive"
+    yield Final(answer=record)
+
+
+def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:
+    if cfg.style == "chat":
+        messages = [{"role": "system", "content": prompts.render("chat_system.txt").strip()},
+                    {"role": "user", "content": prompts.render("chat_user.txt", sources=snippets,
+                                                               question=question).strip()}]
+        _fits(llm, "\n".join(m["content"] for m in messages), cfg)
+        yield from llm.chat(messages)
+    else:
+        prompt = prompts.render("completion.txt", sources=snippets, question=question).rstrip() + ""
+        _fits(llm, prompt, cfg)
+        yield from llm.complete(prompt, stop=["\n", "Sources:", "Question:"])
+
+
+def _fits(llm, prompt: str, cfg: LLMConfig) -> None:
+    used = llm.count_tokens(prompt)
+    if used + cfg.max_tokens > llm.n_ctx:
+        raise QuestionError(f"the question and its sources need {used} tokens but the model's context is "
+                            f"{llm.n_ctx}: shorten the question or raise context_size in models.toml")
+
+
+def _check_length(question: str, llm) -> None:
+    n = llm.count_tokens(question)
+    budget = llm.n_ctx // 2
+    if n > budget:
+        raise QuestionError(f"the question is {n} tokens, more than this model's context allows ({budget}): "
+                            "shorten it")
+
+
+def _generated(raw: str, sources: list[cit.Source], question: str) -> tuple[str, list]:
+    """Keep the model's answer only if every sentence cites a source that holds what it claims."""
+    text = re.sub(r"\s+", " ", raw).strip()
+    if not text:
+        return "", []
+    sentences = cit.answer_sentences(text)
+    if not sentences or len(sentences) > 3:
+        return "", []
+    fixed = []
+    for sentence in sentences:
+        cited = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
+        claim = cit.strip_markers(sentence)
+        if not cited:  # no usable marker: cite the one source that supports it, if any does
+            cited = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question)][:1]
+            if not cited:
+                return "", []
+            sentence = f"{claim.rstrip('.')} [{cited[0]}]."
+        evidence_text = " ".join(sources[n - 1].text for n in cited)
+        if unsupported(claim, evidence_text, question):
+            return "", []
+        fixed.append(sentence if sentence.rstrip().endswith((".", "]")) else sentence + ".")
+    return cit.resolve(" ".join(fixed), sources)
+
+
+def _extractive(sources: list[cit.Source]) -> tuple[str, list]:
+    best = sources[0]
+    quote = best.text.strip()
+    return cit.resolve(f"According to the articles: “{quote}” [1]", [best])
+
+
+def _abstain(record: Answer) -> Answer:
+    record.answer = prompts.abstain_sentence()
+    record.abstained, record.mode, record.citations = True, "abstained", []
+    return record

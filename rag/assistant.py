@@ -1,0 +1,111 @@
+"""The one core service the CLI, the TUI and the eval script call. It imports no UI."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from rag.config import Settings, index_dir, load_settings
+from rag.schema import Answer, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
+
+# (done, total, description): how indexing reports progress; the CLI draws it with rich.
+ProgressFn = Callable[[int, int, str], None]
+
+
+class Assistant:
+    """Index articles and answer questions about them. Models and the index load lazily, once."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        index_path: Path | str | None = None,
+        model: str | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.index_path = index_dir(index_path, self.settings)
+        self.model_name, self.llm_config = self.settings.llm_config(model)
+        self._store = None
+        self._retriever = None
+        self._llm = None
+        self._query_encoder = None
+
+    # ----- indexing -------------------------------------------------------------------------
+    def index(self, paths: Sequence[Path | str], progress: ProgressFn | None = None) -> IndexReport:
+        from rag.indexer import build_index
+
+        report = build_index([Path(p) for p in paths], self.index_path, self.settings, progress=progress)
+        self._store = self._retriever = self._query_encoder = None  # reload on next question
+        return report
+
+    # ----- state ----------------------------------------------------------------------------
+    @property
+    def store(self):
+        if self._store is None:
+            from rag.store import load_store
+
+            self._store = load_store(self.index_path, self.settings)
+        return self._store
+
+    @property
+    def retriever(self):
+        if self._retriever is None:
+            from rag.embeddings import query_encoder
+            from rag.retrieval import Retriever
+
+            self._retriever = Retriever(self.store, query_encoder(self.store, self.settings), self.settings.retrieval)
+        return self._retriever
+
+    @property
+    def llm(self):
+        if self._llm is None:
+            from rag.llm import LLM
+
+            self._llm = LLM(self.llm_config.resolve(self.settings.base_dir), self.llm_config, self.model_name)
+        return self._llm
+
+    def has_index(self) -> bool:
+        from rag.store import index_exists
+
+        return index_exists(self.index_path)
+
+    def stats(self) -> IndexStats:
+        return self.store.stats()
+
+    def document(self, doc_id: str) -> Document:
+        return self.store.document(doc_id)
+
+    def models(self) -> list[str]:
+        return list(self.settings.llm)
+
+    def switch_model(self, name: str) -> None:
+        self.model_name, self.llm_config = self.settings.llm_config(name)
+        self._llm = None
+
+    def warm_up(self) -> None:
+        """Load the index, the query encoder and the LLM now, so the first answer is fast."""
+        self.retriever.search("warm up", k=1)
+        self.llm.load()
+
+    # ----- answering ------------------------------------------------------------------------
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        """Yield `Delta`s as the model writes, then one `Final` with the verified answer."""
+        from rag.answer import answer_stream
+
+        started = time.perf_counter()
+        for event in answer_stream(question, history, self.retriever, lambda: self.llm, self.settings, self.llm_config):
+            if isinstance(event, Final):
+                event.answer.latency_s = round(time.perf_counter() - started, 3)
+                event.answer.model = self.model_name
+            yield event
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        final = None
+        for event in self.stream(question, history):
+            if isinstance(event, Final):
+                final = event.answer
+        assert final is not None
+        return final
+
+
+__all__ = ["Assistant", "Delta", "Final"]

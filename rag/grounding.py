@@ -1,0 +1,47 @@
+"""Is an answer sentence supported by what it cites? Names, numbers and quoted words must be there,
+and most of its content words too. A tiny model's slips are exactly these."""
+
+from __future__ import annotations
+
+import re
+
+from rag.lexical import tokenize
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_QUOTED = re.compile(r"[\"“]([^\"”]{3,})[\"”]")
+_NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*")
+_NOT_NAMES = {"I", "The", "A", "An", "He", "She", "It", "They", "We", "You", "His", "Her", "Their", "Its",
+              "This", "That", "These", "Those", "In", "On", "At", "By", "For", "And", "But", "Or", "According",
+              "About", "After", "Before", "When", "While", "If", "As", "Yes", "No", "Not", "So", "Also"}
+MIN_SUPPORT = 0.6
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that are not just sentence-initial function words."""
+    found = set()
+    for m in _NAME.finditer(text):
+        for word in m.group().split():
+            w = word.strip("’'-").removesuffix("’s").removesuffix("'s")
+            if w and w not in _NOT_NAMES:
+                found.add(w)
+    return found
+
+
+def unsupported(claim: str, evidence: str, question: str = "") -> list[str]:
+    """What the claim asserts that neither the evidence nor the question contains (empty = grounded)."""
+    pool = f"{evidence}\n{question}"
+    pool_lower = pool.lower()
+    missing = [n for n in numbers(claim) if n not in numbers(pool)]
+    missing += [w for w in names(claim) if w.lower() not in pool_lower]
+    missing += [q for q in _QUOTED.findall(claim) if " ".join(q.lower().split()) not in " ".join(pool_lower.split())]
+    words = tokenize(claim)
+    if words:
+        have = set(tokenize(pool))
+        support = sum(w in have for w in words) / len(words)
+        if support < MIN_SUPPORT:
+            missing.append(f"(only {support:.0%} of its words are in the sources)")
+    return missing

@@ -1,0 +1,90 @@
+"""BM25 over chunk texts (bm25s), with one tokenizer shared by indexing, search and evidence scoring."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+_WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
+_DIGIT_SEP = re.compile(r"(?<=\d)[,](?=\d{3}\b)")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(text: str, stem: bool = True) -> list[str]:
+    """Lower-cased content words; '160,000' and '160000' become one token; stop words dropped."""
+    words = [w for w in _WORD.findall(_DIGIT_SEP.sub("", text.lower())) if w not in _stopwords()]
+    words = [w.rstrip(".,") for w in words]
+    return _stemmer().stemWords(words) if stem else words
+
+
+class Lexical:
+    """A BM25 index whose row i is chunk i of the store."""
+
+    def __init__(self, bm25, size: int, df: dict[str, int] | None = None) -> None:
+        self.bm25 = bm25
+        self.size = size
+        self.df = df or {}
+
+    def idf(self, token: str) -> float:
+        """Rarer words weigh more when scoring evidence sentences against a question."""
+        df = self.df.get(token, 0)
+        return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "Lexical":
+        import bm25s
+
+        bm25 = bm25s.BM25()
+        corpus = [tokenize(t) or [""] for t in texts]
+        if texts:
+            bm25.index(corpus, show_progress=False)
+        df: dict[str, int] = {}
+        for tokens in corpus:
+            for tok in set(tokens):
+                df[tok] = df.get(tok, 0) + 1
+        return cls(bm25, len(texts), df)
+
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "size").write_text(str(self.size))
+        (path / "df.json").write_text(json.dumps(self.df), encoding="utf-8")
+        if self.size:
+            self.bm25.save(str(path))
+
+    @classmethod
+    def load(cls, path: Path) -> "Lexical":
+        import bm25s
+
+        size = int((path / "size").read_text())
+        bm25 = bm25s.BM25.load(str(path), mmap=False) if size else bm25s.BM25()
+        return cls(bm25, size, json.loads((path / "df.json").read_text(encoding="utf-8")))
+
+    def search(self, query: str, n: int) -> list[tuple[int, float]]:
+        tokens = tokenize(query)
+        if not self.size or not tokens:
+            return []
+        ids = self.bm25.get_tokens_ids(tokens)
+        if not ids:
+            return []
+        scores = self.bm25.get_scores_from_ids(ids)
+        n = min(n, self.size)
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top])]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

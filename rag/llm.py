@@ -1,0 +1,93 @@
+"""llama.cpp through llama-cpp-python: load once, stream completions or chat, count tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from rag.config import LLMConfig
+from rag.errors import GenerationError, ModelMissingError
+
+
+class LLM:
+    def __init__(self, path: Path, config: LLMConfig, name: str) -> None:
+        self.path = path
+        self.config = config
+        self.name = name
+        self._llama = None
+
+    def load(self):
+        if self._llama is None:
+            from llama_cpp import Llama
+
+            try:
+                with _quiet_stderr():
+                    self._llama = Llama(
+                        model_path=str(self.path), n_ctx=self.config.context_size,
+                        n_threads=self.config.threads or os.cpu_count() or 2, n_batch=512,
+                        verbose=False, seed=0,
+                    )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelMissingError(f"cannot load model {self.path}: not a valid GGUF file? ({exc})") from None
+        return self._llama
+
+    @property
+    def n_ctx(self) -> int:
+        return self.config.context_size
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.load().tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    def complete(self, prompt: str, stop: list[str], max_tokens: int | None = None,
+                 grammar: str | None = None) -> Iterator[str]:
+        """Stream text pieces of a plain completion (base models, few-shot prompts)."""
+        llama = self.load()
+        kwargs = self._sampling(max_tokens, grammar)
+        try:
+            for part in llama.create_completion(prompt, stop=stop, stream=True, **kwargs):
+                yield part["choices"][0]["text"]
+        except ValueError as exc:  # e.g. prompt longer than the context
+            raise GenerationError(f"generation failed: {exc}") from None
+
+    def chat(self, messages: list[dict[str, str]], stop: list[str] | None = None,
+             max_tokens: int | None = None, grammar: str | None = None) -> Iterator[str]:
+        """Stream text pieces of a chat completion (instruct models with a chat template)."""
+        llama = self.load()
+        kwargs = self._sampling(max_tokens, grammar)
+        try:
+            for part in llama.create_chat_completion(messages=messages, stop=stop, stream=True, **kwargs):
+                delta = part["choices"][0].get("delta", {})
+                if delta.get("content"):
+                    yield delta["content"]
+        except ValueError as exc:
+            raise GenerationError(f"generation failed: {exc}") from None
+
+    def _sampling(self, max_tokens: int | None, grammar: str | None) -> dict:
+        kwargs: dict = {"max_tokens": max_tokens or self.config.max_tokens,
+                        "temperature": self.config.temperature, "repeat_penalty": 1.0}
+        if self.config.temperature == 0:
+            kwargs["top_k"] = 1
+        if grammar:
+            from llama_cpp import LlamaGrammar
+
+            kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
+        return kwargs
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """llama.cpp prints model details to fd 2 while loading; keep the terminal clean."""
+    try:
+        fd = os.dup(2)
+    except OSError:
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 2)
+            os.close(fd)

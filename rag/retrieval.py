@@ -1,0 +1,88 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused by reciprocal rank, near-duplicate
+passages collapsed, and the best evidence sentences found inside the passages kept."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.chunking import split_sentences
+from rag.config import RetrievalConfig
+from rag.embeddings import Encoder
+from rag.lexical import tokenize
+from rag.schema import Passage, Sentence
+from rag.store import Store
+
+DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
+DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
+
+
+def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
+    """Reciprocal rank fusion: robust to the two legs' incomparable score scales."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, idx in enumerate(ranking):
+            fused[idx] = fused.get(idx, 0.0) + 1.0 / (k + rank + 1)
+    return fused
+
+
+class Retriever:
+    def __init__(self, store: Store, encoder: Encoder, config: RetrievalConfig) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.config = config
+
+    def search(self, query: str, k: int | None = None, lexical: bool = True, dense: bool = True) -> list[Passage]:
+        k = k or self.config.k
+        qvec = self.encoder.encode([query])[0]
+        n = self.config.candidates
+        dense_hits = self.store.search_dense(qvec, n) if dense else []
+        lex_hits = self.store.search_lexical(query, n) if lexical else []
+        fused = rrf([[i for i, _ in dense_hits], [i for i, _ in lex_hits]], self.config.rrf_k)
+        dense_score = dict(dense_hits)
+        lex_score = dict(lex_hits)
+        order = sorted(fused, key=lambda i: -fused[i])
+        chosen: list[int] = []
+        for idx in order:
+            if len(chosen) == k:
+                break
+            if not any(self._duplicate(idx, j) for j in chosen):
+                chosen.append(idx)
+        passages = []
+        for idx in chosen:
+            ds = dense_score.get(idx)
+            if ds is None:  # a lexical-only hit: its dense similarity still matters for abstention
+                ds = float(np.dot(self.store.vectors[idx], qvec))
+            passages.append(Passage(chunk=self.store.chunks[idx], score=fused[idx], dense_score=ds,
+                                    lexical_score=lex_score.get(idx, 0.0)))
+        self._score_sentences(query, qvec, passages)
+        return passages
+
+    def _duplicate(self, a: int, b: int) -> bool:
+        va, vb = self.store.vectors[a], self.store.vectors[b]
+        if float(np.dot(va, vb)) >= DUPLICATE_COSINE:
+            return True
+        ta, tb = set(tokenize(self.store.chunks[a].text)), set(tokenize(self.store.chunks[b].text))
+        small = min(len(ta), len(tb)) or 1
+        return len(ta & tb) / small >= DUPLICATE_OVERLAP
+
+    def _score_sentences(self, query: str, qvec: np.ndarray, passages: list[Passage]) -> None:
+        """Each sentence's score mixes meaning (cosine) and the rare question words it contains."""
+        spans = []
+        for p in passages:
+            c = p.chunk
+            for s, e in split_sentences(c.text, offset=c.start):
+                spans.append((p, s, e))
+        if not spans:
+            return
+        texts = [p.chunk.text[s - p.chunk.start : e - p.chunk.start] for p, s, e in spans]
+        vecs = self.encoder.encode(texts)
+        cos = vecs @ qvec
+        q_terms = set(tokenize(query))
+        weight = {t: self.store.lexical.idf(t) for t in q_terms}
+        total = sum(weight.values()) or 1.0
+        for (p, s, e), text, c in zip(spans, texts, cos):
+            overlap = sum(weight[t] for t in q_terms & set(tokenize(text))) / total
+            p.sentences.append(Sentence(text=text, start=s, end=e, score=round(float(c) + 0.5 * overlap, 4)))
+        for p in passages:
+            p.sentences.sort(key=lambda x: -x.score)
+            p.sentences = p.sentences[: self.config.evidence_sentences]
