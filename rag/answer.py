@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 from rag import citations as cit
-from rag import evidence, followup, prompts
+from rag import evidence, followup, prompts, qtypes
 from rag.config import LLMConfig, Settings
 from rag.errors import QuestionError
 from rag.grounding import unsupported
@@ -50,9 +50,13 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
             yield Final(answer=_abstain(record))
             return
         raw = ""
-    text, citations = _generated(raw, sources, question)
-    if text:
-        record.answer, record.citations, record.mode = text, citations, "generated"
+    text, cited = _generated(raw, sources, question)
+    if text and cited:
+        # The model's short answer, then the sentence it rests on, so a reader can check it at a glance.
+        quote = sources[cited[0] - 1]
+        answer = f"{text} The article says: {_quoted(quote.text)} [{cited[0]}]"
+        record.answer, record.citations = cit.resolve(answer, sources)
+        record.mode = "generated"
     else:
         record.answer, record.citations = _extractive(sources)
         record.mode = "extractive"
@@ -87,15 +91,19 @@ def _check_length(question: str, llm) -> None:
                             "shorten it")
 
 
-def _generated(raw: str, sources: list[cit.Source], question: str) -> tuple[str, list]:
-    """Keep the model's answer only if every sentence cites a source that holds what it claims."""
+def _generated(raw: str, sources: list[cit.Source], question: str) -> tuple[str, list[int]]:
+    """Keep the model's answer only if every sentence cites a source that holds what it claims.
+    Returns the answer (markers still in the sources' numbering) and the source numbers it cites."""
     text = re.sub(r"\s+", " ", raw).strip()
     if not text:
         return "", []
     sentences = cit.answer_sentences(text)
     if not sentences or len(sentences) > 3:
         return "", []
-    fixed = []
+    if not qtypes.fits(cit.strip_markers(text), qtypes.expected(question), question):
+        return "", []  # grounded perhaps, but not an answer to what was asked
+    fixed: list[str] = []
+    used: list[int] = []
     for sentence in sentences:
         cited = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
         claim = cit.strip_markers(sentence)
@@ -108,13 +116,19 @@ def _generated(raw: str, sources: list[cit.Source], question: str) -> tuple[str,
         if unsupported(claim, evidence_text, question):
             return "", []
         fixed.append(sentence if sentence.rstrip().endswith((".", "]")) else sentence + ".")
-    return cit.resolve(" ".join(fixed), sources)
+        used += [n for n in cited if n not in used]
+    return " ".join(fixed), used
 
 
 def _extractive(sources: list[cit.Source]) -> tuple[str, list]:
     best = sources[0]
-    quote = best.text.strip()
-    return cit.resolve(f"According to the articles: “{quote}” [1]", [best])
+    return cit.resolve(f"{_quoted(best.text)} [1]", [best])
+
+
+def _quoted(text: str) -> str:
+    """Wrap in quotation marks unless the sentence already opens with one."""
+    text = text.strip()
+    return text if text[:1] in "\"“‘'" else f"“{text}”"
 
 
 def _abstain(record: Answer) -> Answer:

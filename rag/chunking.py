@@ -33,7 +33,35 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
             start = m.end()
         if text[start:para_end].strip():
             spans.append((start, para_end))
-    return [_strip(text, s, e, offset) for s, e in spans if text[s:e].strip()]
+    return [_strip(text, s, e, offset) for s, e in _merge_fragments(text, spans) if text[s:e].strip()]
+
+
+MIN_SENTENCE_CHARS = 25
+MAX_QUOTE_CHARS = 400
+
+
+def _open_quote(segment: str) -> bool:
+    return segment.count("“") > segment.count("”") or segment.count('"') % 2 == 1
+
+
+def _merge_fragments(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a fragment like '"Yes or no.' to the next sentence, and keep a quotation that runs over
+    several sentences together with its attribution ('..." Rutte said.'), so a quote keeps its speaker."""
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged:
+            ps, pe = merged[-1]
+            same_para = "\n" not in text[pe:s]
+            prev = text[ps:pe]
+            if same_para and (len(prev.strip()) < MIN_SENTENCE_CHARS
+                              or (_open_quote(prev) and e - ps <= MAX_QUOTE_CHARS)):
+                merged[-1] = (ps, e)
+                continue
+        merged.append((s, e))
+    if len(merged) > 1 and len(text[merged[-1][0] : merged[-1][1]].strip()) < MIN_SENTENCE_CHARS \
+            and "\n" not in text[merged[-2][1] : merged[-1][0]]:
+        merged[-2:] = [(merged[-2][0], merged[-1][1])]
+    return merged
 
 
 def _paragraphs(text: str) -> list[tuple[int, int]]:

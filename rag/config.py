@@ -91,7 +91,7 @@ class LLMConfig(ModelSource):
 class RetrievalConfig(_Strict):
     chunk_chars: int = Field(700, ge=100)
     chunk_overlap_sentences: int = Field(1, ge=0)
-    k: int = Field(4, ge=1, le=50)
+    k: int = Field(5, ge=1, le=50)
     candidates: int = Field(30, ge=1)
     rrf_k: int = Field(60, ge=1)
     evidence_sentences: int = Field(6, ge=1)

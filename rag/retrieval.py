@@ -8,12 +8,15 @@ import numpy as np
 from rag.chunking import split_sentences
 from rag.config import RetrievalConfig
 from rag.embeddings import Encoder
+from rag import qtypes
 from rag.lexical import tokenize
 from rag.schema import Passage, Sentence
 from rag.store import Store
 
 DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
 DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
+LEXICAL_WEIGHT = 0.5  # how much the question's rare words count in an evidence sentence's score
+TYPE_BONUS = 0.1  # a sentence holding the kind of thing asked for (a name for "who", a number for "how many")
 
 
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
@@ -80,9 +83,12 @@ class Retriever:
         q_terms = set(tokenize(query))
         weight = {t: self.store.lexical.idf(t) for t in q_terms}
         total = sum(weight.values()) or 1.0
+        kind = qtypes.expected(query)
         for (p, s, e), text, c in zip(spans, texts, cos):
             overlap = sum(weight[t] for t in q_terms & set(tokenize(text))) / total
-            p.sentences.append(Sentence(text=text, start=s, end=e, score=round(float(c) + 0.5 * overlap, 4)))
+            bonus = TYPE_BONUS if kind and qtypes.fits(text, kind, query) else 0.0
+            score = float(c) + LEXICAL_WEIGHT * overlap + bonus
+            p.sentences.append(Sentence(text=text, start=s, end=e, score=round(score, 4)))
         for p in passages:
             p.sentences.sort(key=lambda x: -x.score)
             p.sentences = p.sentences[: self.config.evidence_sentences]

@@ -1,0 +1,182 @@
+"""`rag eval`: run a gold set through the same `Assistant` and measure retrieval, answers and citations."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from rag.citations import strip_markers
+from rag.errors import RagError, UsageError
+from rag.grounding import names, numbers
+from rag.schema import Answer
+
+
+class GoldItem(BaseModel):
+    id: str
+    question: str
+    answer: str = ""
+    must_include: list[list[str]] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    answerable: bool = True
+
+
+class Verdict(BaseModel):
+    id: str
+    correct: bool = False
+    supported: bool = False
+    passed: bool = False
+    abstained: bool = False
+    rank: int | None = None  # 1-based rank of the first retrieved passage from a gold source
+    recall5: float = 0.0
+    bad_quotes: int = 0
+    ungrounded: list[str] = Field(default_factory=list)
+
+
+def load_gold(path: Path) -> list[GoldItem]:
+    if not path.is_file():
+        raise UsageError(f"gold file not found: {path}")
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                items.append(GoldItem.model_validate_json(line))
+            except ValidationError as exc:
+                raise UsageError(f"{path}:{n}: not a gold record ({exc.errors()[0]['msg']})") from None
+    if not items:
+        raise UsageError(f"{path} holds no questions")
+    return items
+
+
+def _has(text: str, group: list[str]) -> bool:
+    low = text.lower()
+    return any(alt.lower() in low for alt in group)
+
+
+def judge(item: GoldItem, answer: Answer, documents: dict) -> Verdict:
+    v = Verdict(id=item.id, abstained=answer.abstained)
+    docs = [r.doc_id for r in answer.retrieved]
+    if item.sources:
+        v.rank = next((i + 1 for i, d in enumerate(docs) if d in item.sources), None)
+        v.recall5 = len(set(docs[:5]) & set(item.sources)) / len(set(item.sources))
+    for c in answer.citations:
+        doc = documents.get(c.doc_id)
+        if not (c.quote and c.quote in c.text and doc is not None and doc.text[c.start : c.end] == c.quote):
+            v.bad_quotes += 1
+    cited = " ".join(c.text for c in answer.citations)
+    pool = (cited + " " + item.question).lower()
+    claim = strip_markers(answer.answer) if not answer.abstained else ""
+    v.ungrounded = [x for x in names(claim) if x.lower() not in pool]
+    v.ungrounded += [x for x in numbers(claim) if x not in numbers(cited + " " + item.question)]
+    if item.answerable:
+        v.correct = not answer.abstained and all(_has(answer.answer, g) for g in item.must_include)
+        v.supported = v.correct and bool(answer.citations) and all(_has(cited, g) for g in item.must_include)
+        v.passed = v.supported
+    else:
+        v.passed = answer.abstained
+    return v
+
+
+def run_eval(assistant, gold: Path, out_file: Path | None, compare: Path | None, as_json: bool,
+             out: Console, err: Console) -> dict:
+    items = load_gold(gold)
+    try:
+        assistant.warm_up()  # latency is measured warm, as a chat user sees it
+    except RagError:
+        raise
+    documents = assistant.store.documents
+    records, verdicts = [], []
+    for item in items:
+        try:
+            answer = assistant.ask(item.question)
+        except Exception as exc:  # one bad question must not stop the run
+            answer = Answer(question=item.question, answer="", mode="error", error=f"{type(exc).__name__}: {exc}")
+        answer.id = item.id
+        records.append(answer)
+        verdicts.append(judge(item, answer, documents))
+        err.print(f"{item.id}: {'PASS' if verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}", soft_wrap=True,
+                  markup=False)
+    if out_file:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text("".join(r.model_dump_json() + "\n" for r in records), encoding="utf-8")
+    summary = summarize(items, records, verdicts)
+    if as_json:
+        out.print_json(json.dumps(summary))
+    else:
+        out.print(summary_table(summary))
+    if compare:
+        out.print(compare_table(items, records, verdicts, compare, documents))
+    return summary
+
+
+def summarize(items: list[GoldItem], records: list[Answer], verdicts: list[Verdict]) -> dict:
+    ans = [(i, r, v) for i, r, v in zip(items, records, verdicts) if i.answerable]
+    una = [(i, r, v) for i, r, v in zip(items, records, verdicts) if not i.answerable]
+    with_src = [v for i, _, v in ans if i.sources]
+    lat = sorted(r.latency_s for r in records if r.mode != "error")
+
+    def pct(p: float) -> float:
+        return round(lat[min(len(lat) - 1, int(p * len(lat)))], 3) if lat else 0.0
+
+    words = [len(r.answer.split()) for r in records if not r.abstained and r.answer]
+    return {
+        "questions": len(items), "answerable": len(ans), "unanswerable": len(una),
+        "recall@5": round(statistics.mean(v.recall5 for v in with_src), 3) if with_src else 0.0,
+        "hit@5": round(sum(1 for v in with_src if v.rank and v.rank <= 5) / len(with_src), 3) if with_src else 0.0,
+        "mrr": round(statistics.mean(1 / v.rank if v.rank else 0 for v in with_src), 3) if with_src else 0.0,
+        "answer_correct": round(sum(v.correct for *_, v in ans) / len(ans), 3) if ans else 0.0,
+        "citation_supported": round(sum(v.supported for *_, v in ans) / len(ans), 3) if ans else 0.0,
+        "correct_abstentions": f"{sum(v.abstained for *_, v in una)}/{len(una)}",
+        "false_abstentions": f"{sum(v.abstained for *_, v in ans)}/{len(ans)}",
+        "bad_quotes": sum(v.bad_quotes for v in verdicts),
+        "ungrounded_answers": sum(1 for v in verdicts if v.ungrounded),
+        "errors": sum(1 for r in records if r.mode == "error"),
+        "extractive": sum(1 for r in records if r.mode == "extractive"),
+        "median_answer_words": statistics.median(words) if words else 0,
+        "latency_p50_s": pct(0.5), "latency_p95_s": pct(0.95),
+        "combined_score": round(sum(v.passed for v in verdicts) / len(verdicts), 3),
+    }
+
+
+def summary_table(summary: dict) -> Table:
+    table = Table(title="rag eval", show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        table.add_row(key, str(value))
+    return table
+
+
+def compare_table(items: list[GoldItem], records: list[Answer], verdicts: list[Verdict], old_path: Path,
+                  documents: dict) -> Table:
+    """Per-question differences against an earlier --out file, judged by the same rules."""
+    if not old_path.is_file():
+        raise UsageError(f"--compare file not found: {old_path}")
+    old = {}
+    for line in old_path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            rec = Answer.model_validate_json(line)
+            old[rec.id] = rec
+    table = Table(title=f"changes against {old_path}")
+    for col in ("id", "before", "now", "answer now"):
+        table.add_column(col)
+    fixed = broken = 0
+    for item, rec, v in zip(items, records, verdicts):
+        if item.id not in old:
+            table.add_row(item.id, "-", _status(v.passed), rec.answer[:70])
+            continue
+        before = judge(item, old[item.id], documents).passed
+        if before != v.passed or old[item.id].answer != rec.answer:
+            fixed += (not before) and v.passed
+            broken += before and not v.passed
+            table.add_row(item.id, _status(before), _status(v.passed), rec.answer[:70])
+    table.caption = f"{fixed} fixed, {broken} broken"
+    return table
+
+
+def _status(passed: bool) -> str:
+    return "pass" if passed else "FAIL"

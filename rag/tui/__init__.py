@@ -1,0 +1,1 @@
+"""The chat TUI (`rag chat`). Importing this package loads Textual only, never the models."""

@@ -1,0 +1,175 @@
+"""Modal screens: the article viewer (quote highlighted), the conversation list and the key help."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rag.conversations import ConversationInfo
+from rag.schema import Citation, Document
+
+HIGHLIGHT = "bold reverse"
+
+
+def locate_quote(doc: Document, citation: Citation) -> tuple[int, int] | None:
+    """The cited span: the offsets if they hold the quote, else the quote searched for, else None."""
+    start, end = citation.start, citation.end
+    if 0 <= start < end <= len(doc.text):
+        if citation.quote and " ".join(doc.text[start:end].split()) != " ".join(citation.quote.split()):
+            found = doc.text.find(citation.quote)
+            return (found, found + len(citation.quote)) if found >= 0 else (start, end)
+        return start, end
+    found = doc.text.find(citation.quote) if citation.quote else -1
+    return (found, found + len(citation.quote)) if found >= 0 else None
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank line, so highlights map back to document offsets."""
+    spans, pos = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return spans
+
+
+class ArticleScreen(ModalScreen[None]):
+    """The full article with the cited span highlighted and scrolled into view. Esc closes."""
+
+    BINDINGS = [
+        Binding("escape,q", "dismiss", "Close"),
+        Binding("n", "jump(1)", "Next source", show=False),
+        Binding("p", "jump(-1)", "Previous source", show=False),
+    ]
+
+    def __init__(self, doc: Document, citation: Citation, others: list[Citation] | None = None) -> None:
+        super().__init__()
+        self.doc = doc
+        self.citation = citation
+        self.others = [c for c in (others or [citation]) if c.doc_id == doc.doc_id] or [citation]
+        self.span = locate_quote(doc, citation)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="article"):
+            meta = " · ".join(x for x in (self.doc.doc_id, self.doc.date or "", self.doc.source) if x)
+            yield Label(Text(f"[{self.citation.n}] {self.doc.title}", style="bold"), id="article-title")
+            yield Label(Text(meta, style="dim"), id="article-meta")
+            with VerticalScroll(id="article-body"):
+                for i, (start, end) in enumerate(paragraphs(self.doc.text)):
+                    hit = self.span is not None and start < self.span[1] and self.span[0] < end
+                    yield Static(self._paragraph(start, end), id=f"p{i}", classes="para -hit" if hit else "para")
+            hint = "esc close" + (" · n/p other quotes from this article" if len(self.others) > 1 else "")
+            if self.span is None:
+                hint = "quote not found in this article · " + hint
+            yield Label(Text(hint, style="dim"), id="article-hint")
+
+    def _paragraph(self, start: int, end: int) -> Text:
+        text = Text(self.doc.text[start:end])
+        if self.span:
+            s, e = max(self.span[0], start) - start, min(self.span[1], end) - start
+            if s < e:
+                text.stylize(HIGHLIGHT, s, e)
+        return text
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._scroll_to_quote)
+
+    def _scroll_to_quote(self) -> None:
+        hits = self.query(".-hit")
+        if hits:
+            self.query_one("#article-body").scroll_to_widget(hits.first(), center=True, animate=False)
+
+    def action_jump(self, step: int) -> None:
+        """Show the next/previous quote from the same article."""
+        if len(self.others) < 2:
+            return
+        i = next((k for k, c in enumerate(self.others) if c.n == self.citation.n), 0)
+        self.app.switch_screen(ArticleScreen(self.doc, self.others[(i + step) % len(self.others)], self.others))
+
+
+class ConversationsScreen(ModalScreen[int | None]):
+    """Pick a saved conversation to resume; dismisses with its id (None when closed)."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Close")]
+
+    def __init__(self, items: list[ConversationInfo], current: int | None) -> None:
+        super().__init__()
+        self.items = items
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="conversations"):
+            yield Label(Text("Conversations · enter resumes · esc closes", style="bold"))
+            options = []
+            for c in self.items:
+                text = Text(f"#{c.id} ", style="dim")
+                text.append(c.title, style="bold" if c.id == self.current else "")
+                text.append(f"  · {c.turns} turn{'s' if c.turns != 1 else ''} · {c.updated_at[:16].replace('T', ' ')}",
+                            style="dim")
+                options.append(Option(text, id=str(c.id)))
+            if not options:
+                options.append(Option(Text("No saved conversations yet.", style="dim"), disabled=True))
+            yield OptionList(*options, id="conversation-list")
+
+    def on_mount(self) -> None:
+        olist = self.query_one(OptionList)
+        ids = [c.id for c in self.items]
+        if self.current in ids:
+            olist.highlighted = ids.index(self.current)
+        olist.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.dismiss(int(event.option.id))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+KEYS = [
+    ("enter", "send the question"),
+    ("shift+enter, ctrl+j", "new line in the question"),
+    ("up / down", "earlier questions (on the first / last line)"),
+    ("esc", "cancel the running answer; the question stays in the box"),
+    ("tab", "move between conversation, sources and input"),
+    ("enter / click on a source", "open the article at the quote (esc closes)"),
+    ("1 … 9", "open source n (when the input is not focused)"),
+    ("click an answer", "show its sources"),
+    ("ctrl+n", "new conversation"),
+    ("ctrl+o", "list and resume conversations"),
+    ("ctrl+s", "export this conversation to Markdown"),
+    ("f2", "copy the selected answer with its sources"),
+    ("ctrl+p", "commands: switch model, re-index, …"),
+    ("f1, ?", "this help"),
+    ("ctrl+q", "quit"),
+]
+ABOUT = ("Answers stream as the model writes, then settle into the verified answer: citations that "
+         "point nowhere are dropped, ungrounded text is replaced by quotes from the articles, and the "
+         "assistant abstains when the articles do not say.")
+
+
+def help_table() -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1)
+    for key, does in KEYS:
+        table.add_row(key, does)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """The key summary (F1 or ?)."""
+
+    BINDINGS = [Binding("escape,q,f1,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Label(Text("Keys · esc closes", style="bold"))
+            yield Static(help_table())
+            yield Static(Text(ABOUT, style="dim"), id="help-about")

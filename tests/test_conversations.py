@@ -1,0 +1,117 @@
+"""The SQLite conversation store: schema version, create/list/load/append, restart, export."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from rag.conversations import (
+    DATA_ENV,
+    SCHEMA_VERSION,
+    ConversationStore,
+    ConversationStoreError,
+    default_data_dir,
+    make_title,
+)
+from rag.schema import Answer, Citation
+
+
+def answer(question: str, text: str = "Barrot demanded a ceasefire [1].") -> Answer:
+    return Answer(
+        question=question, answer=text, model="fake", latency_s=0.5, tokens=10,
+        citations=[Citation(n=1, doc_id="002_abc", title="France demands ceasefire", chunk_id="002_abc#0",
+                            quote="Barrot demanded an immediate ceasefire.", text="passage", start=10, end=49)],
+    )
+
+
+def test_schema_version_is_recorded(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    assert store.path == tmp_path / "conversations.db"
+    assert store.schema_version == SCHEMA_VERSION
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    ConversationStore(tmp_path)
+    with sqlite3.connect(tmp_path / "conversations.db") as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(ConversationStoreError, match="newer"):
+        ConversationStore(tmp_path)
+
+
+def test_corrupt_database_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "conversations.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ConversationStoreError, match="unreadable"):
+        ConversationStore(tmp_path)
+
+
+def test_create_append_load_and_survive_restart(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    cid = store.create()
+    assert store.append(cid, "What did Barrot demand?", answer("What did Barrot demand?")) == 0
+    assert store.append(cid, "Why did he say that?", answer("Why did he say that?", "Because [1].")) == 1
+
+    reopened = ConversationStore(tmp_path)  # a new process, same folder
+    conv = reopened.load(cid)
+    assert conv.info.title == "What did Barrot demand?"
+    assert [t.question for t in conv.turns] == ["What did Barrot demand?", "Why did he say that?"]
+    first = conv.turns[0].answer
+    assert first is not None and first.citations[0].quote == "Barrot demanded an immediate ceasefire."
+    assert first.citations[0].start == 10 and first.tokens == 10
+    assert reopened.latest() == cid
+
+
+def test_list_is_most_recent_first_with_turn_counts(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    a, b = store.create(), store.create()
+    store.append(a, "first?", answer("first?"))
+    items = store.list_all()
+    assert [c.id for c in items][0] in (a, b)
+    counts = {c.id: c.turns for c in items}
+    assert counts == {a: 1, b: 0}
+    store.append(b, "second?", None)  # a turn without an answer is kept
+    assert store.load(b).turns[0].answer is None
+
+
+def test_missing_conversation(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    with pytest.raises(ConversationStoreError, match="#42"):
+        store.load(42)
+    with pytest.raises(ConversationStoreError):
+        store.append(42, "q", None)
+
+
+def test_export_markdown_has_citations(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "data")
+    cid = store.create()
+    store.append(cid, "What did Barrot demand?", answer("What did Barrot demand?"))
+    path = store.export(cid, tmp_path / "out")
+    text = path.read_text(encoding="utf-8")
+    assert path.parent == tmp_path / "out" and path.suffix == ".md"
+    assert "# What did Barrot demand?" in text
+    assert "Barrot demanded a ceasefire [1]." in text
+    assert "[1] France demands ceasefire (`002_abc`" in text
+    assert "“Barrot demanded an immediate ceasefire.”" in text
+
+
+def test_data_dir_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "custom"))
+    assert default_data_dir() == tmp_path / "custom"
+    store = ConversationStore()
+    assert store.path == tmp_path / "custom" / "conversations.db" and store.path.exists()
+
+
+def test_default_data_dir_is_platform_user_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    from platformdirs import user_data_dir
+
+    monkeypatch.delenv(DATA_ENV, raising=False)
+    assert default_data_dir() == Path(user_data_dir("rag-news"))
+
+
+def test_titles_are_one_short_line() -> None:
+    assert make_title("  What did\nBarrot   demand? ") == "What did Barrot demand?"
+    long = make_title("word " * 40)
+    assert len(long) <= 61 and long.endswith("…")

@@ -1,0 +1,419 @@
+"""Pilot tests of the chat TUI against a fake Assistant, plus one slow test with the real core and model."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Markdown, OptionList
+
+from rag.assistant import Assistant
+from rag.conversations import ConversationStore
+from rag.errors import GenerationError, IndexMissingError
+from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
+from rag.tui.app import ChatApp
+from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
+from rag.tui.widgets import QuestionInput, SourcesPanel, TurnView, linked
+
+QUOTE = "Barrot demanded an immediate ceasefire."
+FILLER = "\n\n".join(f"Paragraph {i} of background that pushes the quote below the fold." for i in range(40))
+DOC_TEXT = f"France calls for a truce\n\n{FILLER}\n\n{QUOTE} He said Russia must stop the strikes.\n\nThe end."
+DELTAS = ["Barrot ", "demanded ", "a ceasefire ", "[1]."]
+FINAL_TEXT = "Barrot demanded an immediate ceasefire [1]."  # differs from what streamed
+
+
+class FakeAssistant:
+    """Just enough of `rag.assistant.Assistant` for the UI: it streams a few deltas, then a cited answer."""
+
+    def __init__(self, gate: threading.Event | None = None, fail: Exception | None = None) -> None:
+        self.model_name = "fake-model"
+        self.index_path = Path("/tmp/fake-index")
+        self.settings = SimpleNamespace(base_dir=Path(__file__).resolve().parent.parent)
+        self.gate = gate  # when set, the stream waits on it after the first delta
+        self.fail = fail
+        self.calls: list[tuple[str, list[Turn]]] = []
+        self.closed = threading.Event()
+        self.switched: list[str] = []
+        self.indexed: list[list[str]] = []
+
+    def has_index(self) -> bool:
+        return True
+
+    def stats(self) -> IndexStats:
+        return IndexStats(documents=5, chunks=42, embedder="fake-embedder")
+
+    def warm_up(self) -> None:
+        pass
+
+    def models(self) -> list[str]:
+        return ["fake-model", "other-model"]
+
+    def switch_model(self, name: str) -> None:
+        self.switched.append(name)
+        self.model_name = name
+
+    def index(self, paths: Sequence[Path | str], progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
+        self.indexed.append([str(p) for p in paths])
+        if progress:
+            progress(5, 5, "embedding")
+        return IndexReport(documents=5, chunks=42, unchanged=["a"] * 5)
+
+    def document(self, doc_id: str) -> Document:
+        return Document(doc_id=doc_id, title="France calls for a truce", source="seeds/002.txt",
+                        date="2024-05-01", text=DOC_TEXT, sha256="0" * 64)
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        self.calls.append((question, list(history)))
+        try:
+            if self.fail:
+                raise self.fail
+            for i, piece in enumerate(DELTAS):
+                yield Delta(text=piece)
+                if i == 0 and self.gate is not None:
+                    assert self.gate.wait(10)
+            start = DOC_TEXT.index(QUOTE)
+            yield Final(answer=Answer(
+                question=question, answer=FINAL_TEXT, model=self.model_name, latency_s=0.5, tokens=20,
+                citations=[Citation(n=1, doc_id="002_557866627175f759", title="France calls for a truce",
+                                    chunk_id="002_557866627175f759#3", quote=QUOTE, text=QUOTE,
+                                    start=start, end=start + len(QUOTE))],
+            ))
+        finally:
+            self.closed.set()
+
+
+def make_app(tmp_path: Path, fake: FakeAssistant | None = None, **kwargs: Any) -> ChatApp:
+    assistant = cast("Assistant", fake or FakeAssistant())
+    return ChatApp(assistant, store=ConversationStore(tmp_path / "data"), **kwargs)
+
+
+async def settle(pilot: Pilot, app: ChatApp) -> None:
+    """Let workers finish and their messages be handled."""
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if app._pending is None and not app.workers._workers:
+            break
+    await pilot.pause()
+
+
+async def ask(pilot: Pilot, app: ChatApp, question: str) -> None:
+    app.question_input.set_text(question)
+    await pilot.press("enter")
+    await settle(pilot, app)
+
+
+def toasts(app: ChatApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_ask_streams_then_settles_into_cited_answer(tmp_path: Path) -> None:
+    gate = threading.Event()
+    fake = FakeAssistant(gate=gate)
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press(*"What did Barrot demand?")
+        await pilot.press("enter")
+        for _ in range(50):  # the first delta is on screen while the model still "writes"
+            await pilot.pause(0.02)
+            if app._pending and app._pending.turn.streamed:
+                break
+        turn = app.query_one(TurnView)
+        assert turn.streamed == "Barrot " and turn.answer is None
+        assert app.question_input.text == ""
+        gate.set()
+        await settle(pilot, app)
+        assert turn.streamed == "".join(DELTAS)
+        assert turn.answer is not None and turn.answer.answer == FINAL_TEXT  # replaced by the verified answer
+        assert turn.query_one(Markdown).source == linked(FINAL_TEXT)  # with [1] clickable
+        sources = app.query_one(SourcesPanel)
+        assert [c.n for c in sources.citations] == [1]
+        prompt = str(app.query_one("#sources-list", OptionList).get_option_at_index(0).prompt)
+        assert "[1] France calls for a truce" in prompt and "002_557866627175f759" in prompt and QUOTE in prompt
+        status = str(app.status.render())
+        assert "fake-model" in status and "5 articles · 42 chunks" in status and "40 tok/s" in status
+        assert fake.calls == [("What did Barrot demand?", [])]
+
+
+async def test_open_citation_highlights_and_scrolls_to_quote(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        app.query_one("#sources-list").focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, ArticleScreen)
+        hit = screen.query_one(".-hit")
+        assert QUOTE in str(hit.render())
+        body = screen.query_one("#article-body")
+        assert body.scroll_y > 0  # scrolled down to the quote ...
+        assert body.region.contains_region(hit.region) or body.region.overlaps(hit.region)  # ... which is visible
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ArticleScreen)
+        # The number key opens source n when the input is not focused; a click on the entry does too.
+        app.query_one("#sources-list").focus()
+        await pilot.press("1")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ArticleScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.click("#sources-list", offset=(3, 0))
+        await settle(pilot, app)
+        assert isinstance(app.screen, ArticleScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        # Clicking the [1] marker in the answer opens it too.
+        answer_md = app.query_one(TurnView).query_one(Markdown)
+        await pilot.click(answer_md, offset=(FINAL_TEXT.index("[1]") + 1, 0))
+        await settle(pilot, app)
+        assert isinstance(app.screen, ArticleScreen) and app.screen.citation.n == 1
+
+
+async def test_escape_cancels_and_keeps_the_question(tmp_path: Path) -> None:
+    gate = threading.Event()
+    fake = FakeAssistant(gate=gate)
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.question_input.set_text("What did Barrot demand?")
+        await pilot.press("enter")
+        for _ in range(50):
+            await pilot.pause(0.02)
+            if app._pending and app._pending.turn.streamed:
+                break
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app._pending is None
+        assert app.question_input.text == "What did Barrot demand?"
+        assert not app.query(TurnView)
+        gate.set()  # the model "writes" on; its tokens must be discarded and the generator closed
+        await settle(pilot, app)
+        assert fake.closed.wait(5)
+        assert not app.query(TurnView) and app.turns == []
+        assert app.store is not None and app.store.latest() is None  # nothing saved
+        # The UI still works: ask again.
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert len(app.query(TurnView)) == 1 and len(app.turns) == 1
+
+
+async def test_follow_up_passes_history(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        await ask(pilot, app, "Why did he say that?")
+        assert [q for q, _ in fake.calls] == ["What did Barrot demand?", "Why did he say that?"]
+        history = fake.calls[1][1]
+        assert len(history) == 1 and history[0].question == "What did Barrot demand?"
+        assert history[0].answer is not None and history[0].answer.answer == FINAL_TEXT
+
+
+async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        first_id = app.conversation_id
+    assert first_id is not None
+
+    fake = FakeAssistant()
+    app2 = make_app(tmp_path, fake)  # reopens the last conversation
+    async with app2.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app2.conversation_id == first_id
+        turn = app2.query_one(TurnView)
+        assert turn.question == "What did Barrot demand?"
+        assert turn.query_one(Markdown).source == linked(FINAL_TEXT)
+        assert [c.n for c in app2.query_one(SourcesPanel).citations] == [1]
+        await ask(pilot, app2, "Why did he say that?")  # a follow-up sees the restored turn
+        assert fake.calls[0][1][0].question == "What did Barrot demand?"
+        await pilot.press("up")  # earlier questions are recallable
+        assert app2.question_input.text == "Why did he say that?"
+
+    app3 = make_app(tmp_path, new=True)
+    async with app3.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app3.conversation_id is None and not app3.query(TurnView)
+        await ask(pilot, app3, "Something else?")
+        assert app3.conversation_id != first_id
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app3.screen, ConversationsScreen)
+        options = app3.screen.query_one(OptionList)
+        assert options.option_count == 2
+        options.highlighted = [o.id for o in options.options].index(str(first_id))
+        await pilot.press("enter")
+        await settle(pilot, app3)
+        assert app3.conversation_id == first_id and len(app3.query(TurnView)) == 2
+
+
+async def test_export_writes_markdown_with_citations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+s")  # nothing to export yet: a warning, no file
+        await pilot.pause()
+        assert not list(tmp_path.glob("*.md"))
+        await ask(pilot, app, "What did Barrot demand?")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        files = list(tmp_path.glob("conversation-*.md"))
+        assert len(files) == 1
+        text = files[0].read_text(encoding="utf-8")
+        assert FINAL_TEXT in text and f"“{QUOTE}”" in text and "002_557866627175f759" in text
+        assert any(str(files[0].name) in t for t in toasts(app))
+
+
+async def test_errors_are_notifications_and_the_app_keeps_running(tmp_path: Path) -> None:
+    fake = FakeAssistant(fail=GenerationError("the model failed to generate (try again)"))
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        assert any("failed to generate" in t for t in toasts(app))
+        assert app.question_input.text == "What did Barrot demand?" and not app.query(TurnView)
+        fake.fail = IndexMissingError("no index at x: build one with `rag index seeds/`")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert any("Re-index" in t for t in toasts(app))
+        fake.fail = None
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert len(app.turns) == 1
+
+
+async def test_app_runs_without_conversation_history(tmp_path: Path) -> None:
+    app = ChatApp(cast("Assistant", FakeAssistant()), store=None)
+    app.store_error = "cannot open /nowhere/conversations.db"
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert any("will not be saved" in t for t in toasts(app))
+        await ask(pilot, app, "What did Barrot demand?")
+        assert len(app.turns) == 1 and app.conversation_id is None
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConversationsScreen)
+
+
+async def test_missing_index_is_reported_at_start(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    fake.has_index = lambda: False  # type: ignore[method-assign]
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert any("no index" in t and "rag index" in t for t in toasts(app))
+        assert "no index" in str(app.status.render())
+
+
+async def test_input_newline_and_history_keys(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "first question")
+        await pilot.press("a", "ctrl+j", "b")  # a newline, not a send
+        assert app.question_input.text == "a\nb" and len(app.turns) == 1
+        await pilot.press("down", "up")  # on the last line Down does nothing; Up moves within the text
+        await pilot.press("up")  # now on the first line: recall
+        assert app.question_input.text == "first question"
+        await pilot.press("down")  # back to the draft
+        assert app.question_input.text == "a\nb"
+        app.query_one("#sources-list").focus()  # typing elsewhere goes to the question box
+        await pilot.press("x")
+        assert app.focused is app.question_input and app.question_input.text.endswith("x")
+
+
+async def test_palette_help_copy_and_quit(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        await pilot.press("f2")
+        assert app.clipboard.startswith(FINAL_TEXT) and QUOTE in app.clipboard
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"switch model other")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert fake.switched == ["other-model"] and "other-model" in str(app.status.render())
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"re-index")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert fake.indexed and any("Index rebuilt" in (n.title or "") for n in app._notifications)
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_layout_is_usable_small_and_large(tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        for q in ("What did Barrot demand?", "Why did he say that?", "And then?"):
+            await ask(pilot, app, q)
+        conversation, sources = app.query_one("#conversation"), app.query_one("#sources")
+        question = app.query_one(QuestionInput)
+        assert question.region.height >= 3 and question.region.bottom <= size[1]
+        assert conversation.region.height >= 6 and sources.region.height >= 5
+        last = app.query(TurnView).last()  # the newest answer is scrolled into view
+        assert conversation.region.contains(last.region.x, last.region.bottom - 1)
+        if size[0] < 110:
+            assert sources.region.y >= conversation.region.bottom  # under the answer
+        else:
+            assert sources.region.x >= conversation.region.right  # beside it
+        app.query_one("#sources-list").focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ArticleScreen)
+        assert app.screen.query_one(".-hit").region.height >= 1
+        await pilot.press("escape")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
+    """The real index, embedder and bundled LLM behind the real UI."""
+    assistant = Assistant(index_path=tmp_path / "index")
+    assistant.index([REPO / "seeds"])
+    app = ChatApp(assistant, store=ConversationStore(tmp_path / "data"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        assert "articles" in str(app.status.render())
+        app.question_input.set_text("What did Barrot demand?")
+        await pilot.press("enter")
+        for _ in range(600):
+            await pilot.pause(0.1)
+            if app._pending is None:
+                break
+        await settle(pilot, app)
+        assert len(app.turns) == 1 and app.turns[0].answer is not None
+        answer = app.turns[0].answer
+        turn = app.query_one(TurnView)
+        assert turn.query_one(Markdown).source.strip() == (linked(answer.answer).strip() or "_(no answer)_")
+        assert not any(n.severity == "error" for n in app._notifications), toasts(app)
+        if answer.citations:  # a grounded answer: its first source opens at the quote
+            app.query_one("#sources-list").focus()
+            await pilot.press("enter")
+            await settle(pilot, app)
+            assert isinstance(app.screen, ArticleScreen)
+            assert app.screen.span is not None
+            start, end = app.screen.span
+            assert " ".join(app.screen.doc.text[start:end].split()) == " ".join(answer.citations[0].quote.split())
+        else:
+            assert answer.abstained
