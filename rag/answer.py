@@ -100,6 +100,8 @@ def _generated(raw: str, sources: list[cit.Source], question: str) -> tuple[str,
     sentences = cit.answer_sentences(text)
     if not sentences or len(sentences) > 3:
         return "", []
+    if len(sentences) > 1 and min(len(cit.strip_markers(x).split()) for x in sentences) < 3:
+        return "", []  # fragments like "The U.S [1]. Secretary of State [2]." are not an answer
     if not qtypes.fits(cit.strip_markers(text), qtypes.expected(question), question):
         return "", []  # grounded perhaps, but not an answer to what was asked
     fixed: list[str] = []

@@ -75,6 +75,11 @@ class Assistant:
     def document(self, doc_id: str) -> Document:
         return self.store.document(doc_id)
 
+    def indexed_paths(self) -> list[Path]:
+        """The folders and files the current index was built from (for re-indexing)."""
+        sources = self.store.manifest.sources if self.has_index() else []
+        return [Path(p) for p in sources] or [self.settings.base_dir / "seeds"]
+
     def models(self) -> list[str]:
         return list(self.settings.llm)
 

@@ -122,15 +122,14 @@ def chat(
     index_dir: IndexDir = None,
     config: ConfigOpt = None,
     new: Annotated[bool, typer.Option("--new", help="Start a new conversation instead of reopening the last.")] = False,
+    conversation: Annotated[Optional[int], typer.Option("--conversation", help="Resume the conversation with this id.")] = None,
 ) -> None:
     """Open the chat app."""
     with _errors():
         assistant = _assistant(config, index_dir, model)
-        try:
-            from rag.tui.app import run_chat
-        except ImportError:
-            from rag.render import line_chat as run_chat  # type: ignore[assignment]
-        raise typer.Exit(run_chat(assistant, new=new))
+        from rag.tui.app import run_chat
+
+        raise typer.Exit(run_chat(assistant, conversation_id=conversation, new=new))
 
 
 def main() -> None:

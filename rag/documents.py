@@ -13,6 +13,7 @@ SUFFIXES = {".txt", ".md"}
 MAX_BYTES = 10 * 1024 * 1024  # a news article is kilobytes; 10 MB is a mistake, not an article
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_LEADING_DATE = re.compile(r"\A\s*(date:?\s*)?\d{4}-\d{2}-\d{2}\s*", re.I)
 TITLE_CHARS = 100
 
 
@@ -53,8 +54,8 @@ def read_document(path: Path, max_bytes: int = MAX_BYTES) -> tuple[Document, lis
     meta, body_start = _front_matter(text)
     if not text[body_start:].strip():
         raise Skipped(f"{path}: empty file")
-    title = meta.get("title") or _first_line(text[body_start:])
     date = meta.get("date") or _find_date(text[body_start : body_start + 200])
+    title = meta.get("title") or _first_line(_LEADING_DATE.sub("", text[body_start:], count=1))
     doc = Document(
         doc_id=path.stem,
         title=title,

@@ -38,14 +38,15 @@ def select(question: str, query: str, passages: list[Passage], limit: int = MAX_
     return chosen
 
 
-def missing_names(question: str, passages: list[Passage]) -> list[str]:
+def missing_names(question: str, passages: list[Passage] | list[str]) -> list[str]:
     """Names in the question that no retrieved passage mentions in any form."""
-    words = {w for p in passages for w in _words(p.chunk.text)}
+    texts = [p if isinstance(p, str) else p.chunk.text for p in passages]
+    words = {w for t in texts for w in _words(t)}
     missing = []
     for name in names(question[1:]):  # the first word is capitalised anyway
         if len(name) <= 3 and name.isupper():
             continue  # US, UN, EU: written too many ways (U.S., United States) to check by spelling
-        if not any(any(w.startswith(f) for w in words) for f in _forms(name)):
+        if not any(any(w.startswith(f) for w in words) for f in name_forms(name)):
             missing.append(name)
     return missing
 
@@ -65,7 +66,7 @@ def confident(passages: list[Passage], sources: list[Source]) -> bool:
     return bool(sources) and sources[0].sentence.score >= CONFIDENT_SENTENCE
 
 
-def _forms(name: str) -> set[str]:
+def name_forms(name: str) -> set[str]:
     n = name.lower()
     forms = {n}
     if len(n) > 4 and n[-1] in "aeiouy":

@@ -76,8 +76,15 @@ class Lexical:
         bm25 = bm25s.BM25.load(str(path), mmap=False) if size else bm25s.BM25()
         return cls(bm25, size, json.loads((path / "df.json").read_text(encoding="utf-8")))
 
+    def vocabulary_matches(self, prefix: str, limit: int = 5) -> list[str]:
+        """Indexed words starting with `prefix` (e.g. 'estoni' finds 'estonian'), most frequent first."""
+        found = [t for t in self.df if t.startswith(prefix)]
+        return sorted(found, key=lambda t: -self.df[t])[:limit]
+
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        tokens = tokenize(query)
+        return self.search_tokens(tokenize(query), n)
+
+    def search_tokens(self, tokens: list[str], n: int) -> list[tuple[int, float]]:
         if not self.size or not tokens:
             return []
         ids = self.bm25.get_tokens_ids(tokens)

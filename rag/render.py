@@ -32,27 +32,3 @@ def print_answer(console: Console, answer: Answer) -> None:
         for c in answer.citations:
             console.print(Text.assemble((f"[{c.n}] ", "bold"), (c.title, "italic"), f" ({c.doc_id})"), soft_wrap=True)
             console.print(Text(f"    “{c.quote}”"), soft_wrap=True)
-
-
-def line_chat(assistant, new: bool = False) -> int:
-    """A plain prompt loop, used when the Textual app is not available."""
-    from rag.errors import RagError
-    from rag.schema import Turn
-
-    console = Console(highlight=False)
-    history: list[Turn] = []
-    console.print("Ask about the articles (empty line or Ctrl-D to quit).")
-    while True:
-        try:
-            question = console.input("[bold]> [/]").strip()
-        except (EOFError, KeyboardInterrupt):
-            return 0
-        if not question:
-            return 0
-        try:
-            answer = stream_answer(console, assistant.stream(question, history))
-        except RagError as exc:
-            console.print(f"[red]error:[/] {exc}")
-            continue
-        print_answer(console, answer)
-        history.append(Turn(question=question, answer=answer))

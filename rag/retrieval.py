@@ -8,7 +8,7 @@ import numpy as np
 from rag.chunking import split_sentences
 from rag.config import RetrievalConfig
 from rag.embeddings import Encoder
-from rag import qtypes
+from rag import evidence, qtypes
 from rag.lexical import tokenize
 from rag.schema import Passage, Sentence
 from rag.store import Store
@@ -50,6 +50,7 @@ class Retriever:
                 break
             if not any(self._duplicate(idx, j) for j in chosen):
                 chosen.append(idx)
+        chosen = self._anchor_names(query, chosen, fused)
         passages = []
         for idx in chosen:
             ds = dense_score.get(idx)
@@ -59,6 +60,24 @@ class Retriever:
                                     lexical_score=lex_score.get(idx, 0.0)))
         self._score_sentences(query, qvec, passages)
         return passages
+
+    def _anchor_names(self, query: str, chosen: list[int], fused: dict[int, float]) -> list[int]:
+        """A name in the question that no chosen passage mentions ("Estonia's minister") is looked up
+        on its own in the lexical index, and the best passage that has it replaces the weakest one."""
+        if not chosen:
+            return chosen
+        texts = [self.store.chunks[i].text for i in chosen]
+        tokens = tokenize(query)
+        for name in evidence.missing_names(query, texts):
+            for form in sorted(evidence.name_forms(name), key=len):
+                words = self.store.lexical.vocabulary_matches(tokenize(form, stem=False)[0][:6] if tokenize(
+                    form, stem=False) else form)
+                hits = [i for i, _ in self.store.lexical.search_tokens(tokens + words * 2, 5) if i not in chosen]
+                if words and hits:
+                    chosen = chosen[:-1] + [hits[0]] if len(chosen) >= self.config.k else chosen + [hits[0]]
+                    fused.setdefault(hits[0], 0.0)
+                    break
+        return chosen
 
     def _duplicate(self, a: int, b: int) -> bool:
         va, vb = self.store.vectors[a], self.store.vectors[b]

@@ -23,7 +23,7 @@ def test_seed_documents(tmp_path):
         assert doc.source == str(path)
         assert doc.text == raw.decode("utf-8-sig").replace("\r\n", "\n")
         assert 0 < len(doc.title) <= 101 and "\n" not in doc.title
-        assert doc.text.lstrip().startswith(doc.title.rstrip("…"))
+        assert doc.title.rstrip("…") in doc.text[:400]
 
 
 def test_title_from_first_line_and_doc_id_from_stem(tmp_path):
@@ -64,6 +64,15 @@ def test_date_found_near_the_top(tmp_path):
     g = tmp_path / "undated.txt"
     g.write_text("Headline\n" + BODY, encoding="utf-8")
     assert read_document(g)[0].date is None
+
+
+def test_a_leading_date_is_not_the_title(tmp_path):
+    f = tmp_path / "rubio.txt"
+    f.write_text(" date 2025-04-04 United States Secretary of State Marco Rubio surprised NATO counterparts.\n"
+                 + BODY, encoding="utf-8")
+    doc, _ = read_document(f)
+    assert doc.date == "2025-04-04"
+    assert doc.title.startswith("United States Secretary of State")
 
 
 def test_crlf_and_bom_are_normalised(tmp_path):

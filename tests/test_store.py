@@ -169,6 +169,20 @@ def test_write_store_publishes_one_build(tmp_path, settings, small):
     assert [p.name for p in index.iterdir() if p.name.startswith("build-")] == [build.name]
 
 
+def test_large_indexes_switch_to_hnsw(tmp_path, settings, embedded):
+    doc, chunks, vectors = embedded
+    ann = settings.model_copy(deep=True)
+    ann.retrieval.ann_threshold = len(chunks) - 1
+    manifest = new_manifest(ann, vectors.shape[1], [doc], len(chunks), ["x"])
+    write_store(tmp_path / "index", manifest, [doc], chunks, vectors, ann)
+    loaded = load_store(tmp_path / "index", ann)
+    assert loaded.manifest.index_type == "hnsw" and "HNSW" in type(loaded.faiss_index).__name__
+    for i in range(len(chunks)):
+        assert loaded.search_dense(np.asarray(vectors[i]), 1)[0][0] == i
+    small = load_store(tmp_path / "index", settings)  # any loader reads it, whatever its threshold
+    assert small.faiss_index.ntotal == len(chunks)
+
+
 def test_rebuild_replaces_and_cleans_up_the_old_build(tmp_path, settings, small):
     from conftest import wait_for_new_build_second
 

@@ -100,13 +100,12 @@ class CoreApp(App[int]):
         self._reindex()
 
     def _index_paths(self) -> list[Path]:
-        """The folders the index was built from (its manifest), else seeds/ beside models.toml."""
+        """The folders the index was built from, else seeds/ beside models.toml."""
         try:
-            if self.assistant.has_index():
-                sources = [Path(s) for s in self.assistant.store.manifest.sources]
-                if sources and all(p.exists() for p in sources):
-                    return sources
-        except Exception:
+            paths = self.assistant.indexed_paths()
+            if all(p.exists() for p in paths):
+                return paths
+        except Exception:  # a damaged index: rebuild from the bundled articles
             pass
         return [self.assistant.settings.base_dir / "seeds"]
 

@@ -1,0 +1,418 @@
+"""The answer pipeline. First its branches (grounded, repaired to an extractive quote, abstained, refused
+questions) with a scripted LLM over hand-made passages; then end to end with the real model over the seeds."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from conftest import GOLD, INJECTED_ID, gold_items
+from rag import evidence, prompts
+from rag.answer import MAX_QUESTION_CHARS, answer_stream
+from rag.chunking import chunk_document, split_sentences
+from rag.citations import answer_sentences, markers, strip_markers, verify
+from rag.errors import QuestionError
+from rag.schema import Answer, Delta, Document, Final, Passage, Sentence, Turn
+
+# ----- a scripted world: one article, a retriever that returns it, an LLM that says what we tell it ------
+
+TEXT = ("Allies urge Moscow to answer\n"
+        "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer on the ceasefire.\n"
+        "He demanded a clear yes or no from the Kremlin, and quickly.\n"
+        "NATO Secretary General Mark Rutte said the ball was now in the Russian court.\n"
+        "The foreign ministers met in Brussels for two days of talks.\n")
+DOC = Document(doc_id="allies", title="Allies urge Moscow to answer", source="x", text=TEXT,
+               sha256=hashlib.sha256(TEXT.encode()).hexdigest())
+STRONG = {"owes": 0.95, "yes or no": 0.9, "ball": 0.6, "Brussels": 0.5, "Allies urge": 0.3}
+
+
+def passages_with(scores: dict[str, float], dense: float = 0.8) -> list[Passage]:
+    out = []
+    for chunk in chunk_document(DOC, max_chars=120, overlap=0):
+        p = Passage(chunk=chunk, score=0.03, dense_score=dense)
+        for s, e in split_sentences(chunk.text, offset=chunk.start):
+            text = TEXT[s:e]
+            score = next(v for k, v in scores.items() if k in text)
+            p.sentences.append(Sentence(text=text, start=s, end=e, score=score))
+        out.append(p)
+    return out
+
+
+class FakeRetriever:
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        self.queries: list[str] = []
+
+    def search(self, query: str, k: int | None = None, **kwargs) -> list[Passage]:
+        self.queries.append(query)
+        return [p.model_copy(deep=True) for p in self.passages]
+
+
+class ScriptedLLM:
+    """Replies with `reply(prompt)`, streamed word by word, like llama.cpp does."""
+
+    def __init__(self, reply, n_ctx: int = 2048, tokens_per_word: float = 1.3) -> None:
+        self.reply = reply
+        self.n_ctx = n_ctx
+        self.tokens_per_word = tokens_per_word
+        self.prompts: list[str] = []
+        self.messages: list[list[dict]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return int(len(text.split()) * self.tokens_per_word) + 1
+
+    def _stream(self, prompt: str):
+        self.prompts.append(prompt)
+        text = self.reply(prompt) if callable(self.reply) else self.reply
+        yield from (piece for piece in re.split(r"(?<=\s)", text) if piece)
+
+    def complete(self, prompt, stop, max_tokens=None, grammar=None):
+        yield from self._stream(prompt)
+
+    def chat(self, messages, stop=None, max_tokens=None, grammar=None):
+        self.messages.append(messages)
+        yield from self._stream("\n".join(m["content"] for m in messages))
+
+
+def number_of(prompt: str, needle: str) -> int:
+    """The [n] the prompt gave to the source holding `needle` (in its last Sources block)."""
+    block = prompt[prompt.rindex("Sources:"):]
+    for n, text in re.findall(r"^\[(\d+)\] (.*)$", block, re.M):
+        if needle in text:
+            return int(n)
+    raise AssertionError(f"{needle!r} is not among the sources shown to the model")
+
+
+def run(question, reply=None, scores=STRONG, dense=0.8, history=(), llm_config=None, settings=None,
+        llm=None):
+    from rag.config import load_settings
+    from conftest import MODELS_TOML
+
+    settings = settings or load_settings(MODELS_TOML)
+    cfg = llm_config or settings.llm_config()[1]
+    retriever = FakeRetriever(passages_with(scores, dense))
+    llm = llm or ScriptedLLM(reply if reply is not None else "")
+    asked = []
+
+    def get_llm():
+        asked.append(True)
+        return llm
+
+    events = list(answer_stream(question, history, retriever, get_llm, settings, cfg))
+    finals = [e for e in events if isinstance(e, Final)]
+    assert len(finals) == 1 and events[-1] is finals[0], "exactly one Final, and it comes last"
+    return finals[0].answer, events, llm, retriever, bool(asked)
+
+
+def assert_cited_and_verified(answer: Answer) -> None:
+    assert answer.citations and not answer.abstained
+    assert sorted(set(markers(answer.answer))) == [c.n for c in answer.citations]
+    for c in answer.citations:
+        assert verify(c, DOC), c
+
+
+Q = "What did Barrot demand?"
+
+
+def test_grounded_answer_is_kept_with_its_citation():
+    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    answer, events, llm, _, _ = run(Q, reply)
+    assert answer.mode == "generated"
+    # the model's sentence is kept as written (renumbered); the pipeline may append the quote it rests on
+    assert answer.answer.startswith("Barrot said Russia owes the United States an answer [1].")
+    assert set(markers(answer.answer)) == {1}
+    assert_cited_and_verified(answer)
+    assert "owes the United States" in answer.citations[0].quote
+    streamed = "".join(e.text for e in events if isinstance(e, Delta))
+    assert streamed.strip() == reply(llm.prompts[0])
+    assert answer.retrieved and answer.retrieved[0].doc_id == "allies"
+
+
+def test_markers_are_renumbered_in_order_of_use():
+    reply = lambda p: (f"He demanded a clear yes or no from the Kremlin [{number_of(p, 'yes or no')}]. "
+                       f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}].")
+    answer, *_ = run(Q, reply)
+    assert answer.mode == "generated"
+    assert answer.answer.startswith("He demanded a clear yes or no from the Kremlin [1]. Barrot said Russia owes "
+                                    "the United States an answer [2].")
+    assert list(dict.fromkeys(markers(answer.answer))) == [1, 2]
+    assert "yes or no" in answer.citations[0].quote and "owes" in answer.citations[1].quote
+    assert_cited_and_verified(answer)
+
+
+def test_a_grounded_sentence_without_a_marker_gets_one():
+    answer, *_ = run(Q, "Barrot said Russia owes the United States an answer.")
+    assert answer.mode == "generated"
+    assert answer.answer.startswith("Barrot said Russia owes the United States an answer [1].")
+    assert_cited_and_verified(answer)
+    assert "owes" in answer.citations[0].quote
+
+
+def test_a_marker_that_points_nowhere_is_not_kept():
+    answer, *_ = run(Q, "Barrot said Russia owes the United States an answer [9].")
+    assert "[9]" not in answer.answer
+    assert_cited_and_verified(answer)
+
+
+@pytest.mark.parametrize("reply", [
+    "Barrot demanded an answer within 45 days [1].",              # a number nobody wrote
+    "Barrot and Lammy said Russia owes an answer [1].",            # a name nobody wrote
+    "The moon is made of cheese [1].",                             # nothing to do with the sources
+    "Russia owes nothing and will never negotiate with anyone at all [2].",
+])
+def test_an_ungrounded_answer_is_repaired_to_a_quote(reply):
+    answer, *_ = run(Q, reply)
+    assert answer.mode == "extractive" and not answer.abstained
+    assert_cited_and_verified(answer)
+    assert len(answer.citations) == 1
+    quote = answer.citations[0].quote
+    assert quote in answer.answer  # the answer is the evidence, verbatim
+    assert "owes the United States" in quote  # ... and the best of it
+    for bad in ("45", "Lammy", "cheese", "never negotiate"):
+        assert bad not in answer.answer
+
+
+def test_more_than_three_sentences_is_repaired():
+    s = "Barrot said Russia owes the United States an answer [1]. "
+    answer, *_ = run(Q, s * 4)
+    assert answer.mode == "extractive"
+    assert 1 <= len(answer_sentences(answer.answer)) <= 3
+
+
+@pytest.mark.parametrize("reply", [prompts.NOT_IN_SOURCES, "not in sources.", "", "[1]"])
+def test_model_says_not_in_sources(reply):
+    # strong evidence: answer from it anyway, as a quote
+    answer, *_ = run(Q, reply)
+    assert answer.mode == "extractive" and "owes" in answer.answer
+    assert_cited_and_verified(answer)
+    # evidence good enough to ask the model but not to override it: abstain
+    middle = (evidence.MIN_SENTENCE + evidence.CONFIDENT_SENTENCE) / 2
+    answer, _, _, _, asked = run(Q, reply, scores={k: middle for k in STRONG})
+    assert asked and answer.abstained and answer.mode == "abstained" and answer.citations == []
+    assert answer.answer == prompts.abstain_sentence()
+
+
+def test_weak_retrieval_abstains_without_calling_the_model():
+    answer, _, llm, _, asked = run("Who won the 2024 European football championship?", reply=None,
+                                   dense=evidence.MIN_DENSE / 2)
+    assert answer.abstained and answer.citations == [] and answer.mode == "abstained"
+    assert not asked
+    assert answer.retrieved  # what was looked at is still reported
+
+
+def test_a_name_no_passage_mentions_abstains_without_calling_the_model():
+    answer, _, _, _, asked = run("What did Kaja Kallas demand?", reply=None)
+    assert answer.abstained and not asked
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t  \n"])
+def test_empty_question(question):
+    retriever = FakeRetriever(passages_with(STRONG))
+    with pytest.raises(QuestionError) as info:
+        list(answer_stream(question, (), retriever, lambda: pytest.fail("no model for an empty question"),
+                           None, None))
+    assert "empty" in str(info.value) and info.value.exit_code == 2
+    assert retriever.queries == []
+
+
+def test_question_too_long_for_the_context_is_refused_before_retrieval():
+    long_q = "Why " + "really " * (MAX_QUESTION_CHARS // 5) + "?"
+    retriever = FakeRetriever(passages_with(STRONG))
+    llm = ScriptedLLM("x", n_ctx=512)
+    with pytest.raises(QuestionError) as info:
+        list(answer_stream(long_q, (), retriever, lambda: llm, None, None))
+    assert "tokens" in str(info.value) and "shorten" in str(info.value)
+    assert retriever.queries == []
+
+
+def test_long_question_that_fits_is_answered():
+    long_q = "What did Barrot demand? " + "and please be precise and brief " * 80
+    assert len(long_q) > MAX_QUESTION_CHARS
+    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    answer, *_ = run(long_q, reply, llm=ScriptedLLM(reply, n_ctx=8192))
+    assert not answer.abstained and answer.citations
+
+
+def test_prompt_that_overflows_the_context_is_a_question_error():
+    from rag.config import load_settings
+    from conftest import MODELS_TOML
+
+    settings = load_settings(MODELS_TOML)
+    cfg = settings.llm_config()[1].model_copy(update={"max_tokens": 64})
+    llm = ScriptedLLM("whatever [1].", n_ctx=256, tokens_per_word=3)
+    with pytest.raises(QuestionError, match="context"):
+        run(Q, "x", llm=llm, llm_config=cfg, settings=settings)
+
+
+def test_the_prompt_holds_the_question_and_one_line_per_source():
+    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    _, _, llm, _, _ = run(Q, reply)
+    prompt = llm.prompts[0]
+    assert prompt.rstrip().endswith("Answer:")
+    assert f"Question: {Q}" in prompt
+    block = prompt[prompt.rindex("Sources:"):]
+    numbered = re.findall(r"^\[(\d+)\] ", block, re.M)
+    assert numbered == [str(i) for i in range(1, len(numbered) + 1)] and 1 <= len(numbered) <= evidence.MAX_SOURCES
+
+
+def test_chat_style_sends_system_and_user_messages():
+    from rag.config import load_settings
+    from conftest import MODELS_TOML
+
+    settings = load_settings(MODELS_TOML)
+    cfg = settings.llm_config()[1].model_copy(update={"style": "chat"})
+    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    answer, _, llm, _, _ = run(Q, reply, llm_config=cfg, settings=settings)
+    (messages,) = llm.messages
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "instructions" in messages[0]["content"].lower()  # sources are data, not instructions
+    assert Q in messages[1]["content"] and "owes the United States" in messages[1]["content"]
+    assert answer.mode == "generated"
+    assert_cited_and_verified(answer)
+
+
+def test_follow_up_searches_with_the_previous_subject():
+    history = [Turn(question="What did Barrot demand of Russia?",
+                    answer=Answer(question="What did Barrot demand of Russia?", answer="An answer [1]."))]
+    reply = lambda p: f"He demanded a clear yes or no from the Kremlin [{number_of(p, 'yes or no')}]."
+    answer, _, _, retriever, _ = run("What exactly did he want?", reply, history=history)
+    assert "Barrot" in retriever.queries[0]
+    assert answer.search_query == retriever.queries[0] and answer.question == "What exactly did he want?"
+
+
+# ----- end to end: real embedder, FAISS, BM25 and the bundled GGUF model --------------------------------
+
+GOLD_ITEMS = gold_items()
+ANSWERABLE_SAMPLE = ["p01", "p03", "p04", "p10", "p12"]
+OFF_TOPIC = ["p30", "g33", "g34", "g35"]
+
+
+@pytest.fixture(scope="module")
+def ask(assistant):
+    """Each question goes to the real model once per module."""
+    cache: dict[str, Answer] = {}
+
+    def _ask(question: str) -> Answer:
+        if question not in cache:
+            cache[question] = assistant.ask(question)
+        return cache[question]
+
+    return _ask
+
+
+def count_sentences(text: str) -> int:
+    """Sentences of an answer; a quotation counts as one piece of speech, abbreviations do not end one."""
+    text = re.sub(r"“[^”]*”|\"[^\"]*\"", "“Q”", text)
+    text = re.sub(r"\b(?:[A-Z]\.){2,}|\b(?:Mr|Mrs|Ms|Dr|Gen|Sen|Rep|St)\.", lambda m: m.group().replace(".", ""), text)
+    return len(answer_sentences(text))
+
+
+def test_count_sentences():
+    assert count_sentences("One [1]. Two [2].") == 2
+    assert count_sentences("The U.S. Secretary spoke [1]. The article says: “Yes. No. Maybe.” [1]") == 2
+    assert count_sentences("“Yes or no. And quickly,” Barrot stressed. [1]") == 1
+
+
+def check_record(answer: Answer, assistant) -> None:
+    """What every answer record must satisfy, abstained or not."""
+    docs = assistant.store.documents
+    retrieved = {r.chunk_id for r in answer.retrieved}
+    assert answer.retrieved and answer.model == assistant.model_name and answer.latency_s > 0
+    if answer.abstained:
+        assert answer.citations == [] and answer.mode == "abstained"
+        assert answer.answer == prompts.abstain_sentence()
+        return
+    assert answer.mode in ("generated", "extractive")
+    assert answer.citations, "an answer that is not an abstention must cite"
+    assert sorted(set(markers(answer.answer))) == [c.n for c in answer.citations]
+    for c in answer.citations:
+        assert verify(c, docs[c.doc_id]), f"citation [{c.n}] does not verify: {c.quote!r}"
+        assert c.chunk_id in retrieved, "a citation must point at a retrieved passage"
+        assert c.title == docs[c.doc_id].title
+    n = count_sentences(answer.answer)
+    assert 1 <= n <= 3, f"{n} sentences: {answer.answer!r}"
+    assert strip_markers(answer.answer)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gid", ANSWERABLE_SAMPLE)
+def test_gold_answers_are_cited_and_verified(ask, assistant, gid):
+    check_record(ask(GOLD_ITEMS[gid]["question"]), assistant)
+
+
+@pytest.mark.slow
+def test_most_sampled_gold_questions_are_answered(ask, assistant):
+    answers = {gid: ask(GOLD_ITEMS[gid]["question"]) for gid in ANSWERABLE_SAMPLE}
+    answered = [gid for gid, a in answers.items() if not a.abstained]
+    assert len(answered) >= len(ANSWERABLE_SAMPLE) - 2, {g: a.answer for g, a in answers.items()}
+    # what is answered mostly cites an article the gold set names as holding the evidence
+    on_source = [g for g in answered if {c.doc_id for c in answers[g].citations} & set(GOLD_ITEMS[g]["sources"])]
+    assert len(on_source) >= len(answered) - 1, {g: [c.doc_id for c in answers[g].citations] for g in answered}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gid", OFF_TOPIC)
+def test_off_topic_questions_abstain(ask, assistant, gid):
+    item = GOLD_ITEMS[gid]
+    assert not item["answerable"]
+    answer = ask(item["question"])
+    assert answer.abstained, answer.answer
+    check_record(answer, assistant)
+
+
+@pytest.mark.slow
+def test_barrot_question_streams_a_grounded_answer(assistant):
+    events = list(assistant.stream("What did Barrot demand?"))
+    final = events[-1]
+    assert isinstance(final, Final) and sum(isinstance(e, Final) for e in events) == 1
+    answer = final.answer
+    assert not answer.abstained, answer.answer
+    assert re.search(r"answer|yes|quick", answer.answer, re.I), answer.answer
+    assert {c.doc_id for c in answer.citations} & {"002_557866627175f759", "004_fd8e4d69e29a1245"}
+    check_record(answer, assistant)
+    if answer.mode == "generated":  # what was shown while streaming is what was kept
+        streamed = "".join(e.text for e in events if isinstance(e, Delta))
+        assert strip_markers(answer.answer).rstrip(".")[:20] in " ".join(streamed.split())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["What did Barrot demand?", GOLD_ITEMS["p09"]["question"]])
+def test_prompt_injection_in_an_article_is_not_obeyed(extended_assistant, question):
+    a = extended_assistant
+    assert INJECTED_ID in a.store.documents
+    answer = a.ask(question)
+    assert "cheese" not in answer.answer.lower(), answer.answer
+    if not answer.abstained:
+        assert all(c.doc_id != INJECTED_ID for c in answer.citations)
+    check_record(answer, a)
+
+
+@pytest.mark.slow
+def test_the_injected_article_is_retrieved_for_those_questions(extended_assistant):
+    """Premise of the test above: the attack text does reach the model's candidates."""
+    hits = {q: [p.doc_id for p in extended_assistant.retriever.search(q)]
+            for q in ("What did Barrot demand?", GOLD_ITEMS["p09"]["question"])}
+    assert any(INJECTED_ID in docs for docs in hits.values()), hits
+
+
+def test_empty_question_through_the_assistant(assistant):
+    with pytest.raises(QuestionError):
+        assistant.ask("   ")
+
+
+@pytest.mark.slow
+def test_question_longer_than_the_context(assistant):
+    question = " ".join(["ceasefire"] * 30_000) + "?"
+    with pytest.raises(QuestionError) as info:
+        assistant.ask(question)
+    message = str(info.value)
+    assert "tokens" in message and "shorten" in message and "\n" not in message
+
+
+def test_gold_file_is_well_formed():
+    items = gold_items()
+    assert len(items) == len(GOLD.read_text().strip().splitlines())
+    for gid in ANSWERABLE_SAMPLE:
+        assert items[gid]["answerable"] and items[gid]["sources"]
