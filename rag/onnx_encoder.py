@@ -98,13 +98,14 @@ def export(st_folder: Path, out_dir: Path, opset: int = 17) -> None:
             "format_version": FORMAT_VERSION, "source": st_folder.name, "source_path": str(st_folder),
             "pooling": cfg["pooling"], "normalize": cfg["normalize"], "max_seq_length": max_len,
             "dim": int(model.config.hidden_size), "inputs": names, "pad_id": int(hf_tok.pad_token_id or 0),
-            "pad_token": str(hf_tok.pad_token or "[PAD]"), "padding_side": str(getattr(hf_tok, "padding_side", "right")),
+            "pad_token": str(hf_tok.pad_token or "[PAD]"), "do_lower_case": cfg["do_lower_case"],
+            "padding_side": str(getattr(hf_tok, "padding_side", "right")),
             "sizes": {f: (tmp / f).stat().st_size for f in (MODEL_FILE, DATA_FILE)},
         }
         (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2), encoding="utf-8")
         texts = ["What did the minister say?", "Brussels, April 4 (Reuters) - NATO ministers met on Thursday. " * 9]
-        cos = (OnnxEncoder(tmp, threads=1).encode(texts) * st.encode(texts, normalize_embeddings=True)).sum(axis=1)
-        if cfg["normalize"] and float(cos.min()) < 0.999:
+        cos = (_unit(OnnxEncoder(tmp, threads=1).encode(texts)) * _unit(st.encode(texts))).sum(axis=1)
+        if float(cos.min()) < 0.999:  # a broken export must fail the build, not degrade answers quietly
             raise RuntimeError(f"ONNX export of {st_folder} does not match sentence-transformers (cos {cos.min():.4f})")
         for name in (DATA_FILE, MODEL_FILE, TOKENIZER_FILE, CONFIG_FILE):  # encoder.json last: the "done" mark
             os.replace(tmp / name, out_dir / name)
@@ -126,6 +127,10 @@ def _optimize(raw: Path, dst: Path) -> None:
     opts.add_session_config_entry("session.optimized_model_external_initializers_file_name", DATA_FILE)
     opts.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
     ort.InferenceSession(str(raw), opts, providers=["CPUExecutionProvider"])
+
+
+def _unit(vecs: np.ndarray) -> np.ndarray:
+    return vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
 
 
 def _corrupt(folder: Path, what: str) -> IndexCorruptError:
@@ -205,6 +210,8 @@ class OnnxEncoder:
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        if self.config.get("do_lower_case"):  # older sentence-transformers lower-cased outside the tokenizer
+            texts = [t.lower() for t in texts]
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -220,5 +227,5 @@ class OnnxEncoder:
         else:  # max over real tokens only
             vecs = np.where(m > 0, tokens, -1e9).max(axis=1)
         if self.normalize:
-            vecs = vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+            vecs = _unit(vecs)
         return vecs.astype(np.float32, copy=False)

@@ -56,7 +56,9 @@ def _vary(sentence: str, rng: random.Random) -> str:
         if len(raw) == 4 and raw.startswith(("19", "20")):  # a year stays a plausible year
             return str(rng.randint(1995, 2030))
         digits = re.sub(r"\D", "", raw) or "1"
-        return f"{rng.randint(1, 10 ** min(len(digits), 6)):,}" if "," in raw else str(rng.randint(1, 10 ** len(digits)))
+        if "," in raw:
+            return f"{rng.randint(1, 10 ** min(len(digits), 6)):,}"
+        return str(rng.randint(1, 10 ** len(digits)))
 
     return _NUMBER.sub(number, sentence)
 
@@ -68,7 +70,8 @@ def make_article(i: int, sentences: list[str], rng: random.Random) -> str:
     paras = []
     for _ in range(rng.randint(3, 9)):
         paras.append(" ".join(_vary(rng.choice(sentences), rng) for _ in range(rng.randint(1, 4))))
-    lead = f"{place}, {date} – {rng.choice(FIRST)} {rng.choice(LAST)} said on Tuesday that {topic} would dominate the agenda."
+    who = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+    lead = f"{place}, {date} – {who} said on Tuesday that {topic} would dominate the agenda."
     return "\n".join([title, lead, *paras]) + "\n"
 
 

@@ -19,6 +19,7 @@ os.environ.pop("RAG_CONFIG", None)
 os.environ.pop("RAG_INDEX_DIR", None)
 
 import json
+import re
 import shutil
 import time
 from datetime import datetime, timezone
@@ -38,6 +39,18 @@ VENV_BIN = PROJECT / ".venv" / "bin"
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
 
 
+# Fixtures that load the real embedder (and, through `assistant`, the LLM). A test that uses one is slow
+# by definition: `pytest -m "not slow"` then runs without building any index or loading any model.
+MODEL_FIXTURES = {"seeds_index", "assistant", "store", "retriever", "st_encoder", "fast_build",
+                  "extended_assistant", "ask"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def gold_items() -> dict[str, dict]:
     return {g["id"]: g for g in (json.loads(x) for x in GOLD.read_text(encoding="utf-8").splitlines() if x.strip())}
 
@@ -52,8 +65,11 @@ def wait_for_new_build_second(index_dir: Path) -> None:
     link = index_dir / "current"
     if not link.is_symlink():
         return
-    stamp = os.readlink(link).split("-")[1]  # build-YYYYmmddTHHMMSS-pid
-    while datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") <= stamp:
+    parts = os.readlink(link).split("-")  # build-YYYYmmddTHHMMSS-pid
+    if len(parts) < 2 or not re.fullmatch(r"\d{8}T\d{6}", parts[1]):
+        return  # some other naming scheme: nothing to wait for
+    deadline = time.monotonic() + 2.0
+    while datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") <= parts[1] and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

