@@ -5,17 +5,72 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer.core import TyperGroup
+
+try:  # typer >= 0.2x parses with its own copy of click; older typer uses click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors
 
 from rag.errors import RagError, UsageError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
-                  help="Ask questions about your news articles, answered offline with cited sources.")
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
+
+
+def _say_error(message: str) -> None:
+    """The one way `rag` reports an error: one line on stderr. Escaped, as messages hold `[llm.*]` or paths
+    in brackets that rich would take for markup (and drop, or fail on)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    _say_error(message)
+    raise SystemExit(code)
+
+
+# click >= 8.2 raises this for a bare `rag` (no_args_is_help); older versions print the help themselves.
+_NO_ARGS_IS_HELP = getattr(click_errors, "NoArgsIsHelpError", ())
+
+
+class _OneLineErrors(TyperGroup):
+    """click answers a bad option with a usage banner over four lines; here it is one `error:` line,
+    with the same exit code (2) and a pointer to the command's --help."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _NO_ARGS_IS_HELP as exc:  # bare `rag`: the help, as click shows it
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click_errors.UsageError as exc:
+            _fail(f"{' '.join(exc.format_message().split())} (see {self._command_path(exc, args)} --help)",
+                  exc.exit_code)
+        except click_errors.ClickException as exc:
+            _fail(" ".join(exc.format_message().split()), exc.exit_code)
+        except typer.Abort:
+            _fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)  # what standalone mode does: typer.Exit(n) returns n
+
+    def _command_path(self, exc: Any, args: Any) -> str:
+        """`rag ask` for an error in ask's options; click leaves some errors (a missing value) without one."""
+        if exc.ctx is not None:
+            return exc.ctx.command_path
+        argv = list(args) if args is not None else sys.argv[1:]
+        name = next((a for a in argv if not a.startswith("-")), None)
+        return f"rag {name}" if name in self.commands else "rag"
+
+
+app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Ask questions about your news articles, answered offline with cited sources.")
 
 IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: index/, or $RAG_INDEX_DIR).")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="models.toml to use (default: ./models.toml, or $RAG_CONFIG).")]
@@ -28,7 +83,7 @@ def _errors():
     try:
         yield
     except RagError as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        _say_error(str(exc))
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted; nothing was changed")
@@ -55,7 +110,9 @@ def index(
         assistant = _assistant(config, index_dir)
         paths = paths or [assistant.settings.base_dir / "seeds"]
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=err, transient=True) as progress:
+        # Only on a terminal: elsewhere a (transient) progress bar still leaves an empty line on stderr,
+        # ahead of the warnings, the summary or the one-line error.
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
             task = progress.add_task("reading articles", total=None)
 
             def report(done: int, total: int, what: str) -> None:
@@ -63,10 +120,11 @@ def index(
 
             result = assistant.index(paths, progress=report)
         for line in result.skipped + result.warnings:
-            err.print(f"[yellow]warning:[/] {line}", soft_wrap=True)
+            err.print(f"[yellow]warning:[/] {escape(line)}", soft_wrap=True)
         err.print(f"indexed {result.documents} articles, {result.chunks} chunks in {assistant.index_path} "
                   f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
-                  f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in {result.seconds}s)")
+                  f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in {result.seconds}s)",
+                  soft_wrap=True, markup=False)
 
 
 @app.command()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import tomllib
+from difflib import get_close_matches
 from functools import cached_property
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from rag.errors import ConfigError, ModelMissingError
 
@@ -104,14 +105,19 @@ class Settings(_Strict):
     embedder: EmbedderConfig
     llm: dict[str, LLMConfig]
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
-    # Not from the file: where it was read from, for resolving relative paths.
-    source: Path = Field(default=PROJECT_ROOT / "models.toml", exclude=True)
+    # Private, not a field: a `source` key in the file is then an unknown key like any other typo.
+    _source: Path = PrivateAttr(default=PROJECT_ROOT / "models.toml")
 
     @model_validator(mode="after")
     def _default_exists(self) -> "Settings":
         if self.default_llm not in self.llm:
             raise ValueError(f"default_llm {self.default_llm!r} is not one of [llm.*]: {', '.join(self.llm)}")
         return self
+
+    @property
+    def source(self) -> Path:
+        """The file these settings were read from; relative model paths resolve beside it."""
+        return self._source
 
     @property
     def base_dir(self) -> Path:
@@ -152,14 +158,37 @@ def load_settings(path: Path | str | None = None) -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
     try:
-        return Settings(**data, source=source)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (typo?)"
-        raise ConfigError(f"{source}: {loc}: {msg}") from None
+        raise ConfigError(f"{source}: {_describe(exc)}") from None
+    settings._source = source
+    return settings
+
+
+def _describe(exc: ValidationError) -> str:
+    """One error, as `key: what is wrong`. An unknown key goes first: for a misspelt required key pydantic
+    also reports the real one as missing, and "field required" alone would hide the typo."""
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+    if err["type"] != "extra_forbidden":
+        return f"{loc}: {err['msg'].removeprefix('Value error, ')}"
+    *parent, key = err["loc"]
+    close = get_close_matches(str(key), _keys_at(tuple(parent)), n=1)
+    return f"{loc}: unknown key" + (f" (did you mean {close[0]!r}?)" if close else " (typo?)")
+
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys `models.toml` allows at a location such as ("llm", "tiny"), for a did-you-mean hint."""
+    node: Any = Settings
+    for part in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel) and str(part) in node.model_fields:
+            node = node.model_fields[str(part)].annotation
+        elif get_origin(node) is dict:
+            node = get_args(node)[1]
+        else:
+            return []
+    return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
 
 
 def index_dir(explicit: Path | str | None, settings: Settings) -> Path:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rag.citations import strip_markers
-from rag.errors import RagError, UsageError
+from rag.errors import UsageError
 from rag.grounding import names, numbers
 from rag.schema import Answer
 
@@ -84,10 +84,9 @@ def judge(item: GoldItem, answer: Answer, documents: dict) -> Verdict:
 def run_eval(assistant, gold: Path, out_file: Path | None, compare: Path | None, as_json: bool,
              out: Console, err: Console) -> dict:
     items = load_gold(gold)
-    try:
-        assistant.warm_up()  # latency is measured warm, as a chat user sees it
-    except RagError:
-        raise
+    # Read --compare before the run: it fails fast, and `--out x --compare x` then compares with the old x.
+    old = load_answers(compare) if compare else None
+    assistant.warm_up()  # latency is measured warm, as a chat user sees it
     documents = assistant.store.documents
     records, verdicts = [], []
     for item in items:
@@ -109,7 +108,7 @@ def run_eval(assistant, gold: Path, out_file: Path | None, compare: Path | None,
     else:
         out.print(summary_table(summary))
     if compare:
-        out.print(compare_table(items, records, verdicts, compare, documents))
+        out.print(compare_table(items, records, verdicts, compare, documents, old))
     return summary
 
 
@@ -151,16 +150,35 @@ def summary_table(summary: dict) -> Table:
     return table
 
 
-def compare_table(items: list[GoldItem], records: list[Answer], verdicts: list[Verdict], old_path: Path,
-                  documents: dict) -> Table:
-    """Per-question differences against an earlier --out file, judged by the same rules."""
-    if not old_path.is_file():
-        raise UsageError(f"--compare file not found: {old_path}")
-    old = {}
-    for line in old_path.read_text(encoding="utf-8").splitlines():
+def load_answers(path: Path) -> dict[str | None, Answer]:
+    """The answer records of an earlier `rag eval --out` file, by question id."""
+    if not path.is_file():
+        raise UsageError(f"--compare file not found: {path}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--compare file {path} cannot be read ({type(exc).__name__}): "
+                         "give a file written by `rag eval --out`") from None
+    old: dict[str | None, Answer] = {}
+    for n, line in enumerate(lines, 1):
         if line.strip():
-            rec = Answer.model_validate_json(line)
+            try:
+                rec = Answer.model_validate_json(line)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"])
+                raise UsageError(f"{path}:{n}: not an answer record ({where + ': ' if where else ''}{first['msg']}); "
+                                 "--compare takes a file written by `rag eval --out`") from None
             old[rec.id] = rec
+    return old
+
+
+def compare_table(items: list[GoldItem], records: list[Answer], verdicts: list[Verdict], old_path: Path,
+                  documents: dict, old: dict[str | None, Answer] | None = None) -> Table:
+    """Per-question differences against an earlier --out file, judged by the same rules. `old` is that
+    file's records when already read (`run_eval` reads them before --out may overwrite the file)."""
+    if old is None:
+        old = load_answers(old_path)
     table = Table(title=f"changes against {old_path}")
     for col in ("id", "before", "now", "answer now"):
         table.add_column(col)

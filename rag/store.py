@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -109,12 +110,23 @@ def load_store(index_dir: Path, settings: Settings) -> Store:
         faiss_index = faiss.read_index(str(path / "vectors.faiss"))
         lexical = Lexical.load(path / "bm25")
     except Exception as exc:  # any damaged file: numpy, faiss, json and bm25 each raise their own types
-        raise IndexCorruptError(f"index at {index_dir} is damaged ({type(exc).__name__}: {str(exc)[:80]}): "
+        raise IndexCorruptError(f"index at {index_dir} is damaged ({type(exc).__name__}: {_gist(exc)}): "
                                 "rebuild it with `rag index`") from None
     if not (len(chunks) == manifest.n_chunks == vectors.shape[0] == faiss_index.ntotal == lexical.size):
         raise IndexCorruptError(f"index at {index_dir} is inconsistent (chunk counts differ): "
                                 "rebuild it with `rag index`")
     return Store(path, manifest, chunks, documents, vectors, faiss_index, lexical)
+
+
+def _gist(exc: Exception, width: int = 80) -> str:
+    """A hint of what broke, on one line: pydantic and faiss messages span several lines."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        first = exc.errors()[0]
+        text = f"{'.'.join(str(x) for x in first['loc']) or 'record'}: {first['msg']}"
+    else:
+        text = str(exc)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 # HNSW above `ann_threshold` chunks: exact search scans every vector per query; HNSW takes ~2 ms at 100k
@@ -149,7 +161,7 @@ def write_store(index_dir: Path, manifest: Manifest, documents: list[Document], 
                 extra: Callable[[Path], None] | None = None) -> Path:
     """Write a complete index into a fresh folder, then publish it atomically."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    build = index_dir / f"build-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.getpid()}"
+    build = index_dir / _build_name()
     tmp = build.with_name(build.name + ".partial")
     tmp.mkdir()
     try:
@@ -173,11 +185,16 @@ def write_store(index_dir: Path, manifest: Manifest, documents: list[Document], 
     return build
 
 
+def _build_name() -> str:
+    """Unique per build, so two builds in the same second never share a folder; the time is for people."""
+    return f"build-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+
+
 def _publish(index_dir: Path, build: Path) -> None:
     link = current_path(index_dir)
     if link.exists() and not link.is_symlink():
         raise IndexCorruptError(f"{link} is not an index link; move it away and run `rag index` again")
-    tmp_link = index_dir / f".{CURRENT}.{os.getpid()}"
+    tmp_link = index_dir / f".{CURRENT}.{build.name}"
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(build.name)
     os.replace(tmp_link, link)  # atomic on POSIX

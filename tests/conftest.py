@@ -19,10 +19,7 @@ os.environ.pop("RAG_CONFIG", None)
 os.environ.pop("RAG_INDEX_DIR", None)
 
 import json
-import re
 import shutil
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -57,20 +54,6 @@ def gold_items() -> dict[str, dict]:
 
 def one_line(message: str) -> bool:
     return bool(message.strip()) and "\n" not in message.strip()
-
-
-def wait_for_new_build_second(index_dir: Path) -> None:
-    """`write_store` names a build by the second it started (see the xfail in test_store.py): two builds
-    of one index in the same second collide. Tests that rebuild on purpose wait for the next second."""
-    link = index_dir / "current"
-    if not link.is_symlink():
-        return
-    parts = os.readlink(link).split("-")  # build-YYYYmmddTHHMMSS-pid
-    if len(parts) < 2 or not re.fullmatch(r"\d{8}T\d{6}", parts[1]):
-        return  # some other naming scheme: nothing to wait for
-    deadline = time.monotonic() + 2.0
-    while datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") <= parts[1] and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def copy_index(src: Path, dst: Path) -> Path:

@@ -8,7 +8,7 @@ import json
 import pytest
 from rich.console import Console
 
-from conftest import gold_items
+from conftest import gold_items, one_line
 from rag.errors import UsageError
 from rag.evaluate import GoldItem, Verdict, compare_table, judge, load_gold, run_eval, summarize
 from rag.schema import Answer, Citation, Document, Retrieved
@@ -278,9 +278,6 @@ def test_compare_against_an_earlier_run(assistant, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="BUG evaluate.py run_eval: --out is written before --compare is read, so "
-                          "`rag eval --out last.jsonl --compare last.jsonl` compares the run with itself "
-                          "(always '0 fixed, 0 broken')", strict=False)
 def test_compare_with_the_file_being_overwritten(assistant, tmp_path):
     ids = ["p30", "g35"]
     last = tmp_path / "last.jsonl"
@@ -290,11 +287,25 @@ def test_compare_with_the_file_being_overwritten(assistant, tmp_path):
     assert "2 fixed, 0 broken" in out.file.getvalue()
 
 
-@pytest.mark.xfail(reason="BUG evaluate.py compare_table: a --compare file that is not answer records raises a "
-                          "pydantic ValidationError (a traceback in the CLI) instead of a one-line UsageError",
-                   strict=False)
-def test_compare_file_that_is_not_answer_records(tmp_path):
+@pytest.mark.parametrize("content", ['{"id": "q1"}\n', "not json\n", '["a list"]\n'])
+def test_compare_file_that_is_not_answer_records(tmp_path, content):
+    bad = tmp_path / "old.jsonl"
+    bad.write_text(GOOD.model_dump_json() + "\n" + content)
+    with pytest.raises(UsageError) as info:
+        compare_table([ITEM], [GOOD], [judge(ITEM, GOOD, DOCS)], bad, DOCS)
+    message = str(info.value)
+    assert one_line(message) and f"{bad}:2:" in message and "rag eval --out" in message
+    assert info.value.exit_code == 2
+
+
+def test_a_bad_compare_file_fails_before_the_run(tmp_path):
+    class NotToBeRun:
+        def warm_up(self):
+            raise AssertionError("the gold set ran before --compare was checked")
+
     bad = tmp_path / "old.jsonl"
     bad.write_text('{"id": "q1"}\n')
     with pytest.raises(UsageError):
-        compare_table([ITEM], [GOOD], [judge(ITEM, GOOD, DOCS)], bad, DOCS)
+        run_eval(NotToBeRun(), tiny_gold(tmp_path, ["p30"]), tmp_path / "out.jsonl", bad, False, *consoles())
+    with pytest.raises(UsageError):
+        run_eval(NotToBeRun(), tiny_gold(tmp_path, ["p30"]), None, tmp_path / "missing.jsonl", False, *consoles())

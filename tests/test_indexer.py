@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from conftest import index_fingerprint, wait_for_new_build_second
+from conftest import index_fingerprint
 from rag import embeddings
 from rag.assistant import Assistant
 from rag.errors import InputError
@@ -72,7 +72,6 @@ def test_nothing_changed_embeds_nothing(built, corpus, fast_build, monkeypatch):
         raise AssertionError("nothing changed, yet the embedder was called")
 
     monkeypatch.setattr(fast_build, "encode", no_embedding)
-    wait_for_new_build_second(a.index_path)
     report = a.index([corpus])
     assert report.chunks_embedded == 0
     assert sorted(report.unchanged) == sorted(first.added) and not (report.added or report.updated or report.removed)
@@ -87,7 +86,6 @@ def test_changing_one_article_reembeds_only_it(built, corpus, fast_build):
     doc_id = "lithuania"
     changed = corpus / f"{doc_id}.txt"
     changed.write_text(changed.read_text(encoding="utf-8") + EXTRA_PARAGRAPH, encoding="utf-8")
-    wait_for_new_build_second(a.index_path)
     report = a.index([corpus])
 
     assert report.updated == [doc_id] and not (report.added or report.removed)
@@ -111,7 +109,6 @@ def test_deleting_an_article_drops_it(built, corpus, fast_build, monkeypatch):
     gone = "barrot"
     (corpus / f"{gone}.txt").unlink()
     monkeypatch.setattr(fast_build, "encode", lambda *a, **k: pytest.fail("nothing to embed after a delete"))
-    wait_for_new_build_second(a.index_path)
     report = a.index([corpus])
     assert report.removed == [gone] and report.chunks_embedded == 0
     store = load_store(a.index_path, a.settings)
@@ -126,7 +123,6 @@ def test_adding_an_article_embeds_only_it(built, corpus, fast_build):
     (corpus / "sub").mkdir()
     (corpus / "sub" / "tariffs.md").write_text("# Tariffs on European imports\nThe United States imposed tariffs "
                                               "of 20 per cent on imports from Europe, officials said.\n")
-    wait_for_new_build_second(a.index_path)
     report = a.index([corpus])
     assert report.added == ["tariffs"]
     assert report.chunks_embedded == sum(c.doc_id == "tariffs" for c in a.store.chunks) > 0
@@ -137,7 +133,6 @@ def test_other_chunk_settings_reembed_everything(built, corpus, fast_build):
     a, first = built
     a.settings = a.settings.model_copy(deep=True)
     a.settings.retrieval.chunk_chars = 120
-    wait_for_new_build_second(a.index_path)
     report = a.index([corpus])
     assert report.chunks_embedded == report.chunks and report.chunks > first.chunks
     assert a.store.manifest.chunk_chars == 120
@@ -149,7 +144,6 @@ def test_index_with_another_embedder_is_rebuilt_not_reused(built, corpus, fast_b
     data = json.loads(manifest.read_text())
     data["embedder"] = "some-other-embedder"
     manifest.write_text(json.dumps(data))
-    wait_for_new_build_second(a.index_path)
     report = a.index([corpus])
     assert report.chunks_embedded == report.chunks == first.chunks
     assert load_store(a.index_path, a.settings).manifest.embedder == a.settings.embedder.name
@@ -199,14 +193,12 @@ def test_interrupted_build_leaves_the_previous_index(built, corpus, fast_build, 
             import rag.store
 
             m.setattr(rag.store.Lexical, "build", classmethod(_interrupt))
-        wait_for_new_build_second(a.index_path)
         with pytest.raises(KeyboardInterrupt):
             a.index([corpus])
     assert index_fingerprint(a.index_path) == before
     assert not [p for p in a.index_path.iterdir() if p.name.endswith(".partial")]
     assert _state(a.index_path, a.settings) == state
     # the next, uninterrupted build picks the change up
-    wait_for_new_build_second(a.index_path)
     report = a.index([corpus])
     assert report.updated == ["barrot"] and "Zanzibari" in a.store.documents["barrot"].text
 

@@ -6,11 +6,12 @@ import hashlib
 import json
 import os
 import shutil
-import time
+from datetime import datetime
 
 import numpy as np
 import pytest
 
+import rag.store
 from conftest import SEED_FILES, copy_index, index_fingerprint, one_line
 from rag.chunking import chunk_document
 from rag.documents import read_document
@@ -112,14 +113,7 @@ def test_damaged_index_is_one_clear_error(tmp_path, seeds_index, settings, what)
     assert info.value.exit_code == 4
 
 
-_MULTILINE = pytest.mark.xfail(reason="BUG store.py load_store: the message embeds str(exc)[:80] of a pydantic "
-                                      "ValidationError, which holds newlines, so the error is not one line",
-                               strict=False)
-
-
-@pytest.mark.parametrize("what", [pytest.param(w, marks=_MULTILINE) if w in
-                                  ("chunks truncated mid-line", "chunks not json", "documents garbage") else w
-                                  for w in DAMAGE])
+@pytest.mark.parametrize("what", DAMAGE)
 def test_damaged_index_message_is_one_line(tmp_path, seeds_index, settings, what):
     index = copy_index(seeds_index, tmp_path / "index")
     name, damage = DAMAGE[what]
@@ -184,28 +178,29 @@ def test_large_indexes_switch_to_hnsw(tmp_path, settings, embedded):
 
 
 def test_rebuild_replaces_and_cleans_up_the_old_build(tmp_path, settings, small):
-    from conftest import wait_for_new_build_second
-
     write, _, _ = small
     index = tmp_path / "index"
     first = write(index)
-    wait_for_new_build_second(index)
     second = write(index)
     assert second != first and not first.exists()
     assert os.readlink(index / "current") == second.name
     load_store(index, settings)
 
 
-@pytest.mark.xfail(reason="BUG store.py write_store: build folders are named by the second "
-                          "(build-%Y%m%dT%H%M%S-pid), so a second build in the same second and process fails "
-                          "with OSError 'Directory not empty' on tmp.rename(build)", strict=False)
-def test_two_builds_in_the_same_second(tmp_path, settings, small):
+def test_two_builds_in_the_same_second(tmp_path, settings, small, monkeypatch):
+    class Frozen(datetime):  # every build starts in the very same second
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2025, 3, 1, 12, 0, 0, tzinfo=tz)
+
+    monkeypatch.setattr(rag.store, "datetime", Frozen)
     write, _, _ = small
     index = tmp_path / "index"
-    while time.time() % 1 > 0.3:  # start early in a second so both writes land in it
-        time.sleep(0.02)
-    write(index)
-    write(index)
+    first = write(index)
+    second = write(index)
+    assert second != first and not first.exists()
+    assert os.readlink(index / "current") == second.name
+    assert [p.name for p in index.iterdir() if p.name != "current"] == [second.name]  # no stray links or folders
     load_store(index, settings)
 
 
@@ -218,8 +213,6 @@ def test_failed_write_leaves_the_published_index_alone(tmp_path, settings, small
         assert (build_dir / "vectors.faiss").is_file()  # we are mid-build
         raise KeyboardInterrupt
 
-    from conftest import wait_for_new_build_second
-    wait_for_new_build_second(index)
     with pytest.raises(KeyboardInterrupt):
         write(index, extra=interrupted)
     assert index_fingerprint(index) == before
