@@ -9,12 +9,14 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
+from textual import events
+from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Markdown, OptionList
 
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore
-from rag.errors import GenerationError, IndexMissingError
+from rag.errors import GenerationError, IndexMissingError, ModelMissingError
 from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
 from rag.tui.app import ChatApp
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
@@ -300,7 +302,7 @@ async def test_app_runs_without_conversation_history(tmp_path: Path) -> None:
         assert not isinstance(app.screen, ConversationsScreen)
 
 
-async def test_missing_index_is_reported_at_start(tmp_path: Path) -> None:
+async def test_missing_index_or_model_is_reported_at_start(tmp_path: Path) -> None:
     fake = FakeAssistant()
     fake.has_index = lambda: False  # type: ignore[method-assign]
     app = make_app(tmp_path, fake)
@@ -308,6 +310,19 @@ async def test_missing_index_is_reported_at_start(tmp_path: Path) -> None:
         await settle(pilot, app)
         assert any("no index" in t and "rag index" in t for t in toasts(app))
         assert "no index" in str(app.status.render())
+
+    def missing() -> None:
+        raise ModelMissingError("model file not found: /nowhere/m.gguf (fix `path` in models.toml)")
+
+    fake = FakeAssistant()
+    fake.warm_up = missing  # type: ignore[method-assign]
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert any("model file not found" in t and "Switch model: other-model" in t for t in toasts(app))
+        assert "model not loaded" in str(app.status.render())
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
 
 
 async def test_input_newline_and_history_keys(tmp_path: Path) -> None:
@@ -324,6 +339,41 @@ async def test_input_newline_and_history_keys(tmp_path: Path) -> None:
         app.query_one("#sources-list").focus()  # typing elsewhere goes to the question box
         await pilot.press("x")
         assert app.focused is app.question_input and app.question_input.text.endswith("x")
+
+
+def burst(app: ChatApp, text: str, *keys: str) -> None:
+    """Send keys the way a terminal does when a line arrives at once (a fast typist, a macro, tmux
+    send-keys): all queued before the app handles the first, unlike `pilot.press`."""
+    for key in [*text, *keys]:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        event = events.Key(name, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app.post_message(event)
+
+
+async def test_a_burst_of_typing_elsewhere_lands_in_the_box(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        app.query_one("#sources-list").focus()
+        await pilot.pause()
+        # `?` and digits would open the help / a source, and Enter the highlighted source, had they
+        # gone by the focus the keys found; they were typed for the question box.
+        burst(app, "Why 2 and 1?", "enter")
+        await settle(pilot, app)
+        assert not isinstance(app.screen, (HelpScreen, ArticleScreen))
+        assert [q for q, _ in fake.calls] == ["What did Barrot demand?", "Why 2 and 1?"]
+        assert app.question_input.text == "" and app.focused is app.question_input
+        # A paste while the sources have focus goes into the box too.
+        app.query_one("#sources-list").focus()
+        await pilot.pause()
+        app.post_message(events.Paste("pasted words"))
+        await pilot.pause()
+        assert app.question_input.text == "pasted words" and app.focused is app.question_input
+        # With the box focused, typing ? and digits still just types them.
+        await pilot.press("space", "?", "3")
+        assert app.question_input.text == "pasted words ?3" and not isinstance(app.screen, HelpScreen)
 
 
 async def test_palette_help_copy_and_quit(tmp_path: Path) -> None:
@@ -358,10 +408,14 @@ async def test_palette_help_copy_and_quit(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 60)])
 async def test_layout_is_usable_small_and_large(tmp_path: Path, size: tuple[int, int]) -> None:
-    app = make_app(tmp_path)
+    fake = FakeAssistant()
+    fake.model_name = "gemma3-270m"
+    app = make_app(tmp_path, fake)
     async with app.run_test(size=size) as pilot:
         for q in ("What did Barrot demand?", "Why did he say that?", "And then?"):
             await ask(pilot, app, q)
+        visible = str(app.status.render())[: app.status.content_region.width]  # the rest is cut off
+        assert "gemma3-270m" in visible and "5 articles · 42 chunks" in visible and "last 0.5s · 40 tok/s" in visible
         conversation, sources = app.query_one("#conversation"), app.query_one("#sources")
         question = app.query_one(QuestionInput)
         assert question.region.height >= 3 and question.region.bottom <= size[1]
@@ -386,6 +440,17 @@ async def test_layout_is_usable_small_and_large(tmp_path: Path, size: tuple[int,
 REPO = Path(__file__).resolve().parent.parent
 
 
+async def ask_real(pilot: Pilot, app: ChatApp, question: str) -> None:
+    app.question_input.focus()
+    app.question_input.set_text(question)
+    await pilot.press("enter")
+    for _ in range(1200):
+        await pilot.pause(0.1)
+        if app._pending is None:
+            break
+    await settle(pilot, app)
+
+
 @pytest.mark.slow
 async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
     """The real index, embedder and bundled LLM behind the real UI."""
@@ -395,13 +460,7 @@ async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
         assert "articles" in str(app.status.render())
-        app.question_input.set_text("What did Barrot demand?")
-        await pilot.press("enter")
-        for _ in range(600):
-            await pilot.pause(0.1)
-            if app._pending is None:
-                break
-        await settle(pilot, app)
+        await ask_real(pilot, app, "What did Barrot demand?")
         assert len(app.turns) == 1 and app.turns[0].answer is not None
         answer = app.turns[0].answer
         turn = app.query_one(TurnView)
@@ -415,5 +474,12 @@ async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
             assert app.screen.span is not None
             start, end = app.screen.span
             assert " ".join(app.screen.doc.text[start:end].split()) == " ".join(answer.citations[0].quote.split())
+            await pilot.press("escape")
+            await pilot.pause()
         else:
             assert answer.abstained
+        # A follow-up: the UI hands the core the conversation, and the core searches with its subject.
+        await ask_real(pilot, app, "Why did he say that?")
+        assert len(app.turns) == 2 and app.turns[1].answer is not None
+        assert "Barrot" in (app.turns[1].answer.search_query or ""), app.turns[1].answer
+        assert len(app.query(TurnView)) == 2 and not isinstance(app.screen, ArticleScreen)

@@ -18,12 +18,12 @@ from textual.widgets.markdown import MarkdownStream
 from textual.worker import get_current_worker
 
 from rag.assistant import Assistant
-from rag.conversations import ConversationInfo, ConversationStore, ConversationStoreError, quoted
-from rag.errors import IndexMissingError, RagError
+from rag.conversations import Conversation, ConversationStore, ConversationStoreError, quoted
+from rag.errors import RagError
 from rag.schema import Answer, Citation, Delta, Document, Final, Turn
 from rag.tui.commands import ChatCommands
-from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
-from rag.tui.tasks import REINDEX_HINT, CoreApp
+from rag.tui.history import HistoryApp
+from rag.tui.screens import ArticleScreen, HelpScreen
 from rag.tui.widgets import QuestionInput, SourcesPanel, StatusLine, TurnView, speed, tokens_per_second
 
 WELCOME = ("Ask a question about the indexed news articles.\n"
@@ -47,7 +47,7 @@ class Pending:
     stream: MarkdownStream
 
 
-class ChatApp(CoreApp):
+class ChatApp(HistoryApp):
     """Conversation on the left (top when narrow), sources of the selected answer beside it."""
 
     CSS_PATH = "chat.tcss"
@@ -69,11 +69,7 @@ class ChatApp(CoreApp):
 
     def __init__(self, assistant: Assistant, store: ConversationStore | None = None,
                  conversation_id: int | None = None, new: bool = False, warm_up: bool = True) -> None:
-        super().__init__(assistant)
-        self.store = store
-        self.store_error = ""
-        self.conversation_id: int | None = None
-        self.turns: list[Turn] = []
+        super().__init__(assistant, store)
         self.selected: TurnView | None = None
         self._start = (conversation_id, new)
         self._warm = warm_up
@@ -110,13 +106,7 @@ class ChatApp(CoreApp):
     async def on_mount(self) -> None:
         self.status.set(model=self.assistant.model_name, state="loading…")
         self.sources.show(None)
-        if self.store is None and not self.store_error:
-            try:
-                self.store = ConversationStore()
-            except ConversationStoreError as exc:
-                self.store_error = str(exc)
-        if self.store_error:
-            self.notify(f"{self.store_error}. Conversations will not be saved.", title="History", severity="warning")
+        self.open_store()
         conversation_id, new = self._start
         if self.store and not new:
             recent = self.recent_conversations(1)
@@ -127,26 +117,12 @@ class ChatApp(CoreApp):
         if self._warm:
             self._warm_up()
 
-    # ----- conversations ---------------------------------------------------------------------
-    def recent_conversations(self, limit: int = 200) -> list[ConversationInfo]:
-        try:
-            return self.store.list_all(limit) if self.store else []
-        except ConversationStoreError as exc:
-            self.notify(str(exc), title="Conversations", severity="error")
-            return []
-
+    # ----- conversations (storage in history.py) ----------------------------------------------
     def model_names(self) -> list[str]:
         return self.assistant.models()
 
-    async def open_conversation(self, conversation_id: int) -> None:
+    async def show_conversation(self, conv: Conversation) -> None:
         """Show a saved conversation; its turns become the history for follow-ups."""
-        if self.store is None:
-            return
-        try:
-            conv = self.store.load(conversation_id)
-        except ConversationStoreError as exc:
-            self.notify(str(exc), title="Conversations", severity="error")
-            return
         await self._discard_pending()
         self.conversation_id, self.turns = conv.id, list(conv.turns)
         await self.conversation.remove_children()
@@ -165,44 +141,6 @@ class ChatApp(CoreApp):
         self._select(None)
         self._show_title("new conversation")
         self.question_input.focus()
-
-    def action_open_conversations(self) -> None:
-        if self.store is None:
-            self.notify(self.store_error or "conversation history is unavailable", severity="warning")
-            return
-
-        async def chosen(conversation_id: int | None) -> None:
-            if conversation_id is not None:
-                await self.open_conversation(conversation_id)
-
-        self.push_screen(ConversationsScreen(self.recent_conversations(), self.conversation_id), chosen)
-
-    def action_export(self) -> None:
-        if self.store is None or self.conversation_id is None or not self.turns:
-            self.notify("Nothing to export yet: ask a question first.", severity="warning")
-            return
-        try:
-            path = self.store.export(self.conversation_id)
-        except ConversationStoreError as exc:
-            self.notify(str(exc), title="Export failed", severity="error")
-            return
-        self.notify(f"Exported to {path}", title="Export")
-
-    def _show_title(self, title: str) -> None:
-        self.sub_title = title
-        self.status.set(conversation=title)
-
-    def _save(self, question: str, answer: Answer) -> None:
-        if self.store is None:
-            return
-        try:
-            if self.conversation_id is None:
-                self.conversation_id = self.store.create()
-            self.store.append(self.conversation_id, question, answer)
-            info = self.store.info(self.conversation_id)
-            self._show_title(f"#{self.conversation_id} {info.title if info else ''}")
-        except ConversationStoreError as exc:
-            self.notify(f"{exc}. The answer is shown but not saved.", title="History", severity="error")
 
     # ----- asking ----------------------------------------------------------------------------
     async def on_question_input_submitted(self, event: QuestionInput.Submitted) -> None:
@@ -242,8 +180,7 @@ class ChatApp(CoreApp):
                     elif isinstance(event, Final):
                         final = event.answer
             except RagError as exc:
-                message = str(exc) + (f" ({REINDEX_HINT})" if isinstance(exc, IndexMissingError) else "")
-                self.post_message(AnswerEvent(token, error=message))
+                self.post_message(AnswerEvent(token, error=str(exc) + self.error_hint(exc)))
                 return
             except Exception as exc:  # a bug in the core must not take the chat down
                 self.post_message(AnswerEvent(token, error=f"generation failed: {type(exc).__name__}: {exc}"))
@@ -358,13 +295,31 @@ class ChatApp(CoreApp):
 
     # ----- misc ------------------------------------------------------------------------------
     def on_key(self, event: events.Key) -> None:
-        """Typing while the conversation or sources have focus goes to the question box."""
-        char = event.character
-        if (event.is_printable and char and char not in "123456789?" and self.screen is self.screen_stack[0]
-                and self.focused is not self.question_input):
+        """Typing while the conversation or sources have focus goes to the question box (but 1-9 and
+        `?` there open a source / the help). Keys typed in one burst (fast typing, a terminal sending
+        a line at once) all reach the old widget before the focus moves: those stragglers, `?`, digits
+        and Enter included, belong to the box as well, so they do not open a source or the help."""
+        if self.screen is not self.screen_stack[0]:
+            return
+        box = self.question_input
+        if self.focused is box:  # the box stops what it takes, so this key was typed before it had focus
+            if box.type_key(event):
+                event.stop()
+                event.prevent_default()
+            return
+        if event.is_printable and event.character and event.character not in "123456789?":
             event.stop()
-            self.question_input.focus()
-            self.question_input.insert(char)
+            event.prevent_default()
+            self.set_focus(box)  # at once, so later keys of the burst are recognised above
+            box.type_key(event)
+
+    def on_paste(self, event: events.Paste) -> None:
+        """Text pasted while the box does not have focus goes into it."""
+        box = self.question_input
+        if self.screen is self.screen_stack[0] and self.focused is not box and event.text:
+            event.stop()
+            self.set_focus(box)
+            box.type_text(event.text)
 
     def action_copy_answer(self) -> None:
         turn = self.selected if self.selected and self.selected.answer else None

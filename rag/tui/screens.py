@@ -138,6 +138,7 @@ KEYS = [
     ("up / down", "earlier questions (on the first / last line)"),
     ("esc", "cancel the running answer; the question stays in the box"),
     ("tab", "move between conversation, sources and input"),
+    ("ctrl+g", "go to the sources list (typing goes back to the question box)"),
     ("enter / click on a source", "open the article at the quote (esc closes)"),
     ("1 … 9", "open source n (when the input is not focused)"),
     ("click an answer", "show its sources"),

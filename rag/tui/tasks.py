@@ -13,7 +13,7 @@ from textual.app import App
 from textual.message import Message
 
 from rag.assistant import Assistant
-from rag.errors import RagError
+from rag.errors import IndexMissingError, ModelMissingError, RagError
 from rag.schema import IndexReport, IndexStats
 from rag.tui.widgets import StatusLine
 
@@ -47,6 +47,15 @@ class CoreApp(App[int]):
         """Whether an answer is being generated; the chat app overrides this."""
         return False
 
+    def error_hint(self, exc: Exception) -> str:
+        """What the user can do in the app about a core error, appended to its message."""
+        if isinstance(exc, IndexMissingError):
+            return f" ({REINDEX_HINT})"
+        others = [m for m in self.assistant.models() if m != self.assistant.model_name]
+        if isinstance(exc, ModelMissingError) and others:
+            return f"; or ctrl+p → Switch model: {others[0]}"
+        return ""
+
     # ----- models and index ------------------------------------------------------------------
     @work(thread=True, group="core", exit_on_error=False)
     def _warm_up(self) -> None:
@@ -61,6 +70,8 @@ class CoreApp(App[int]):
                 self.post_message(CoreEvent("progress", f"loading {self.assistant.model_name}…"))
                 self.assistant.warm_up()
                 self.post_message(CoreEvent("ready"))
+            except ModelMissingError as exc:
+                self.post_message(CoreEvent("no-model", str(exc) + self.error_hint(exc)))
             except RagError as exc:
                 self.post_message(CoreEvent("error", str(exc)))
             except Exception as exc:
@@ -140,6 +151,9 @@ class CoreApp(App[int]):
         elif event.kind == "no-index":
             self.status.set(index="no index", state="ready")
             self.notify(event.text, title="No index", severity="error", timeout=15)
+        elif event.kind == "no-model":
+            self.status.set(state="model not loaded")
+            self.notify(event.text, title="Model missing", severity="error", timeout=15)
         elif event.kind == "error":
             self.status.set(state="ready")
             self.notify(event.text, title="Error", severity="error", timeout=15)

@@ -58,18 +58,40 @@ class QuestionInput(TextArea):
         self.load_text(text)
         self.move_cursor(self.document.end)
 
+    def submit(self) -> None:
+        text = self.text.strip()
+        if text:
+            self.post_message(self.Submitted(text))
+
+    def type_text(self, text: str) -> None:
+        """Insert as typing does: over the selection, the cursor after the text."""
+        self.replace(text, *self.selection, maintain_selection_offset=False)
+
+    def type_key(self, event: events.Key) -> bool:
+        """Apply a key that was typed for this box but reached another widget (it had focus when the
+        key arrived). Returns whether the key was one the box takes."""
+        if event.key == "enter":
+            self.submit()
+        elif event.key in NEWLINE_KEYS:
+            self.type_text("\n")
+        elif event.key == "backspace":
+            self.action_delete_left()
+        elif event.is_printable and event.character:
+            self.type_text(event.character)
+        else:
+            return False
+        return True
+
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            text = self.text.strip()
-            if text:
-                self.post_message(self.Submitted(text))
+            self.submit()
             return
         if event.key in NEWLINE_KEYS:
             event.stop()
             event.prevent_default()
-            self.insert("\n")
+            self.type_text("\n")
             return
         await super()._on_key(event)
 
@@ -248,7 +270,10 @@ class SourcesPanel(Vertical):
 
 
 class StatusLine(Static):
-    """Model, index size, what the app is doing, and the last answer's latency and speed."""
+    """Model, index size, what the app is doing, the last answer's latency and speed, and the
+    conversation. Drawn to the width it has: labels and wide gaps only when there is room."""
+
+    WIDE = 110
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
@@ -261,5 +286,10 @@ class StatusLine(Static):
     def set(self, **fields: str) -> None:
         for key, value in fields.items():
             setattr(self, key, value)
-        parts = [f"model {self.model}" if self.model else "", self.index, self.state, self.last, self.conversation]
-        self.update(Text("  │  ".join(p for p in parts if p), no_wrap=True, overflow="ellipsis"))
+        self.refresh()
+
+    def render(self) -> Text:
+        wide = self.size.width >= self.WIDE
+        model = f"model {self.model}" if wide and self.model else self.model
+        parts = [p for p in (model, self.index, self.state, self.last, self.conversation) if p]
+        return Text(("  │  " if wide else " │ ").join(parts), no_wrap=True, overflow="ellipsis")
