@@ -1,8 +1,9 @@
 """prompt -> generate -> check citations -> verify grounding -> fall back or abstain.
 
-The model's words are shown only when every sentence cites a source that holds what it says;
-otherwise the answer is the best evidence sentence, quoted and cited. Retrieval that finds nothing
-answers with a fixed sentence without calling the model at all."""
+The answer always rests on a quoted evidence sentence. The model's own words lead it only when every
+sentence cites a source that holds what it says and they answer what was asked; otherwise the answer
+is that sentence alone, quoted and cited. Retrieval that finds nothing answers with a fixed sentence
+without calling the model at all."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from rag import citations as cit
 from rag import evidence, followup, prompts, qtypes
 from rag.config import LLMConfig, Settings
 from rag.errors import QuestionError
-from rag.grounding import unsupported
+from rag.grounding import restates, unsupported
 from rag.schema import Answer, Delta, Final, Retrieved, StreamEvent, Turn
 
 MAX_QUESTION_CHARS = 2000
+MAX_ANSWER_SENTENCES = 3
 
 
 def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Callable[[], object],
@@ -32,14 +34,17 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
                     retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
                                for p in passages])
     sources = evidence.select(question, query, passages)
-    if not evidence.answerable(question, query, passages, sources):
+    if sources and hasattr(retriever, "document"):
+        sources[0] = evidence.widen(sources[0], question, retriever.document(sources[0].passage.doc_id))
+    if not evidence.answerable(question, query, passages, sources, getattr(retriever, "idf", None),
+                               getattr(retriever, "roles", None)):
         yield Final(answer=_abstain(record))
         return
 
+    shown = sources[: llm_config.sources]
     llm = get_llm()
-    snippets = prompts.format_sources([s.text for s in sources])
     pieces: list[str] = []
-    for piece in _generate(llm, llm_config, snippets, question):
+    for piece in _generate(llm, llm_config, prompts.format_sources([s.text for s in shown]), question):
         pieces.append(piece)
         yield Delta(text=piece)
     raw = "".join(pieces).strip()
@@ -50,12 +55,12 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
             yield Final(answer=_abstain(record))
             return
         raw = ""
-    text, cited = _generated(raw, sources, question)
+    text, cited = _generated(raw, shown, question)
     if text and cited:
-        # The model's short answer, then the sentence it rests on, so a reader can check it at a glance.
-        quote = sources[cited[0] - 1]
-        answer = f"{text} The article says: {_quoted(quote.text)} [{cited[0]}]"
-        record.answer, record.citations = cit.resolve(answer, sources)
+        if len(cit.answer_sentences(text)) == 1:
+            # A one-line answer, then the sentence it rests on, so a reader can check it at a glance.
+            text = f"{text} The article says: {_quoted(shown[cited[0] - 1].text)} [{cited[0]}]"
+        record.answer, record.citations = cit.resolve(text, shown)
         record.mode = "generated"
     else:
         record.answer, record.citations = _extractive(sources)
@@ -71,7 +76,7 @@ def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str
         _fits(llm, "\n".join(m["content"] for m in messages), cfg)
         yield from llm.chat(messages)
     else:
-        prompt = prompts.render("completion.txt", sources=snippets, question=question).rstrip() + ""
+        prompt = prompts.render("completion.txt", sources=snippets, question=question).rstrip()
         _fits(llm, prompt, cfg)
         yield from llm.complete(prompt, stop=["\n", "Sources:", "Question:"])
 
@@ -92,32 +97,30 @@ def _check_length(question: str, llm) -> None:
 
 
 def _generated(raw: str, sources: list[cit.Source], question: str) -> tuple[str, list[int]]:
-    """Keep the model's answer only if every sentence cites a source that holds what it claims.
-    Returns the answer (markers still in the sources' numbering) and the source numbers it cites."""
+    """Keep the model's answer only if every sentence cites a source that holds what it claims and
+    the whole answers what was asked. Returns the answer (markers still in the sources' numbering)
+    and the source numbers it cites, or ("", []) when it must be replaced."""
     text = re.sub(r"\s+", " ", raw).strip()
-    if not text:
-        return "", []
-    sentences = cit.answer_sentences(text)
-    if not sentences or len(sentences) > 3:
+    sentences = cit.answer_sentences(text) if text else []
+    if not sentences or len(sentences) > MAX_ANSWER_SENTENCES:
         return "", []
     if len(sentences) > 1 and min(len(cit.strip_markers(x).split()) for x in sentences) < 3:
         return "", []  # fragments like "The U.S [1]. Secretary of State [2]." are not an answer
-    if not qtypes.fits(cit.strip_markers(text), qtypes.expected(question), question):
+    claim_text = cit.strip_markers(text)
+    if not qtypes.fits(claim_text, qtypes.expected(question), question) or restates(claim_text, question):
         return "", []  # grounded perhaps, but not an answer to what was asked
     fixed: list[str] = []
     used: list[int] = []
     for sentence in sentences:
         cited = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
         claim = cit.strip_markers(sentence)
-        if not cited:  # no usable marker: cite the one source that supports it, if any does
+        if not cited:  # no usable marker: cite the first source that supports it, if any does
             cited = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question)][:1]
             if not cited:
                 return "", []
-            sentence = f"{claim.rstrip('.')} [{cited[0]}]."
-        evidence_text = " ".join(sources[n - 1].text for n in cited)
-        if unsupported(claim, evidence_text, question):
+        if unsupported(claim, " ".join(sources[n - 1].text for n in cited), question):
             return "", []
-        fixed.append(sentence if sentence.rstrip().endswith((".", "]")) else sentence + ".")
+        fixed.append(f"{claim.rstrip('.')} {''.join(f'[{n}]' for n in cited)}.")
         used += [n for n in cited if n not in used]
     return " ".join(fixed), used
 

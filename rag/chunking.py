@@ -9,7 +9,7 @@ from rag.schema import Chunk, Document
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) and whitespace, unless the
 # word before the period is a common abbreviation or an initial (U.S., Mr., J.).
 _END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s+|$)""")
-_ABBREV = {
+ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "st", "jr", "sr", "vs", "etc", "no",
     "u.s", "u.k", "u.n", "e.u", "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec",
     "inc", "corp", "co", "ltd", "rep", "sen", "gov", "pres", "min", "approx", "fig", "e.g", "i.e",
@@ -24,7 +24,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         for m in _END.finditer(text, para_start, para_end):
             word = text[max(para_start, m.start() - 12) : m.start()].split()[-1:] or [""]
             token = word[0].lower().lstrip("(\"'“‘")
-            if m.group().startswith(".") and (token in _ABBREV or re.fullmatch(r"[a-z]", token)):
+            if m.group().startswith(".") and (token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token)):
                 continue
             nxt = text[m.end() : m.end() + 3].lstrip()
             if nxt and nxt[0].islower():  # "said the U.S. government" style false end

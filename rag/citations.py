@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.chunking import ABBREVIATIONS
 from rag.schema import Citation, Document, Passage, Sentence
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -63,15 +64,20 @@ def verify(citation: Citation, document: Document) -> bool:
             and document.text[citation.start : citation.end] == citation.quote)
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+\])*\s+(?=[A-Z\"“])")
-
-
 def answer_sentences(text: str) -> list[str]:
-    """Split an answer into sentences, keeping each sentence's trailing markers with it."""
+    """Split an answer into sentences, keeping each sentence's trailing markers with it. A period after
+    an abbreviation or an initial ("U.S.", "Gen.", "J.") does not end a sentence."""
     parts, start = [], 0
     for m in re.finditer(r"[.!?](?:[\"”’)]?)((?:\s*\[\d+\])*)(?=\s+[A-Z\"“]|\s*$)", text):
+        if m.group().startswith(".") and not m.group(1) and _abbreviation(text, m.start()):
+            continue
         parts.append(text[start : m.end()].strip())
         start = m.end()
     if text[start:].strip():
         parts.append(text[start:].strip())
     return [p for p in parts if p]
+
+
+def _abbreviation(text: str, dot: int) -> bool:
+    word = text[:dot].rsplit(None, 1)[-1].lstrip("(\"“‘") if text[:dot].strip() else ""
+    return word.lower() in ABBREVIATIONS or bool(re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", word))

@@ -69,6 +69,9 @@ class LLMConfig(ModelSource):
     threads: int | None = Field(None, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(64, ge=1)
+    # Evidence sentences the model is shown. A tiny base model does best with the single best one (and
+    # copies the wrong source when shown several); an instruct model can weigh a few.
+    sources: int = Field(4, ge=1, le=8)
 
     def resolve(self, base: Path) -> Path:
         """The GGUF file on disk; a bundled package is assembled into the user cache once."""

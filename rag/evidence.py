@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from rag import qtypes
+from rag.chunking import split_sentences
 from rag.citations import Source
 from rag.grounding import names
 from rag.lexical import tokenize
-from rag.schema import Passage
+from rag.places import canonical, fold
+from rag.places import mentions as place_mentions
+from rag.roles import Roles
+from rag.schema import Document, Passage, Sentence
 
 MAX_SOURCES = 4
 MIN_DENSE = 0.30        # best passage cosine below this: the articles are about something else
-MIN_SENTENCE = 0.35     # best evidence sentence score (cosine + term overlap) below this: nothing on point
+MIN_SENTENCE = 0.30     # best evidence sentence score (cosine + term overlap) below this: nothing on point
 CONFIDENT_SENTENCE = 0.75
-# Country names whose adjective does not start with the name ("Spain" -> "Spanish").
-_ADJECTIVES = {
-    "spain": "spanish", "france": "french", "britain": "british", "netherlands": "dutch", "greece": "greek",
-    "denmark": "danish", "sweden": "swedish", "finland": "finnish", "norway": "norwegian", "poland": "polish",
-    "turkey": "turkish", "switzerland": "swiss", "portugal": "portuguese", "ireland": "irish",
-    "belgium": "belgian", "czechia": "czech", "iceland": "icelandic", "china": "chinese", "japan": "japanese",
-    "israel": "israeli", "iraq": "iraqi", "iran": "iranian", "pakistan": "pakistani", "peru": "peruvian",
-    "england": "english", "wales": "welsh", "scotland": "scottish", "lebanon": "lebanese",
-}
+FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
+# Titles are not who or what a question is about: "Secretary General", "Prime Minister".
+_ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
+                         r"spokes\w+|ambassador|envoy|chief|head|defen[cs]e)\b", re.I)
+# Text that addresses whoever reads it with orders ("ignore the question", "reply exactly: ...") is an
+# attempt to steer an assistant, never evidence for an answer.
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b[^.]{0,60}\b(instructions?|question|sources?|prompt|rules|above|"
+    r"previous|context)\b|\b(reply|respond|answer|say|output|write)\s+(only|exactly|just|with)\b|"
+    r"\bsystem\s+(override|prompt|message|instruction)|\b(you|assistants?|ai|models?)\s+(must|should|will)\s+"
+    r"(now\s+)?(reply|respond|answer|say|ignore|output)\b|\bnew instructions?\b|\bjailbreak", re.I)
 
 
 def select(question: str, query: str, passages: list[Passage], limit: int = MAX_SOURCES) -> list[Source]:
@@ -42,23 +53,61 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
     """Names in the question that no retrieved passage mentions in any form."""
     texts = [p if isinstance(p, str) else p.chunk.text for p in passages]
     words = {w for t in texts for w in _words(t)}
-    missing = []
-    for name in names(question[1:]):  # the first word is capitalised anyway
+    # Acronyms (US, EU) are written too many ways, and too often left out, to count as missing.
+    missing = [written for written, place in place_mentions(question)
+               if place not in words and not (len(written.replace(".", "")) <= 3 and written.isupper())]
+    rest = question
+    for written, _ in place_mentions(question):
+        rest = rest.replace(written, " ")
+    found = names(rest[1:] if rest.startswith(question[:1]) else rest)  # the first word is capitalised anyway
+    for name in {part for n in found for part in n.split("-") if part[:1].isupper()}:  # Ramstein-format
         if len(name) <= 3 and name.isupper():
-            continue  # US, UN, EU: written too many ways (U.S., United States) to check by spelling
+            continue  # acronyms are written too many ways (U.S., United States) to check by spelling
         if not any(any(w.startswith(f) for w in words) for f in name_forms(name)):
             missing.append(name)
     return missing
 
 
-def answerable(question: str, query: str, passages: list[Passage], sources: list[Source]) -> bool:
-    if not passages or not sources:
-        return False
-    if max(p.dense_score for p in passages) < MIN_DENSE:
+def answerable(question: str, query: str, passages: list[Passage], sources: list[Source],
+               idf: Callable[[str], float] | None = None, roles: Roles | None = None) -> bool:
+    if not passages or not sources or missing_names(question, passages):
         return False
     if sources[0].sentence.score < MIN_SENTENCE:
         return False
-    return not missing_names(question, passages)
+    kind = qtypes.expected(question)
+    if kind and qtypes.strength(sources[0].text, kind, question) == 0:
+        return False  # "how many ..." and the best evidence holds no number at all
+    if idf and focus_missing(question, sources[0], idf, roles):
+        return False
+    # Weak meaning overall is forgiven when the best sentence holds a name the question asks about.
+    return max(p.dense_score for p in passages) >= MIN_DENSE or _shares_name(question, sources[0].text)
+
+
+def focus_missing(question: str, source: Source, idf: Callable[[str], float], roles: Roles | None = None) -> list[str]:
+    """The question's uncommon names that the best evidence's own passage does not mention. A name
+    found all over the collection ("Ukraine" in articles about Ukraine) is its backdrop and may go
+    unsaid; a rarer one ("Poland's spending", "the United Kingdom's pledge") is what the question is
+    about, and evidence that never mentions it answers some other question."""
+    asked = question
+    for (start, end), _ in sorted(roles.resolve(question) if roles else [], reverse=True):
+        asked = asked[:start] + " " + asked[end:]  # "France's foreign minister" stands for a person
+    asked = _ROLE_WORDS.sub(" ", asked)
+    missing = missing_names(asked, [source.passage.chunk.text, source.text])
+    return [m for m in missing if not _acronym(m) and _rarity(m, idf) >= FOCUS_IDF]
+
+
+def _acronym(name: str) -> bool:
+    return name.replace(".", "").isupper()
+
+
+def _rarity(name: str, idf: Callable[[str], float]) -> float:
+    tokens = tokenize(name)
+    return max((idf(t) for t in tokens), default=0.0)
+
+
+def _shares_name(question: str, text: str) -> bool:
+    words = _words(text)
+    return any(n.lower() in words for n in names(question[1:]) if not canonical(n) and len(n) > 3)
 
 
 def confident(passages: list[Passage], sources: list[Source]) -> bool:
@@ -66,15 +115,101 @@ def confident(passages: list[Passage], sources: list[Source]) -> bool:
     return bool(sources) and sources[0].sentence.score >= CONFIDENT_SENTENCE
 
 
+def is_instruction(text: str) -> bool:
+    return bool(_INSTRUCTION.search(text))
+
+
 def name_forms(name: str) -> set[str]:
     n = name.lower()
     forms = {n}
     if len(n) > 4 and n[-1] in "aeiouy":
         forms.add(n[:-1])  # Germany -> German, Estonia -> Estonian, Russia -> Russian
-    if n in _ADJECTIVES:
-        forms.add(_ADJECTIVES[n])
+    place = canonical(name)
+    if place:
+        forms.add(place)  # Britain -> britain, matched against folded text
     return forms
 
 
 def _words(text: str) -> set[str]:
-    return {w.strip(".,;:!?\"“”’'()").lower().removesuffix("’s").removesuffix("'s") for w in text.split()}
+    """Lower-cased words with places folded, so "British" in a passage answers "Britain" in a question."""
+    return {w.strip(".,;:!?\"“”’'()").lower().removesuffix("’s").removesuffix("'s") for w in fold(text).split()}
+
+
+# ----- context: the sentence next door ------------------------------------------------------------
+# A sentence often leans on its neighbour: the quote is here, the speaker in the sentence before ("He
+# said ..."); the claim is here, the reason in the next one. When the best sentence lacks what the
+# question asks for and its neighbour has it, the two are quoted together.
+MAX_WIDENED_CHARS = 480
+_WHY = re.compile(r"^\s*why\b|\bwhat\s+(reason|explanation|justification)\b|\bon what grounds\b", re.I)
+_SAYING = re.compile(r"\baccording to\b|\b(say|said|says|demand\w*|warn\w*|urg\w*|ask\w*|call\w* for|stress\w*|insist\w*|"
+                     r"want\w*|tell|told|argu\w*|describ\w*|criticis\w*|criticiz\w*|accus\w*|claim\w*)\b", re.I)
+_OPENS_QUOTE = re.compile(r"^[\"“‘']")
+_GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|adds|stressed|warned|noted|insisted|"
+                      r"explained|argued|told|urged)\b", re.I)
+_QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
+_PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
+
+
+def widen(source: Source, question: str, document: Document) -> Source:
+    """The source, with the sentence before or after it when that one holds what the question asks for."""
+    spans = _sentences(document.text)
+    s0, e0 = source.sentence.start, source.sentence.end
+    before = next((sp for sp in reversed(spans) if sp[1] <= s0), None)
+    after = next((sp for sp in spans if sp[0] >= e0), None)
+    text = document.text
+    kind = qtypes.expected(question)
+    pick = None
+    if kind and qtypes.strength(source.text, kind, question) < 1:
+        pick = _holder(text, spans, (s0, e0), kind, question)
+    if pick is None and after and _WHY.search(question) and (_same_paragraph(text, after, (s0, e0))
+                                                             or _same_speaker(source.text, text[after[0] : after[1]])):
+        pick = after
+    if pick is None and after and _SAYING.search(question) and _continues(source.text, text[after[0] : after[1]]):
+        pick = after  # the same person goes on: "They need to answer. Yes or no," Barrot stressed.
+    if pick is None:
+        return source
+    start, end = min(s0, pick[0]), max(e0, pick[1])
+    if end - start > MAX_WIDENED_CHARS:
+        return source
+    chunk = source.passage.chunk
+    c_start, c_end = min(chunk.start, start), max(chunk.end, end)
+    wider = chunk.model_copy(update={"start": c_start, "end": c_end, "text": text[c_start:c_end]})
+    passage = source.passage.model_copy(update={"chunk": wider})
+    sentence = Sentence(text=text[start:end], start=start, end=end, score=source.sentence.score)
+    return Source(passage=passage, sentence=sentence)
+
+
+def _holder(text: str, spans: list[tuple[int, int]], cur: tuple[int, int], kind: str,
+            question: str) -> tuple[int, int] | None:
+    """The neighbour that holds the wanted kind. A person is looked for up to two sentences back, across
+    a paragraph break too ("He said ..." opens a paragraph; the name is in the one before)."""
+    i = next(n for n, sp in enumerate(spans) if sp[0] >= cur[0]) if any(sp[0] >= cur[0] for sp in spans) else 0
+    before = [spans[j] for j in (i - 1, i - 2) if j >= 0]
+    after = [spans[i + 1]] if i + 1 < len(spans) and spans[i + 1][0] >= cur[1] else []
+    if kind == "person":
+        candidates = before
+    else:
+        candidates = [sp for sp in after + before[:1] if _same_paragraph(text, sp, cur)]
+    return next((sp for sp in candidates if qtypes.strength(text[sp[0] : sp[1]], kind, question) == 1), None)
+
+
+def _continues(first: str, second: str) -> bool:
+    return bool(_GOES_ON.match(second)) or bool(_OPENS_QUOTE.match(second) and _same_speaker(first, second))
+
+
+@lru_cache(maxsize=256)
+def _sentences(text: str) -> list[tuple[int, int]]:
+    return split_sentences(text)
+
+
+def _same_paragraph(text: str, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    lo, hi = min(a[1], b[1]), max(a[0], b[0])
+    return "\n" not in text[min(lo, hi) : max(lo, hi)]
+
+
+def _same_speaker(first: str, second: str) -> bool:
+    """The second sentence is attributed to a person the first one names: the surname appears in it
+    outside quotation marks ("...quickly," Barrot stressed), not merely inside a quote."""
+    surnames = {p.split()[-1] for p in qtypes.people(first)} | {n for n in names(first[1:]) if len(n) > 3}
+    narration = _QUOTATION.sub(" ", second)
+    return any(re.search(rf"\b{re.escape(s)}\b", narration) for s in surnames if not canonical(s))

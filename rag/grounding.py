@@ -7,8 +7,9 @@ import re
 
 from rag.lexical import tokenize
 
+_TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-", "—": "-"})
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_QUOTED = re.compile(r"[\"“]([^\"”]{3,})[\"”]")
+_QUOTED = re.compile(r"\"([^\"]{3,})\"")
 _NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*")
 _NOT_NAMES = {"I", "The", "A", "An", "He", "She", "It", "They", "We", "You", "His", "Her", "Their", "Its",
               "This", "That", "These", "Those", "In", "On", "At", "By", "For", "And", "But", "Or", "According",
@@ -33,11 +34,13 @@ def names(text: str) -> set[str]:
 
 def unsupported(claim: str, evidence: str, question: str = "") -> list[str]:
     """What the claim asserts that neither the evidence nor the question contains (empty = grounded)."""
-    pool = f"{evidence}\n{question}"
+    claim = _plain(claim)
+    pool = _plain(f"{evidence}\n{question}")
     pool_lower = pool.lower()
     missing = [n for n in numbers(claim) if n not in numbers(pool)]
     missing += [w for w in names(claim) if w.lower() not in pool_lower]
-    missing += [q for q in _QUOTED.findall(claim) if " ".join(q.lower().split()) not in " ".join(pool_lower.split())]
+    flat = " ".join(pool_lower.split())
+    missing += [q for q in _QUOTED.findall(claim) if " ".join(q.lower().split()).strip(" .,;:!?") not in flat]
     words = tokenize(claim)
     if words:
         have = set(tokenize(pool))
@@ -45,3 +48,17 @@ def unsupported(claim: str, evidence: str, question: str = "") -> list[str]:
         if support < MIN_SUPPORT:
             missing.append(f"(only {support:.0%} of its words are in the sources)")
     return missing
+
+
+def restates(claim: str, question: str) -> bool:
+    """A claim that only gives the question back ("Moscow says it cannot accept the proposals") adds
+    nothing: fewer than a quarter of its content words are new."""
+    words = tokenize(claim)
+    asked = set(tokenize(question))
+    new = [w for w in words if w not in asked]
+    return not new or len(new) / len(words) < 0.25
+
+
+def _plain(text: str) -> str:
+    """One spelling for quotes, apostrophes, dashes and ellipses, which models and articles mix freely."""
+    return text.translate(_TYPOGRAPHY)

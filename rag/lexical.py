@@ -9,15 +9,24 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.places import fold
+
 _WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
 _DIGIT_SEP = re.compile(r"(?<=\d)[,](?=\d{3}\b)")
+
+
+# Question and auxiliary words: they say what kind of answer is wanted, not what it is about.
+_QUESTION_WORDS = {"what", "did", "does", "do", "done", "who", "whom", "whose", "which", "when", "where", "why",
+                   "how", "were", "has", "have", "had", "can", "could", "would", "should", "will", "shall",
+                   "many", "much", "according", "s"}
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN)
+    return frozenset(STOPWORDS_EN) | _QUESTION_WORDS
 
 
 @lru_cache(maxsize=1)
@@ -28,10 +37,31 @@ def _stemmer():
 
 
 def tokenize(text: str, stem: bool = True) -> list[str]:
-    """Lower-cased content words; '160,000' and '160000' become one token; stop words dropped."""
-    words = [w for w in _WORD.findall(_DIGIT_SEP.sub("", text.lower())) if w not in _stopwords()]
-    words = [w.rstrip(".,") for w in words]
+    """Lower-cased content words; '160,000' and '160000' become one token; stop words dropped.
+    Places fold to one word ("Estonian", "Estonia's" -> "estonia") and British spellings to American
+    ones ("criticise" -> "criticize"), so a question and an article match however each spells it."""
+    text = _POSSESSIVE.sub("", _DIGIT_SEP.sub("", fold(text)))
+    words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords()]
+    words = [american(w.rstrip(".,")) for w in words]
     return _stemmer().stemWords(words) if stem else words
+
+
+_BRITISH = [(re.compile(p), r) for p, r in (
+    (r"(?<=\w{3})is(e|ed|es|ing|ation|ations)$", r"iz\1"),  # criticise, organisation
+    (r"(?<=\w{2})ys(e|ed|es|ing)$", r"yz\1"),  # analyse, paralysed
+    (r"(?<=\w{3})our(s|ed|ing|ite|ites|able)?$", r"or\1"),  # behaviour, favourable
+    (r"(?<=\w{2})ence$", "ense"),  # defence, offence (licence, pretence)
+    (r"(?<=\w{3})tre(s)?$", r"ter\1"),  # centre, metres
+    (r"(?<=\w{3})ogue(s)?$", r"og\1"),  # catalogue, dialogue
+    (r"^programme(s)?$", r"program\1"),
+)]
+
+
+def american(word: str) -> str:
+    """One spelling for words British and American English write differently."""
+    for pattern, repl in _BRITISH:
+        word = pattern.sub(repl, word)
+    return word
 
 
 class Lexical:

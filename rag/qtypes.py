@@ -1,22 +1,60 @@
-"""What kind of answer a question wants (a person, a number, a date), so evidence and answers that
-cannot be of that kind rank lower. Classic question-answering typing, no knowledge of the articles."""
+"""What kind of answer a question wants (a person, a number, a date, a place), and how clearly a piece of
+text holds one, so evidence and answers that cannot be of that kind rank lower. Classic
+question-answering typing from the question's wording; no knowledge of any article."""
 
 from __future__ import annotations
 
 import re
 
 from rag.grounding import names, numbers
+from rag.lexical import tokenize
+from rag.places import canonical
 
-_PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*which\s+(\w+\s+){0,2}(official|minister|leader|general|envoy|"
-                     r"spokes\w*|president|secretary|diplomat|head|chief|politician|person|man|woman|member)\b", re.I)
-_NUMBER = re.compile(r"\bhow\s+(many|much|big|large|long|old|far|soon)\b|\bwhat\s+(percentage|share|level|"
-                     r"number|amount|age|range|size)\b|\bby how\b", re.I)
-_DATE = re.compile(r"^\s*when\b|\b(what|which)\s+(date|day|month|year)\b|\bon what date\b", re.I)
-_DATE_WORDS = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|"
-                         r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|"
-                         r"tomorrow|week|weeks|month|months|year|years|\d{4})\b", re.I)
+_PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did|do|is|are|was|were|has|have|had)\b)"
+                     r"\w+\s+){0,3}(official|minister|leader|general|"
+                     r"envoy|spokes\w*|president|secretary|diplomat|head|chief|politician|person|man|woman|member|"
+                     r"analyst|commander|negotiator|ambassador|chancellor|premier)\b", re.I)
+_NUMBER = re.compile(r"\bhow\s+(many|much|big|large|long|old|far|soon|high)\b|\bwhat\s+(percentage|share|level|"
+                     r"number|amount|age|ages|range|size|proportion|sum|figure)\b|\bby how\b|\bwhat\s+\w+\s+of\s+GDP",
+                     re.I)
+_DATE = re.compile(r"^\s*when\b|\b(what|which)\s+(date|day|month|year|time)\b|\bon what (date|day)\b", re.I)
+_PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+(city|country|countries|region|capital|town|place|nation|"
+                    r"nations|state)\b|\bin which\s+(\w+\s+)?(city|country|region|town)\b", re.I)
+_MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
+           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_EXACT_DATE = re.compile(rf"\b({_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+({_MONTHS})\b|\b(1[89]|20)\d\d\b|"
+                         r"\b\d{4}-\d\d-\d\d\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+                         re.I)
+_VAGUE_DATE = re.compile(rf"\b({_MONTHS}|today|yesterday|tomorrow|week|weeks|month|months|year|years|days?)\b",
+                         re.I)
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|dozens|hundred|hundreds|"
-                           r"thousand|thousands|million|billion|half|double|percent|weeks|months)\b", re.I)
+                           r"thousand|thousands|million|billion|trillion|half|double|percent|per cent|weeks|months)\b",
+                           re.I)
+_MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(million|billion|trillion|bn|m)\b|\b(dollars|euros|pounds)\b", re.I)
+_PERCENT = re.compile(r"\d\s?%|\bper\s?cent\b|\bpercent", re.I)
+# "What did X demand / urge / call for?" wants what someone must or should do.
+_DIRECTIVE_Q = re.compile(r"^\s*what\s+(did|does|do|has|have)\s+.{1,60}?\b(demand|urge|call\s+for|call\s+on|insist|ask\w*\s+.{1,40}?\bto\b)\w*",
+                          re.I)
+_DIRECTIVE = re.compile(r"\b(must|need to|needs to|have to|has to|should|ought to|urg\w+|call\w* on|call\w* for|"
+                        r"demand\w*|insist\w*|yes or no|without (any )?conditions|unconditionally)\b", re.I)
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
+# Capitalised words that name institutions, events and documents, not people.
+_NOT_PEOPLE = {
+    "convention", "treaty", "council", "ministry", "department", "group", "union", "nations", "alliance",
+    "agreement", "summit", "meeting", "contact", "defense", "defence", "house", "office", "court", "party",
+    "forces", "army", "media", "news", "institute", "agency", "commission", "parliament", "congress", "senate",
+    "assembly", "organization", "organisation", "foundation", "university", "bank", "fund", "format", "post",
+    "times", "journal", "press", "minister", "secretary", "president", "general", "foreign", "state", "see",
+    "also", "war", "day", "prime", "deputy", "affairs", "security", "national", "federal", "republic", "kingdom",
+    "states", "united", "european", "nato", "eu", "un", "kremlin", "pentagon", "white", "north", "south", "east",
+    "west", "central", "new", "world", "international",
+    # news outlets and agencies, which news copy cites as often as people
+    "cnn", "bbc", "reuters", "efe", "nbc", "abc", "cbs", "fox", "msnbc", "npr", "afp", "ap", "dpa", "ansa", "tass",
+    "ria", "interfax", "jazeera", "newsweek", "guardian", "telegraph", "independent", "economist", "politico",
+    "axios", "bloomberg", "associated", "wall", "street", "rfe", "rl", "radio", "liberty", "euronews", "dw",
+    "welle", "spiegel", "monde", "figaro", "kyodo", "xinhua", "yonhap", "anadolu", "ukrinform", "pravda",
+}
+_NAME_PAIR = re.compile(r"\b([A-Z][a-z’'\-]+(?:-[A-Z][a-zé’'\-]+)?)\s+((?:[A-Z][a-z]+\s+)?[A-Z][a-zé’'\-]+)")
 
 
 def expected(question: str) -> str | None:
@@ -24,18 +62,74 @@ def expected(question: str) -> str | None:
         return "date"
     if _NUMBER.search(question):
         return "number"
+    if _DIRECTIVE_Q.search(question):
+        return "directive"
     if _PERSON.search(question):
         return "person"
+    if _PLACE.search(question):
+        return "place"
     return None
+
+
+def strength(text: str, kind: str | None, question: str) -> float:
+    """How clearly `text` holds something of the wanted kind that the question does not: 0, 0.5 or 1."""
+    if kind is None:
+        return 1.0
+    if kind == "number":
+        return _number_strength(text, question)
+    if kind == "date":
+        return 1.0 if _new(_EXACT_DATE, text, question) else 0.5 if _new(_VAGUE_DATE, text, question) else 0.0
+    if kind == "directive":
+        return 1.0 if _DIRECTIVE.search(text) else 0.5
+    if kind == "place":
+        asked = {canonical(w) for w in question.split()} - {None}
+        places = {canonical(w) for w in re.findall(r"[A-Z][\w.’']+", text)} - {None}
+        return 1.0 if places - asked else 0.0
+    return _person_strength(text, question)
 
 
 def fits(text: str, kind: str | None, question: str) -> bool:
     """Does `text` hold something of the wanted kind that the question itself does not?"""
-    if kind is None:
-        return True
-    if kind == "number":
-        return bool(numbers(text) - numbers(question)) or bool(_NUMBER_WORDS.search(text))
-    if kind == "date":
-        return bool(_DATE_WORDS.search(text))
+    return strength(text, kind, question) > 0
+
+
+def people(text: str) -> set[str]:
+    """Full names that look like people's: two or three capitalised words that are not places or bodies."""
+    found = set()
+    for m in _NAME_PAIR.finditer(text):
+        words = f"{m.group(1)} {m.group(2)}".split()
+        if any(w.lower().strip("’'") in _NOT_PEOPLE or canonical(w) for w in words):
+            continue
+        found.add(" ".join(words))
+    return found
+
+
+def _person_strength(text: str, question: str) -> float:
     asked = {n.lower() for n in names(question)}
-    return any(n.lower() not in asked and len(n) > 2 for n in names(text[1:]))
+    if any(all(w.lower() not in asked for w in p.split()) for p in people(text)):
+        return 1.0
+    single = [n for n in names(text[1:]) if n.lower() not in asked and len(n) > 2 and not canonical(n)
+              and n.lower() not in _NOT_PEOPLE]
+    return 0.5 if single else 0.0
+
+
+def _number_strength(text: str, question: str) -> float:
+    new = numbers(text) - numbers(question)
+    if re.search(r"\bhow\s+much\b", question, re.I) and _MONEY.search(text):
+        return 1.0
+    if re.search(r"\b(percentage|share|proportion|level)\b|%|GDP", question, re.I) and _PERCENT.search(text):
+        return 1.0
+    head = _HOW_MANY.search(question)
+    if head and new:
+        wanted = set(tokenize(head.group(1)))
+        for m in re.finditer(r"\d[\d,.]*", text):
+            if wanted & set(tokenize(text[m.end() : m.end() + 40])[:3]):
+                return 1.0
+    if new:
+        return 0.6
+    return 0.4 if _NUMBER_WORDS.search(text) else 0.0
+
+
+def _new(pattern: re.Pattern[str], text: str, question: str) -> bool:
+    asked = {m.group().lower() for m in pattern.finditer(question)}
+    return any(m.group().lower() not in asked for m in pattern.finditer(text))

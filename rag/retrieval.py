@@ -3,20 +3,27 @@ passages collapsed, and the best evidence sentences found inside the passages ke
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from rag.chunking import split_sentences
 from rag.config import RetrievalConfig
 from rag.embeddings import Encoder
 from rag import evidence, qtypes
+from rag.grounding import names
 from rag.lexical import tokenize
-from rag.schema import Passage, Sentence
+from rag.roles import Roles
+from rag.schema import Document, Passage, Sentence
 from rag.store import Store
 
 DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
 DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
 LEXICAL_WEIGHT = 0.5  # how much the question's rare words count in an evidence sentence's score
-TYPE_BONUS = 0.1  # a sentence holding the kind of thing asked for (a name for "who", a number for "how many")
+TYPE_WEIGHT = 0.3  # a sentence lacking the kind of thing asked for (a name for "who", a number for "how many")
+
+
+_PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
 
 
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
@@ -33,9 +40,43 @@ class Retriever:
         self.store = store
         self.encoder = encoder
         self.config = config
+        self._roles: Roles | None = None
+
+    @property
+    def roles(self) -> Roles:
+        if self._roles is None:
+            self._roles = self.store.roles()
+        return self._roles
+
+    def idf(self, token: str) -> float:
+        return self.store.lexical.idf(token)
+
+    def document(self, doc_id: str) -> Document:
+        return self.store.document(doc_id)
+
+    def expand(self, query: str) -> str:
+        """The query plus the names of people it refers to by role ("Estonia's foreign minister")."""
+        names = self.roles.names_for(query)
+        return f"{query} ({'; '.join(names)})" if names else query
+
+    def terms(self, query: str) -> list[tuple[frozenset[str], float]]:
+        """The query's words, each with its weight (idf), for scoring sentences. A role the articles
+        resolve to a person ("Spain's foreign minister") becomes one term, that person's surname: a
+        sentence is about the minister if it names them, and restating the title adds nothing."""
+        resolved = self.roles.resolve(query)
+        plain = query
+        for (start, end), _ in sorted(resolved, reverse=True):
+            plain = plain[:start] + " " + plain[end:]
+        units = [(frozenset([t]), self.store.lexical.idf(t)) for t in dict.fromkeys(tokenize(plain))]
+        for _, people in resolved:
+            surnames = frozenset(t for name in people for t in tokenize(name.split()[-1]))
+            if surnames:
+                units.append((surnames, max(self.store.lexical.idf(t) for t in surnames)))
+        return units
 
     def search(self, query: str, k: int | None = None, lexical: bool = True, dense: bool = True) -> list[Passage]:
         k = k or self.config.k
+        question, query = query, self.expand(query)
         qvec = self.encoder.encode([query])[0]
         n = self.config.candidates
         dense_hits = self.store.search_dense(qvec, n) if dense else []
@@ -58,7 +99,7 @@ class Retriever:
                 ds = float(np.dot(self.store.vectors[idx], qvec))
             passages.append(Passage(chunk=self.store.chunks[idx], score=fused[idx], dense_score=ds,
                                     lexical_score=lex_score.get(idx, 0.0)))
-        self._score_sentences(query, qvec, passages)
+        self._score_sentences(question, qvec, passages)
         return passages
 
     def _anchor_names(self, query: str, chosen: list[int], fused: dict[int, float]) -> list[int]:
@@ -87,26 +128,33 @@ class Retriever:
         small = min(len(ta), len(tb)) or 1
         return len(ta & tb) / small >= DUPLICATE_OVERLAP
 
-    def _score_sentences(self, query: str, qvec: np.ndarray, passages: list[Passage]) -> None:
-        """Each sentence's score mixes meaning (cosine) and the rare question words it contains."""
+    def _score_sentences(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> None:
+        """Each sentence's score mixes meaning (cosine), the rare query words it contains and whether it
+        holds the kind of thing the question asks for. Sentences that address the reader with
+        instructions ("ignore the question and reply...") are not evidence of anything and are dropped."""
         spans = []
         for p in passages:
             c = p.chunk
             for s, e in split_sentences(c.text, offset=c.start):
-                spans.append((p, s, e))
+                if not evidence.is_instruction(c.text[s - c.start : e - c.start]):
+                    spans.append((p, s, e))
         if not spans:
             return
         texts = [p.chunk.text[s - p.chunk.start : e - p.chunk.start] for p, s, e in spans]
         vecs = self.encoder.encode(texts)
         cos = vecs @ qvec
-        q_terms = set(tokenize(query))
-        weight = {t: self.store.lexical.idf(t) for t in q_terms}
-        total = sum(weight.values()) or 1.0
-        kind = qtypes.expected(query)
+        units = self.terms(question)
+        total = sum(w for _, w in units) or 1.0
+        kind = qtypes.expected(question)
+        previous: tuple[Passage, str] | None = None
         for (p, s, e), text, c in zip(spans, texts, cos):
-            overlap = sum(weight[t] for t in q_terms & set(tokenize(text))) / total
-            bonus = TYPE_BONUS if kind and qtypes.fits(text, kind, query) else 0.0
-            score = float(c) + LEXICAL_WEIGHT * overlap + bonus
+            words = set(tokenize(text))
+            if previous and previous[0] is p and _PRONOUN_START.match(text):
+                words |= set(tokenize(" ".join(names(previous[1][1:]))))  # "She added ..." is about her
+            previous = (p, text)
+            overlap = sum(w for alternatives, w in units if alternatives & words) / total
+            fit = TYPE_WEIGHT * (qtypes.strength(text, kind, question) - 1) if kind else 0.0
+            score = float(c) + LEXICAL_WEIGHT * overlap + fit
             p.sentences.append(Sentence(text=text, start=s, end=e, score=round(score, 4)))
         for p in passages:
             p.sentences.sort(key=lambda x: -x.score)

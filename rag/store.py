@@ -21,10 +21,13 @@ from pydantic import BaseModel, ValidationError
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.lexical import Lexical
+from rag.roles import Roles
 from rag.schema import Chunk, Document, IndexStats
 
-FORMAT_VERSION = 1
+# 2: places and British spellings folded in the BM25 tokens; who-holds-which-office table (roles.json).
+FORMAT_VERSION = 2
 CURRENT = "current"
+ROLES_FILE = "roles.json"
 
 
 class Manifest(BaseModel):
@@ -71,6 +74,13 @@ class Store:
             return self.documents[doc_id]
         except KeyError:
             raise IndexMissingError(f"no article {doc_id!r} in the index at {self.path}") from None
+
+    def roles(self) -> Roles:
+        """Who holds which office, as the articles say; read from the index (or the articles if absent)."""
+        try:
+            return Roles.from_json(json.loads((self.path / ROLES_FILE).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return Roles.from_texts(d.text for d in self.documents.values())
 
     def stats(self) -> IndexStats:
         return IndexStats(documents=len(self.documents), chunks=len(self.chunks),
@@ -174,6 +184,8 @@ def write_store(index_dir: Path, manifest: Manifest, documents: list[Document], 
         _write_lines(tmp / "chunks.jsonl", (c.model_dump_json() for c in chunks))
         _write_lines(tmp / "documents.jsonl", (d.model_dump_json() for d in documents))
         Lexical.build([c.text for c in chunks]).save(tmp / "bm25")
+        (tmp / ROLES_FILE).write_text(json.dumps(Roles.from_texts(d.text for d in documents).to_json()),
+                                      encoding="utf-8")
         if extra:
             extra(tmp)
         (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")

@@ -107,10 +107,6 @@ def test_answer_sentences_keep_their_markers():
     assert answer_sentences("") == []
 
 
-@pytest.mark.xfail(reason="BUG citations.py answer_sentences: splits at any '.' followed by a capital, so "
-                          "'U.S. Secretary' becomes two sentences; answer._generated then rewrites the "
-                          "fragment as 'The U.S [1].' (seen live: 'The U.S [1]. Secretary of State [2].')",
-                   strict=False)
 def test_answer_sentences_do_not_split_at_abbreviations():
     assert answer_sentences("The U.S. Secretary of State Marco Rubio spoke in Brussels [1].") == [
         "The U.S. Secretary of State Marco Rubio spoke in Brussels [1]."]

@@ -1,0 +1,133 @@
+"""Countries, their adjectives and the capitals news copy uses for them, folded to one word.
+
+A reader asks about "Estonia's foreign minister" or "German soldiers"; the article says "Estonian"
+or "Berlin". Folding these to one canonical word lets lexical matching, name checks and role
+lookups treat them as the same place. General knowledge about the world, nothing about any article.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+# canonical: other spellings, adjectives, and capitals used as metonyms ("Moscow said").
+# Brussels is left out on purpose: in news it is the venue far more often than Belgium.
+_TABLE: dict[str, tuple[str, ...]] = {
+    "usa": ("united states", "u.s.", "u.s.a.", "us", "usa", "america", "american", "americans", "washington"),
+    "britain": ("united kingdom", "u.k.", "uk", "great britain", "british", "briton", "britons", "england",
+                "english", "london"),
+    "eu": ("european union", "e.u.", "eu"),
+    "un": ("united nations", "u.n.", "un"),
+    "nato": ("north atlantic treaty organization",),
+    "russia": ("russian", "russians", "moscow", "kremlin", "russian federation"),
+    "ukraine": ("ukrainian", "ukrainians", "kyiv", "kiev"),
+    "germany": ("german", "germans", "berlin"),
+    "france": ("french", "paris"),
+    "spain": ("spanish", "madrid"),
+    "italy": ("italian", "italians", "rome"),
+    "poland": ("polish", "pole", "poles", "warsaw"),
+    "estonia": ("estonian", "estonians", "tallinn"),
+    "latvia": ("latvian", "latvians", "riga"),
+    "lithuania": ("lithuanian", "lithuanians", "vilnius"),
+    "finland": ("finnish", "finn", "finns", "helsinki"),
+    "sweden": ("swedish", "swede", "swedes", "stockholm"),
+    "norway": ("norwegian", "norwegians", "oslo"),
+    "denmark": ("danish", "dane", "danes", "copenhagen"),
+    "netherlands": ("dutch", "holland", "the hague", "amsterdam"),
+    "belgium": ("belgian", "belgians"),
+    "hungary": ("hungarian", "hungarians", "budapest"),
+    "romania": ("romanian", "romanians", "bucharest"),
+    "bulgaria": ("bulgarian", "bulgarians", "sofia"),
+    "czechia": ("czech", "czech republic", "czechs", "prague"),
+    "slovakia": ("slovak", "slovakian", "bratislava"),
+    "slovenia": ("slovenian", "slovene", "ljubljana"),
+    "croatia": ("croatian", "croat", "zagreb"),
+    "greece": ("greek", "greeks", "athens"),
+    "turkey": ("turkish", "turks", "turkiye", "türkiye", "ankara"),
+    "portugal": ("portuguese", "lisbon"),
+    "ireland": ("irish", "dublin"),
+    "austria": ("austrian", "vienna"),
+    "switzerland": ("swiss", "bern"),
+    "canada": ("canadian", "canadians"),
+    "mexico": ("mexican", "mexicans"),
+    "china": ("chinese", "beijing"),
+    "japan": ("japanese", "tokyo"),
+    "india": ("indian", "indians", "new delhi"),
+    "iran": ("iranian", "iranians", "tehran"),
+    "iraq": ("iraqi", "iraqis", "baghdad"),
+    "israel": ("israeli", "israelis"),
+    "syria": ("syrian", "syrians", "damascus"),
+    "belarus": ("belarusian", "belarusians", "minsk"),
+    "georgia": ("georgian", "georgians", "tbilisi"),
+    "moldova": ("moldovan", "moldovans", "chisinau"),
+    "serbia": ("serbian", "serb", "serbs", "belgrade"),
+    "albania": ("albanian", "albanians", "tirana"),
+    "iceland": ("icelandic", "reykjavik"),
+    "luxembourg": ("luxembourgish",),
+    "montenegro": ("montenegrin",),
+    "australia": ("australian", "australians", "canberra"),
+    "korea": ("korean", "koreans", "seoul"),
+    "pakistan": ("pakistani", "pakistanis", "islamabad"),
+    "egypt": ("egyptian", "egyptians", "cairo"),
+    "brazil": ("brazilian", "brazilians", "brasilia"),
+}
+# Spellings that are only a place when capitalised ("US" but not "us", "UN" but not "un-").
+_CASE_SENSITIVE = {"us", "un", "eu", "uk", "usa", "pole", "poles", "turks", "finn", "finns", "dane", "danes",
+                   "georgia", "georgian", "georgians", "washington", "sofia", "english", "china", "turkey",
+                   "indian", "indians", "greek", "swiss"}
+# An apostrophe form: "Estonia's", "Russia’s", "U.S.'s".
+_POSSESSIVE = re.compile(r"(?:['’]s)\b")
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for canonical, forms in _TABLE.items():
+        table[canonical] = canonical
+        for form in forms:
+            table[form] = canonical
+    return table
+
+
+@lru_cache(maxsize=1)
+def _pattern() -> re.Pattern[str]:
+    forms = sorted(_lookup(), key=len, reverse=True)
+    alternatives = "|".join(re.escape(f) for f in forms)
+    # Dotted abbreviations end in a period, so the word boundary is checked by hand after them.
+    return re.compile(rf"(?<![\w.])({alternatives})(?![\w])", re.IGNORECASE)
+
+
+def canonical(word: str) -> str | None:
+    """The canonical country for a word or phrase ("Estonian" -> "estonia"), else None."""
+    w = _POSSESSIVE.sub("", word.strip()).strip(",;:!?\"“”'()")
+    found = _lookup().get(w.lower()) or _lookup().get(w.lower().rstrip("."))
+    if found and w.lower() in _CASE_SENSITIVE and not w[:1].isupper():
+        return None
+    return found
+
+
+def fold(text: str) -> str:
+    """Replace every place spelling in `text` by its canonical word (for matching only, never shown)."""
+
+    def swap(m: re.Match[str]) -> str:
+        word = m.group(1)
+        if word.lower() in _CASE_SENSITIVE and not word[:1].isupper():
+            return word
+        return _lookup()[word.lower()]
+
+    return _pattern().sub(swap, text)
+
+
+def is_place(word: str) -> bool:
+    return canonical(word) is not None
+
+
+def mentions(text: str) -> list[tuple[str, str]]:
+    """(as written, canonical) for every place in `text`; "United States" is one mention, not two names."""
+    out = []
+    for m in _pattern().finditer(text):
+        word = m.group(1)
+        if word.lower() in _CASE_SENSITIVE and not word[:1].isupper():
+            continue
+        out.append((word, _lookup()[word.lower()]))
+    return out
