@@ -75,6 +75,8 @@ _TABLE: dict[str, tuple[str, ...]] = {
 _CASE_SENSITIVE = {"us", "un", "eu", "uk", "usa", "pole", "poles", "turks", "finn", "finns", "dane", "danes",
                    "georgia", "georgian", "georgians", "washington", "sofia", "english", "china", "turkey",
                    "indian", "indians", "greek", "swiss"}
+# Of those, the acronyms are a place only in capitals: "US" is the country, a sentence-initial "Us" is not.
+_ACRONYMS = {"us", "un", "eu", "uk", "usa"}
 # An apostrophe form: "Estonia's", "Russia’s", "U.S.'s".
 _POSSESSIVE = re.compile(r"(?:['’]s)\b")
 
@@ -100,10 +102,20 @@ def _pattern() -> re.Pattern[str]:
 def canonical(word: str) -> str | None:
     """The canonical country for a word or phrase ("Estonian" -> "estonia"), else None."""
     w = _POSSESSIVE.sub("", word.strip()).strip(",;:!?\"“”'()")
-    found = _lookup().get(w.lower()) or _lookup().get(w.lower().rstrip("."))
-    if found and w.lower() in _CASE_SENSITIVE and not w[:1].isupper():
+    if w.lower() not in _lookup():  # "Washington." at the end of a sentence
+        w = w.rstrip(".")
+    found = _lookup().get(w.lower())
+    if found and not _cased_as_place(w):
         return None
     return found
+
+
+def _cased_as_place(word: str) -> bool:
+    """False for a spelling that is a place only when capitalised and is not: "us", "turkey", "Us"."""
+    low = word.lower()
+    if low in _ACRONYMS:
+        return word.isupper()
+    return low not in _CASE_SENSITIVE or word[:1].isupper()
 
 
 def fold(text: str) -> str:
@@ -111,9 +123,7 @@ def fold(text: str) -> str:
 
     def swap(m: re.Match[str]) -> str:
         word = m.group(1)
-        if word.lower() in _CASE_SENSITIVE and not word[:1].isupper():
-            return word
-        return _lookup()[word.lower()]
+        return _lookup()[word.lower()] if _cased_as_place(word) else word
 
     return _pattern().sub(swap, text)
 
@@ -127,7 +137,7 @@ def mentions(text: str) -> list[tuple[str, str]]:
     out = []
     for m in _pattern().finditer(text):
         word = m.group(1)
-        if word.lower() in _CASE_SENSITIVE and not word[:1].isupper():
+        if not _cased_as_place(word):
             continue
         out.append((word, _lookup()[word.lower()]))
     return out

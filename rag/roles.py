@@ -50,6 +50,7 @@ _NAME_WORD = r"(?:[A-Z][\w’'\-]+|(?:von|van|de|der|da|di|al|bin)\b)"
 _NAME_AFTER = re.compile(rf"\A,?\s+((?:[A-Z][\w’'\-]+)(?:\s+{_NAME_WORD}){{1,3}})")
 _NAME_BEFORE = re.compile(rf"((?:[A-Z][\w’'\-]+)(?:\s+{_NAME_WORD}){{1,3}}),\s+(?:the\s+)?[\w’'\. ]{{0,30}}\Z")
 _QUALIFIER_WORDS = 3
+_DOTTED = re.compile(r"(?:[A-Za-z]\.){2,}")  # "U.S.", "U.K.": a period that does not end a sentence
 
 
 class Roles:
@@ -114,8 +115,9 @@ def mentions(text: str) -> list[tuple[str | None, str, str]]:
         if name is None:  # "Andrij Sybiha, Kyiv's foreign minister"
             prior = _NAME_BEFORE.search(before)
             name = prior.group(1) if prior else None
-        if name and not canonical(name.split()[-1]) and name.split()[-1] not in _NOT_SURNAMES:
-            out.append((qualifier, role, _clean(name)))
+        name = _clean(name) if name else None
+        if name and len(name.split()) > 1 and not canonical(name.split()[-1]):
+            out.append((qualifier, role, name))
     return out
 
 
@@ -162,10 +164,10 @@ _NOT_SURNAMES = {"Said", "Says", "Told", "And", "The", "In", "On", "At", "For", 
 
 
 def _clean(name: str) -> str:
+    """The name up to the first word that cannot be part of it: a headline's "Mark Rutte Says Allies ..."."""
     words = name.split()
-    while words and words[-1] in _NOT_SURNAMES:
-        words.pop()
-    return re.sub(r"['’]s$", "", " ".join(words)).strip()
+    cut = next((i for i, w in enumerate(words) if i and w in _NOT_SURNAMES), len(words))
+    return re.sub(r"['’]s$", "", " ".join(words[:cut])).strip()
 
 
 def _qualifier(before: str) -> str | None:
@@ -173,9 +175,11 @@ def _qualifier(before: str) -> str | None:
     words = re.findall(r"[\w.’']+", before)[-_QUALIFIER_WORDS:]
     tail = " ".join(words).lower()
     for org, place in _ORGS.items():
-        if tail.endswith(org) or tail.endswith(org + "’s") or tail.endswith(org + "'s"):
+        if re.search(rf"(?:^|\s){re.escape(org)}(?:['’]s)?$", tail):  # "NATO's", not "begun"
             return place
     for word in reversed(words):
+        if word[-1:] in ".!?" and not _DOTTED.fullmatch(word):
+            break  # "...arrived in Tallinn. Foreign Minister X": the place belongs to the sentence before
         place = canonical(word)
         if place:
             return place

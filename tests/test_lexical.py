@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lexical import Lexical, tokenize
+from rag.lexical import Lexical, american, tokenize
 
 TEXTS = [
     "Russia's conscription drive has heralded about 160,000 new troops between the ages of 18 and 30.",
@@ -84,3 +84,71 @@ def test_empty_index(tmp_path):
     assert empty.size == 0 and empty.search("anything", 5) == []
     empty.save(tmp_path / "bm25")
     assert Lexical.load(tmp_path / "bm25").search("anything", 5) == []
+
+
+# ----- folding: places and British spellings -------------------------------------------------------------
+
+def test_places_fold_to_one_token():
+    assert tokenize("Estonia's") == tokenize("Estonian") == tokenize("Estonia") == tokenize("Tallinn")
+    assert tokenize("Russia’s") == tokenize("Moscow") == tokenize("Kremlin")
+    assert tokenize("United States") == tokenize("U.S.") == tokenize("US") == tokenize("America")
+    assert tokenize("United Kingdom") == tokenize("British") == tokenize("UK")
+    # "us" the pronoun stays a different word from "US" the country
+    assert tokenize("us") != tokenize("US")
+
+
+def test_a_question_and_an_article_match_however_each_names_the_place():
+    question = set(tokenize("What did Estonia's foreign minister say?"))
+    article = set(tokenize("Estonian Foreign Minister Margus Tsahkna said the talks failed."))
+    assert set(tokenize("Estonia foreign minister")) <= question & article
+
+
+@pytest.mark.parametrize("british, american_", [
+    ("criticise", "criticized"),
+    ("criticised", "criticize"),
+    ("defence", "defense"),
+    ("behaviour", "behavior"),
+    ("organisation", "organization"),
+    ("analyse", "analyze"),
+    ("centre", "center"),
+    ("dialogue", "dialog"),
+    ("programme", "program"),
+    ("favourable", "favorable"),
+    ("offence", "offense"),
+])
+def test_british_and_american_spellings_give_the_same_token(british, american_):
+    assert tokenize(british) == tokenize(american_)
+    assert len(tokenize(british)) == 1
+
+
+def test_question_words_are_dropped():
+    assert tokenize("Who criticised the defence plans and why?") == tokenize("criticized defense plans")
+    assert tokenize("What did Estonia's foreign minister say?") == tokenize("Estonia foreign minister say")
+    assert tokenize("How many soldiers, according to Berlin?") == tokenize("soldiers Berlin")
+    assert tokenize("Which, when, where, whose, whom, how much?") == []
+
+
+@pytest.mark.parametrize("british, expected", [
+    ("criticise", "criticize"),
+    ("organisations", "organizations"),
+    ("analysed", "analyzed"),
+    ("paralysed", "paralyzed"),
+    ("behaviour", "behavior"),
+    ("honours", "honors"),
+    ("favourite", "favorite"),
+    ("defence", "defense"),
+    ("licence", "license"),
+    ("centre", "center"),
+    ("catalogues", "catalogs"),
+    ("programme", "program"),
+    ("programmes", "programs"),
+])
+def test_american_spells_british_words_the_american_way(british, expected):
+    assert american(british) == expected
+
+
+@pytest.mark.parametrize("word", ["criticize", "defense", "behavior", "center", "program", "hour", "four", "our",
+                                  "your", "rise", "wise", "raise", "is", "this", "crisis", "analysis", "since",
+                                  "fence", "acre", "ogre"])
+def test_american_leaves_other_words_alone(word):
+    assert american(word) == word

@@ -1,0 +1,167 @@
+"""Question types: what kind of answer a question wants (a date, a number, a demand, a person, a
+place), and how clearly a sentence holds one that the question does not already give."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.qtypes import expected, fits, people, strength
+
+# ----- expected ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When did the ministers meet?", "date"),
+    ("What date was the summit?", "date"),
+    ("On what day did he speak?", "date"),
+    ("What year did Finland join NATO?", "date"),
+    ("How many soldiers will Germany send?", "number"),
+    ("How much did Berlin pledge?", "number"),
+    ("How long will the mission last?", "number"),
+    ("What percentage of GDP should allies spend?", "number"),
+    ("What share of GDP will Poland spend on defence?", "number"),
+    ("What did Barrot demand?", "directive"),
+    ("What did Rutte urge allies to do?", "directive"),
+    ("What did Zelensky call for?", "directive"),
+    ("What did Barrot ask Russia to do?", "directive"),
+    ("Who chaired the meeting?", "person"),
+    ("Whose proposal was rejected?", "person"),
+    ("Who is NATO's Secretary General?", "person"),
+    ("Which minister spoke first?", "person"),
+    ("Which Estonian official spoke?", "person"),
+    ("Which analyst said that?", "person"),
+    ("Where did the ministers meet?", "place"),
+    ("Which country left the Ottawa convention?", "place"),
+    ("In which city did they meet?", "place"),
+    ("Why did Finland leave the treaty?", None),
+    ("What did Rutte say about the ball?", None),
+    ("What did the analyst say?", None),
+])
+def test_expected_kind(question, kind):
+    assert expected(question) == kind
+
+
+def test_an_analyst_in_the_question_is_not_the_answer():
+    # the answer is a think tank, not a person, although "analyst" is a person word
+    assert expected("Which think tank does analyst Jane Doe work for?") is None
+    assert expected("What does analyst Jane Doe think?") is None
+
+
+# ----- strength and fits: numbers ------------------------------------------------------------------------
+
+HOW_MANY = "How many soldiers will Germany send by 2027?"
+
+
+@pytest.mark.parametrize("sentence, score", [
+    ("Germany will send 5,000 soldiers by 2027.", 1.0),  # a number of the very thing asked about
+    ("About 5,000 German soldiers will be based there.", 1.0),
+    ("The brigade's base cost 300 million euros.", 0.6),  # a new number, of something else
+    ("Germany will send thousands of troops.", 0.4),  # a number in words
+    ("Germany will send soldiers to Lithuania.", 0.0),
+    ("Germany will send soldiers by 2027.", 0.0),  # the only number is the question's own
+])
+def test_strength_for_how_many(sentence, score):
+    assert expected(HOW_MANY) == "number"
+    assert strength(sentence, "number", HOW_MANY) == score
+    assert fits(sentence, "number", HOW_MANY) is (score > 0)
+
+
+@pytest.mark.parametrize("sentence, score", [
+    ("Berlin pledged €130 million.", 1.0),
+    ("Berlin pledged $2 billion.", 1.0),
+    ("Berlin pledged 130 million euros.", 1.0),
+    ("Berlin pledged more.", 0.0),
+])
+def test_strength_for_how_much_wants_money(sentence, score):
+    assert strength(sentence, "number", "How much did Berlin pledge?") == score
+
+
+def test_strength_for_a_share_wants_a_percentage():
+    q = "What share of GDP will Poland spend on defence?"
+    assert strength("Poland will spend 4.7% of GDP.", "number", q) == 1.0
+    assert strength("Poland will spend 4.7 per cent of GDP.", "number", q) == 1.0
+    assert strength("Poland will spend 35 billion zloty.", "number", q) == 0.6
+
+
+# ----- dates -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, score", [
+    ("Finland left the convention on June 27.", 1.0),
+    ("Finland left the convention in 2025.", 1.0),
+    ("Finland left on Tuesday.", 1.0),
+    ("Finland left the convention last month.", 0.5),
+    ("Finland left the convention.", 0.0),
+])
+def test_strength_for_when(sentence, score):
+    q = "When did Finland leave the Ottawa convention?"
+    assert strength(sentence, "date", q) == score
+    assert fits(sentence, "date", q) is (score > 0)
+
+
+def test_a_date_the_question_gives_is_not_an_answer():
+    q = "When in 2025 did Finland leave the convention?"
+    assert strength("Finland left the convention in 2025.", "date", q) == 0.0
+    assert strength("Finland left the convention on June 27, 2025.", "date", q) == 1.0
+
+
+# ----- directives ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, score", [
+    ("Barrot said Russia must answer.", 1.0),
+    ("Barrot urged Moscow to reply.", 1.0),
+    ("Barrot said Russia should accept a ceasefire without conditions.", 1.0),
+    ("Barrot spoke in Paris.", 0.5),  # never 0: a demand can be phrased any way
+])
+def test_strength_for_a_demand(sentence, score):
+    q = "What did Barrot demand?"
+    assert strength(sentence, "directive", q) == score
+    assert fits(sentence, "directive", q)
+
+
+# ----- places ----------------------------------------------------------------------------------------------
+
+def test_strength_for_where():
+    q = "Where did the German ministers meet?"
+    assert strength("The German ministers met in Warsaw.", "place", q) == 1.0
+    assert strength("The German ministers met in Tallinn.", "place", q) == 1.0  # a capital is a place
+    assert strength("The German ministers met in Germany.", "place", q) == 0.0  # only the place asked about
+    assert strength("The German ministers met at the hotel.", "place", q) == 0.0
+    assert not fits("The German ministers met at the hotel.", "place", q)
+
+
+# ----- people ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, score", [
+    ("The meeting was chaired by Pete Hegseth.", 1.0),  # a full name
+    ("The meeting was chaired by Hegseth.", 0.5),  # one capitalised word that may be a surname
+    ("It was chaired by the United States.", 0.0),  # a place is not a person
+    ("Al Jazeera reported the meeting.", 0.0),  # news outlets are not people
+    ("The meeting was reported by CNN and Reuters.", 0.0),
+    ("The BBC and the Associated Press reported it.", 0.0),
+    ("Pete Hegseth chaired the meeting, Al Jazeera reported.", 1.0),
+])
+def test_strength_for_who(sentence, score):
+    q = "Who chaired the meeting?"
+    assert strength(sentence, "person", q) == score
+    assert fits(sentence, "person", q) is (score > 0)
+
+
+def test_a_person_the_question_names_is_not_the_answer():
+    q = "Who did Pete Hegseth meet?"
+    assert strength("Pete Hegseth met allies.", "person", q) == 0.0
+    assert strength("Pete Hegseth met Mark Rutte.", "person", q) == 1.0
+
+
+def test_no_kind_always_fits():
+    assert strength("Anything at all.", None, "Why did Finland leave the treaty?") == 1.0
+    assert fits("", None, "Why did Finland leave the treaty?")
+
+
+def test_people_are_full_names_not_places_bodies_or_outlets():
+    assert people("French Foreign Minister Jean-Noel Barrot said so.") == {"Jean-Noel Barrot"}
+    assert people("The United States and Pete Hegseth agreed.") == {"Pete Hegseth"}
+    assert people("John Smith") == {"John Smith"}
+    for text in ["Al Jazeera and the Associated Press reported.", "The Wall Street Journal reported it.",
+                 "He told Radio Free Europe.", "The Ramstein Contact Group met in Wiesbaden.",
+                 "The United Kingdom and the European Union", "He told Reuters on Sunday."]:
+        assert people(text) == set(), text
