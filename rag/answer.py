@@ -120,9 +120,18 @@ def _generated(raw: str, sources: list[cit.Source], question: str) -> tuple[str,
                 return "", []
         if unsupported(claim, " ".join(sources[n - 1].text for n in cited), question):
             return "", []
-        fixed.append(f"{claim.rstrip('.')} {''.join(f'[{n}]' for n in cited)}.")
+        fixed.append(_cite(claim, cited))
         used += [n for n in cited if n not in used]
     return " ".join(fixed), used
+
+
+def _cite(claim: str, cited: list[int]) -> str:
+    """ "An answer [1]." — the marker goes before a final period, after a final quote or question mark."""
+    marks = "".join(f"[{n}]" for n in cited)
+    claim = claim.strip()
+    if claim.endswith(".") and not claim.endswith(".."):
+        return f"{claim[:-1]} {marks}."
+    return f"{claim} {marks}" if claim[-1:] in "!?\"”’'" else f"{claim} {marks}."
 
 
 def _extractive(sources: list[cit.Source]) -> tuple[str, list]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import statistics
 from pathlib import Path
@@ -40,8 +42,12 @@ class Verdict(BaseModel):
 def load_gold(path: Path) -> list[GoldItem]:
     if not path.is_file():
         raise UsageError(f"gold file not found: {path}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read gold file {path}: {exc.__class__.__name__} (it must be UTF-8 JSONL)") from None
     items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(lines, 1):
         if line.strip():
             try:
                 items.append(GoldItem.model_validate_json(line))
@@ -50,6 +56,30 @@ def load_gold(path: Path) -> list[GoldItem]:
     if not items:
         raise UsageError(f"{path} holds no questions")
     return items
+
+
+def _ask(assistant, item: GoldItem) -> Answer:
+    try:
+        answer = assistant.ask(item.question)
+    except Exception as exc:  # one bad question must not stop the run
+        answer = Answer(question=item.question, answer="", mode="error", error=f"{type(exc).__name__}: {exc}")
+    answer.id = item.id
+    return answer
+
+
+@contextlib.contextmanager
+def _records_file(path: Path | None):
+    """The --out file, opened before the run so an unwritable path fails in a second, not after it."""
+    if path is None:
+        yield io.StringIO()
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        f = path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --out file {path}: {exc.strerror or exc}") from None
+    with f:
+        yield f
 
 
 def _has(text: str, group: list[str]) -> bool:
@@ -89,19 +119,16 @@ def run_eval(assistant, gold: Path, out_file: Path | None, compare: Path | None,
     assistant.warm_up()  # latency is measured warm, as a chat user sees it
     documents = assistant.store.documents
     records, verdicts = [], []
-    for item in items:
-        try:
-            answer = assistant.ask(item.question)
-        except Exception as exc:  # one bad question must not stop the run
-            answer = Answer(question=item.question, answer="", mode="error", error=f"{type(exc).__name__}: {exc}")
-        answer.id = item.id
-        records.append(answer)
-        verdicts.append(judge(item, answer, documents))
-        err.print(f"{item.id}: {'PASS' if verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}", soft_wrap=True,
-                  markup=False)
-    if out_file:
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text("".join(r.model_dump_json() + "\n" for r in records), encoding="utf-8")
+    with _records_file(out_file) as sink:
+        for item in items:
+            answer = _ask(assistant, item)
+            records.append(answer)
+            verdicts.append(judge(item, answer, documents))
+            sink.write(answer.model_dump_json() + "\n")  # as it goes: an interrupted run keeps what it did
+            sink.flush()
+            err.print(f"{item.id}: {'PASS' if verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
+                      soft_wrap=True, markup=False)
+    summary = summarize(items, records, verdicts)
     summary = summarize(items, records, verdicts)
     if as_json:
         out.print_json(json.dumps(summary))

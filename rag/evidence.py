@@ -27,10 +27,14 @@ _ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|pr
 # Text that addresses whoever reads it with orders ("ignore the question", "reply exactly: ...") is an
 # attempt to steer an assistant, never evidence for an answer.
 _INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.]{0,60}\b(instructions?|question|sources?|prompt|rules|above|"
-    r"previous|context)\b|\b(reply|respond|answer|say|output|write)\s+(only|exactly|just|with)\b|"
-    r"\bsystem\s+(override|prompt|message|instruction)|\b(you|assistants?|ai|models?)\s+(must|should|will)\s+"
-    r"(now\s+)?(reply|respond|answer|say|ignore|output)\b|\bnew instructions?\b|\bjailbreak", re.I)
+    r"\b(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+|these\s+|those\s+)?"
+    r"(previous\s+|prior\s+|above\s+|earlier\s+|system\s+|original\s+|other\s+)?"
+    r"(instructions|prompts?|sources|question|context|rules)\b(?!\s+of\b)|"
+    r"\b(reply|respond|answer|output|say|write)\s+(only|exactly|just)\s*(with\s*)?[:\"“]|"
+    r"\bsystem\s+(override|prompt)\b|\bnew\s+instructions?\s*:|"
+    r"\b(you|assistants?|chatbots?|language models?)\s+(must|should|will)\s+(now\s+)?"
+    r"(reply|respond|answer|say|ignore|output)\b", re.I)
+
 
 
 def select(question: str, query: str, passages: list[Passage], limit: int = MAX_SOURCES) -> list[Source]:

@@ -51,7 +51,7 @@ _BRITISH = [(re.compile(p), r) for p, r in (
     (r"(?<=\w{2})ys(e|ed|es|ing)$", r"yz\1"),  # analyse, paralysed
     (r"(?<=\w{3})our(s|ed|ing|ite|ites|able)?$", r"or\1"),  # behaviour, favourable
     (r"(?<=\w{2})ence$", "ense"),  # defence, offence (licence, pretence)
-    (r"(?<=\w{3})tre(s)?$", r"ter\1"),  # centre, metres
+    (r"(?<=\w{2})tre(s)?$", r"ter\1"),  # centre, metres
     (r"(?<=\w{3})ogue(s)?$", r"og\1"),  # catalogue, dialogue
     (r"^programme(s)?$", r"program\1"),
 )]

@@ -20,13 +20,13 @@ _NUMBER = re.compile(r"\bhow\s+(many|much|big|large|long|old|far|soon|high)\b|\b
 _DATE = re.compile(r"^\s*when\b|\b(what|which)\s+(date|day|month|year|time)\b|\bon what (date|day)\b", re.I)
 _PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+(city|country|countries|region|capital|town|place|nation|"
                     r"nations|state)\b|\bin which\s+(\w+\s+)?(city|country|region|town)\b", re.I)
-_MONTHS = (r"january|february|march|april|may|june|july|august|september|october|november|december|"
-           r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+# Month names are matched capitalised only: "may" and "march" are verbs too.
+_MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
+           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
+_WEEKDAYS = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _EXACT_DATE = re.compile(rf"\b({_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+({_MONTHS})\b|\b(1[89]|20)\d\d\b|"
-                         r"\b\d{4}-\d\d-\d\d\b|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
-                         re.I)
-_VAGUE_DATE = re.compile(rf"\b({_MONTHS}|today|yesterday|tomorrow|week|weeks|month|months|year|years|days?)\b",
-                         re.I)
+                         rf"\b\d{{4}}-\d\d-\d\d\b|\b{_WEEKDAYS}\b")
+_VAGUE_DATE = re.compile(rf"\b({_MONTHS}|(?i:today|yesterday|tomorrow|weeks?|months?|years?|days?))\b")
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|dozens|hundred|hundreds|"
                            r"thousand|thousands|million|billion|trillion|half|double|percent|per cent|weeks|months)\b",
                            re.I)
@@ -47,14 +47,22 @@ _NOT_PEOPLE = {
     "times", "journal", "press", "minister", "secretary", "president", "general", "foreign", "state", "see",
     "also", "war", "day", "prime", "deputy", "affairs", "security", "national", "federal", "republic", "kingdom",
     "states", "united", "european", "nato", "eu", "un", "kremlin", "pentagon", "white", "north", "south", "east",
-    "west", "central", "new", "world", "international",
+    "west", "central", "new", "world", "international", "monday", "tuesday", "wednesday", "thursday", "friday",
+    "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "however", "meanwhile", "several", "recently", "indeed", "obviously",
+    "europe", "asia", "africa", "america", "americas", "pacific", "atlantic", "arctic", "middle", "free",
+    "the", "a", "an", "he", "she", "it", "they", "we", "i", "his", "her", "their", "its", "this", "that", "in", "on",
+    "at", "by", "for", "and", "but", "or", "according", "after", "before", "when", "while", "if", "as", "so",
     # news outlets and agencies, which news copy cites as often as people
     "cnn", "bbc", "reuters", "efe", "nbc", "abc", "cbs", "fox", "msnbc", "npr", "afp", "ap", "dpa", "ansa", "tass",
     "ria", "interfax", "jazeera", "newsweek", "guardian", "telegraph", "independent", "economist", "politico",
     "axios", "bloomberg", "associated", "wall", "street", "rfe", "rl", "radio", "liberty", "euronews", "dw",
     "welle", "spiegel", "monde", "figaro", "kyodo", "xinhua", "yonhap", "anadolu", "ukrinform", "pravda",
 }
-_NAME_PAIR = re.compile(r"\b([A-Z][a-z’'\-]+(?:-[A-Z][a-zé’'\-]+)?)\s+((?:[A-Z][a-z]+\s+)?[A-Z][a-zé’'\-]+)")
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)+")
+_POSSESSIVE = re.compile(r"['’]s$")
+_OPENS_WITH_SPEAKER = re.compile(r"^[\"“]?([A-Z][\w’'\-]+)\s+(said|says|told|added|stressed|urged|warned|noted|"
+                                 r"explained|insisted|argued|replied|wrote|tweeted|declared)\b")
 
 
 def expected(question: str) -> str | None:
@@ -94,13 +102,19 @@ def fits(text: str, kind: str | None, question: str) -> bool:
 
 
 def people(text: str) -> set[str]:
-    """Full names that look like people's: two or three capitalised words that are not places or bodies."""
+    """Full names that look like people's: two or three capitalised words that are not titles, places,
+    bodies or outlets ("NATO Secretary General Mark Rutte's" -> "Mark Rutte")."""
     found = set()
-    for m in _NAME_PAIR.finditer(text):
-        words = f"{m.group(1)} {m.group(2)}".split()
-        if any(w.lower().strip("’'") in _NOT_PEOPLE or canonical(w) for w in words):
-            continue
-        found.add(" ".join(words))
+    for m in _CAPITALISED_RUN.finditer(text):
+        words = [_POSSESSIVE.sub("", w) for w in m.group().split()]
+        run: list[str] = []
+        for w in words + [""]:  # a title, place or body ends a name; the sentinel flushes the last one
+            if w and not (w.lower().strip("’'") in _NOT_PEOPLE or canonical(w)):
+                run.append(w)
+                continue
+            if len(run) >= 2:
+                found.add(" ".join(run[-3:]))
+            run = []
     return found
 
 
@@ -108,9 +122,15 @@ def _person_strength(text: str, question: str) -> float:
     asked = {n.lower() for n in names(question)}
     if any(all(w.lower() not in asked for w in p.split()) for p in people(text)):
         return 1.0
-    single = [n for n in names(text[1:]) if n.lower() not in asked and len(n) > 2 and not canonical(n)
-              and n.lower() not in _NOT_PEOPLE]
+    single = [n for n in names(text[1:]) | _speaker_first(text) if n.lower() not in asked and len(n) > 2
+              and not canonical(n) and n.lower() not in _NOT_PEOPLE]
     return 0.5 if single else 0.0
+
+
+def _speaker_first(text: str) -> set[str]:
+    """A sentence that opens with a name and a verb of saying ("Rutte said ...") names a person."""
+    m = _OPENS_WITH_SPEAKER.match(text)
+    return {m.group(1)} if m else set()
 
 
 def _number_strength(text: str, question: str) -> float:

@@ -309,3 +309,53 @@ def test_a_bad_compare_file_fails_before_the_run(tmp_path):
         run_eval(NotToBeRun(), tiny_gold(tmp_path, ["p30"]), tmp_path / "out.jsonl", bad, False, *consoles())
     with pytest.raises(UsageError):
         run_eval(NotToBeRun(), tiny_gold(tmp_path, ["p30"]), None, tmp_path / "missing.jsonl", False, *consoles())
+
+
+def test_a_gold_file_that_is_not_utf8_is_a_usage_error(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    path.write_bytes(b'{"id": "a", "question": "Caf\xe9?"}\n')
+    with pytest.raises(UsageError) as info:
+        load_gold(path)
+    assert one_line(str(info.value)) and "UTF-8" in str(info.value)
+
+
+def test_an_unwritable_out_file_fails_before_the_run(tmp_path):
+    class Ready:
+        store = type("S", (), {"documents": {}})()
+
+        def warm_up(self):
+            pass
+
+        def ask(self, question):
+            raise AssertionError("a question was asked before --out was found unwritable")
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UsageError) as info:
+        run_eval(Ready(), tiny_gold(tmp_path, ["p30"]), blocker / "out.jsonl", None, False, *consoles())
+    assert one_line(str(info.value)) and "--out" in str(info.value)
+
+
+def test_out_file_is_written_as_the_run_goes(tmp_path):
+    """Each record is on disk as soon as its question is answered: an interrupted run keeps them."""
+    out_file = tmp_path / "run.jsonl"
+    seen: list[int] = []
+
+    class Counting:
+        store = type("S", (), {"documents": {}})()
+
+        def warm_up(self):
+            pass
+
+        def ask(self, question):
+            seen.append(len(out_file.read_text().splitlines()))
+            return Answer(question=question, answer=prompts_abstain(), abstained=True, mode="abstained")
+
+    run_eval(Counting(), tiny_gold(tmp_path, ["p30", "g35"]), out_file, None, True, *consoles())
+    assert seen == [0, 1] and len(out_file.read_text().splitlines()) == 2
+
+
+def prompts_abstain() -> str:
+    from rag.prompts import abstain_sentence
+
+    return abstain_sentence()
