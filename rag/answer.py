@@ -36,8 +36,8 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
     sources = evidence.select(question, query, passages)
     if sources and hasattr(retriever, "document"):
         sources[0] = evidence.widen(sources[0], question, retriever.document(sources[0].passage.doc_id))
-    if not evidence.answerable(question, query, passages, sources, getattr(retriever, "idf", None),
-                               getattr(retriever, "roles", None)):
+    corpus = retriever if hasattr(retriever, "known") else None
+    if not evidence.answerable(question, query, passages, sources, corpus):
         yield Final(answer=_abstain(record))
         return
 
@@ -59,7 +59,7 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
     if text and cited:
         if len(cit.answer_sentences(text)) == 1:
             # A one-line answer, then the sentence it rests on, so a reader can check it at a glance.
-            text = f"{text} The article says: {_quoted(shown[cited[0] - 1].text)} [{cited[0]}]"
+            text = f"{text} {_quoted(shown[cited[0] - 1].text)} [{cited[0]}]"
         record.answer, record.citations = cit.resolve(text, shown)
         record.mode = "generated"
     else:

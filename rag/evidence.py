@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol
 from functools import lru_cache
 
 from rag import qtypes
@@ -20,6 +21,7 @@ MAX_SOURCES = 4
 MIN_DENSE = 0.30        # best passage cosine below this: the articles are about something else
 MIN_SENTENCE = 0.30     # best evidence sentence score (cosine + term overlap) below this: nothing on point
 CONFIDENT_SENTENCE = 0.75
+MIN_COVERAGE = 0.3      # under this share of the question's words in any article: not about these articles
 FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
 # Titles are not who or what a question is about: "Secretary General", "Prime Minister".
 _ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
@@ -72,8 +74,18 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
     return missing
 
 
+class Corpus(Protocol):
+    """What abstention needs to know about the collection (the retriever provides it)."""
+
+    roles: Roles
+
+    def idf(self, token: str) -> float: ...
+
+    def known(self, token: str) -> bool: ...
+
+
 def answerable(question: str, query: str, passages: list[Passage], sources: list[Source],
-               idf: Callable[[str], float] | None = None, roles: Roles | None = None) -> bool:
+               corpus: Corpus | None = None) -> bool:
     if not passages or not sources or missing_names(question, passages):
         return False
     if sources[0].sentence.score < MIN_SENTENCE:
@@ -81,10 +93,20 @@ def answerable(question: str, query: str, passages: list[Passage], sources: list
     kind = qtypes.expected(question)
     if kind and qtypes.strength(sources[0].text, kind, question) == 0:
         return False  # "how many ..." and the best evidence holds no number at all
-    if idf and focus_missing(question, sources[0], idf, roles):
-        return False
+    if corpus is not None:
+        if focus_missing(question, sources[0], corpus.idf, corpus.roles):
+            return False
+        if coverage(question, corpus) < MIN_COVERAGE:
+            return False  # most of what is asked about ("who wrote the novel ...") is in no article at all
     # Weak meaning overall is forgiven when the best sentence holds a name the question asks about.
     return max(p.dense_score for p in passages) >= MIN_DENSE or _shares_name(question, sources[0].text)
+
+
+def coverage(question: str, corpus: Corpus) -> float:
+    """Share of the question's words (weighted by rarity) that occur anywhere in the collection."""
+    weights = {t: corpus.idf(t) for t in dict.fromkeys(tokenize(question))}
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if corpus.known(t)) / total if total else 1.0
 
 
 def focus_missing(question: str, source: Source, idf: Callable[[str], float], roles: Roles | None = None) -> list[str]:

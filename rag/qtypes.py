@@ -9,6 +9,7 @@ import re
 from rag.grounding import names, numbers
 from rag.lexical import tokenize
 from rag.places import canonical
+from rag.places import mentions as place_mentions
 
 _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did|do|is|are|was|were|has|have|had)\b)"
                      r"\w+\s+){0,3}(official|minister|leader|general|"
@@ -124,7 +125,10 @@ def _person_strength(text: str, question: str) -> float:
         return 1.0
     single = [n for n in names(text[1:]) | _speaker_first(text) if n.lower() not in asked and len(n) > 2
               and not canonical(n) and n.lower() not in _NOT_PEOPLE]
-    return 0.5 if single else 0.0
+    # "Who chaired the meeting?" - "The United Kingdom did": a country or body can be the answer too.
+    asked_places = {canonical(w) for w in question.split()} - {None}
+    bodies = {p for _, p in place_mentions(text)} - asked_places
+    return 0.5 if single or bodies else 0.0
 
 
 def _speaker_first(text: str) -> set[str]:

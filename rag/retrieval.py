@@ -26,6 +26,19 @@ TYPE_WEIGHT = 0.3  # a sentence lacking the kind of thing asked for (a name for 
 _PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
 
 
+NEGATION_PENALTY = 0.2  # "Who chaired it?" - "the US is no longer chairing it" says who did not
+_NEGATION = re.compile(r"\b(not|no|never|no longer|cannot|nobody|none|neither|nor|without)\b|n[’']t\b", re.I)
+
+
+def _denies(text: str, terms: set[str]) -> bool:
+    """A question word in `text` right after a negation ("no longer chairing", "will not attend")."""
+    for m in _NEGATION.finditer(text):
+        following = tokenize(text[m.end() : m.end() + 40])[:3]
+        if terms & set(following):
+            return True
+    return False
+
+
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
     """Reciprocal rank fusion: robust to the two legs' incomparable score scales."""
     fused: dict[int, float] = {}
@@ -50,6 +63,9 @@ class Retriever:
 
     def idf(self, token: str) -> float:
         return self.store.lexical.idf(token)
+
+    def known(self, token: str) -> bool:
+        return self.store.lexical.df.get(token, 0) > 0
 
     def document(self, doc_id: str) -> Document:
         return self.store.document(doc_id)
@@ -146,6 +162,8 @@ class Retriever:
         units = self.terms(question)
         total = sum(w for _, w in units) or 1.0
         kind = qtypes.expected(question)
+        asked_terms = set(tokenize(question))
+        negates = not _NEGATION.search(question)
         previous: tuple[Passage, str] | None = None
         for (p, s, e), text, c in zip(spans, texts, cos):
             words = set(tokenize(text))
@@ -154,7 +172,8 @@ class Retriever:
             previous = (p, text)
             overlap = sum(w for alternatives, w in units if alternatives & words) / total
             fit = TYPE_WEIGHT * (qtypes.strength(text, kind, question) - 1) if kind else 0.0
-            score = float(c) + LEXICAL_WEIGHT * overlap + fit
+            denial = NEGATION_PENALTY if negates and _denies(text, asked_terms) else 0.0
+            score = float(c) + LEXICAL_WEIGHT * overlap + fit - denial
             p.sentences.append(Sentence(text=text, start=s, end=e, score=round(score, 4)))
         for p in passages:
             p.sentences.sort(key=lambda x: -x.score)

@@ -256,3 +256,32 @@ def test_nothing_longer_than_the_limit():
     assert len(long_speaker) + 1 + len(QUOTE) > MAX_WIDENED_CHARS
     best = source(doc, QUOTE)
     assert widen(best, "Who said the ball is in Moscow's court?", doc) is best
+
+
+# ----- coverage ------------------------------------------------------------------------------------------
+
+class TinyCorpus:
+    """A collection whose vocabulary is the words of a few sentences."""
+
+    def __init__(self, text: str) -> None:
+        from rag.lexical import tokenize
+        from rag.roles import Roles
+
+        self.vocabulary = set(tokenize(text))
+        self.roles = Roles()
+
+    def idf(self, token: str) -> float:
+        return 1.0 if token in self.vocabulary else 3.0
+
+    def known(self, token: str) -> bool:
+        return token in self.vocabulary
+
+
+def test_coverage_is_the_share_of_the_question_the_collection_knows():
+    from rag.evidence import MIN_COVERAGE, coverage
+
+    corpus = TinyCorpus("NATO foreign ministers met in Brussels to discuss the ceasefire in Ukraine.")
+    assert coverage("What did the ministers discuss in Brussels?", corpus) == 1.0
+    assert coverage("Who wrote the novel War and Peace?", corpus) < MIN_COVERAGE
+    # a question about the articles with one word they never use is still mostly covered
+    assert coverage("What did the ministers debate on the ceasefire in Brussels?", corpus) > MIN_COVERAGE

@@ -107,3 +107,14 @@ def test_near_duplicate_passages_are_collapsed(extended_assistant):
         spans = [(p.chunk.start, p.chunk.end) for p in passages
                  if p.doc_id in ("002_557866627175f759", WIRE_COPY_ID)]
         assert len(spans) == len(set(spans))
+
+
+def test_a_sentence_denying_what_was_asked_is_recognised():
+    from rag.lexical import tokenize
+    from rag.retrieval import _denies
+
+    asked = set(tokenize("Who chaired the last meeting of the contact group?"))
+    assert _denies("However, the United States is no longer chairing the contact group.", asked)
+    assert _denies("Hegseth will not chair the meeting.", asked)
+    assert not _denies("The United Kingdom chaired the last meeting of the group in February.", asked)
+    assert not _denies("No decision was taken; the United Kingdom chaired the meeting.", asked)
