@@ -31,11 +31,18 @@ def build_index(paths: list[Path], index_dir: Path, settings: Settings,
         for i, chunk in enumerate(previous.chunks):
             reuse.setdefault(chunk.doc_id, []).append(i)
 
+    def kept(doc: Document) -> bool:
+        return bool(previous) and old_docs.get(doc.doc_id) == doc.sha256 and doc.doc_id in reuse
+
+    # Reused articles first, in their old row order, then new ones: when articles are only added, the
+    # old rows are a prefix of the new ones and the vector index grows instead of being rebuilt.
+    layout = sorted((d for d in documents if kept(d)), key=lambda d: reuse[d.doc_id][0])
+    layout += [d for d in documents if not kept(d)]
     chunks: list[Chunk] = []
     vectors: list[np.ndarray] = []
     to_embed: list[tuple[int, Chunk]] = []
-    for doc in documents:
-        if previous and old_docs.get(doc.doc_id) == doc.sha256 and doc.doc_id in reuse:
+    for doc in layout:
+        if kept(doc):
             rows = reuse[doc.doc_id]
             chunks += [previous.chunks[i] for i in rows]
             vectors.append(np.asarray(previous.vectors[rows], dtype=np.float32))
@@ -56,7 +63,10 @@ def build_index(paths: list[Path], index_dir: Path, settings: Settings,
 
     dim, matrix = _embed(to_embed, chunks, vectors, settings, progress)
     manifest = new_manifest(settings, dim, documents, len(chunks), [str(p) for p in paths])
-    write_store(index_dir, manifest, documents, chunks, matrix, settings, extra=_export_encoder(settings))
+    appended = previous is not None and not report.removed and not report.updated \
+        and len(report.unchanged) == len({c.doc_id for c in previous.chunks})
+    write_store(index_dir, manifest, documents, chunks, matrix, settings, extra=_export_encoder(settings),
+                base=previous.faiss_index if appended else None)
     report.chunks_embedded = len(to_embed)
     report.documents, report.chunks = len(documents), len(chunks)
     report.seconds = round(time.perf_counter() - started, 2)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.places import fold
+from rag import places
 
 _WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
 _DIGIT_SEP = re.compile(r"(?<=\d)[,](?=\d{3}\b)")
@@ -40,10 +40,17 @@ def tokenize(text: str, stem: bool = True) -> list[str]:
     """Lower-cased content words; '160,000' and '160000' become one token; stop words dropped.
     Places fold to one word ("Estonian", "Estonia's" -> "estonia") and British spellings to American
     ones ("criticise" -> "criticize"), so a question and an article match however each spells it."""
-    text = _POSSESSIVE.sub("", _DIGIT_SEP.sub("", fold(text)))
-    words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords()]
-    words = [american(w.rstrip(".,")) for w in words]
+    text = _POSSESSIVE.sub("", _DIGIT_SEP.sub("", places.fold_phrases(text)))
+    words = [t for t in map(_token, _WORD.findall(text)) if t]
     return _stemmer().stemWords(words) if stem else words
+
+
+@lru_cache(maxsize=262144)
+def _token(written: str) -> str:
+    """One word as matched: its place, or lower-cased in American spelling; "" for a stop word.
+    Cached: a collection has far fewer distinct words than words, and indexing tokenizes them all."""
+    low = places.word(written) or written.lower()
+    return "" if low in _stopwords() else american(low.rstrip(".,"))
 
 
 _BRITISH = [(re.compile(p), r) for p, r in (
@@ -57,6 +64,7 @@ _BRITISH = [(re.compile(p), r) for p, r in (
 )]
 
 
+@lru_cache(maxsize=65536)
 def american(word: str) -> str:
     """One spelling for words British and American English write differently."""
     for pattern, repl in _BRITISH:

@@ -93,7 +93,16 @@ def _lookup() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
-    forms = sorted(_lookup(), key=len, reverse=True)
+    return _alternation(sorted(_lookup(), key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def _phrase_pattern() -> re.Pattern[str]:
+    """Only the spellings that are not one plain word ("United States", "U.S."): few, so fast."""
+    return _alternation(sorted((f for f in _lookup() if not f.isalpha()), key=len, reverse=True))
+
+
+def _alternation(forms: list[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(f) for f in forms)
     # Dotted abbreviations end in a period, so the word boundary is checked by hand after them.
     return re.compile(rf"(?<![\w.])({alternatives})(?![\w])", re.IGNORECASE)
@@ -120,12 +129,24 @@ def _cased_as_place(word: str) -> bool:
 
 def fold(text: str) -> str:
     """Replace every place spelling in `text` by its canonical word (for matching only, never shown)."""
+    return _pattern().sub(_swap, text)
 
-    def swap(m: re.Match[str]) -> str:
-        word = m.group(1)
-        return _lookup()[word.lower()] if _cased_as_place(word) else word
 
-    return _pattern().sub(swap, text)
+def fold_phrases(text: str) -> str:
+    """`fold` for the spellings of more than one word or with dots; single words go through `word`."""
+    return _phrase_pattern().sub(_swap, text)
+
+
+@lru_cache(maxsize=65536)
+def word(token: str) -> str | None:
+    """The canonical place for one word as written ("Estonian" -> "estonia", "us" -> None)."""
+    found = _lookup().get(token.lower())
+    return found if found and _cased_as_place(token) else None
+
+
+def _swap(m: re.Match[str]) -> str:
+    written = m.group(1)
+    return _lookup()[written.lower()] if _cased_as_place(written) else written
 
 
 def is_place(word: str) -> bool:

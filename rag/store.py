@@ -147,14 +147,20 @@ HNSW_EF_CONSTRUCTION = 40
 HNSW_EF_SEARCH = 256
 
 
-def build_faiss(vectors: np.ndarray, settings: Settings):
+def build_faiss(vectors: np.ndarray, settings: Settings, base=None):
     """Inner-product search; vectors are L2-normalised so this is cosine similarity. Exact up to
     `retrieval.ann_threshold` chunks, approximate (HNSW) above. Built from the stored vectors, so
-    re-indexing never re-embeds."""
+    re-indexing never re-embeds. With `base`, an index of the same kind holding the first rows of
+    `vectors`, a copy of it grows by the rest (seconds saved per 100k chunks of HNSW)."""
     import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    if len(vectors) > settings.retrieval.ann_threshold:
+    kind = "hnsw" if len(vectors) > settings.retrieval.ann_threshold else "flat"
+    if base is not None and _extends(base, vectors, kind):
+        index = faiss.clone_index(base)
+        index.add(vectors[base.ntotal :])
+        return index, kind
+    if kind == "hnsw":
         index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.hnsw.efSearch = HNSW_EF_SEARCH
@@ -166,16 +172,28 @@ def build_faiss(vectors: np.ndarray, settings: Settings):
     return index, "flat"
 
 
+def _extends(base, vectors: np.ndarray, kind: str) -> bool:
+    """`base` is of `kind` and holds exactly the first rows of `vectors` (checked on a few rows)."""
+    import faiss
+
+    wanted = faiss.IndexHNSWFlat if kind == "hnsw" else faiss.IndexFlatIP
+    n = base.ntotal
+    if not isinstance(base, wanted) or n == 0 or n > len(vectors) or base.d != vectors.shape[1]:
+        return False
+    rows = sorted({0, n // 2, n - 1})
+    return all(np.allclose(base.reconstruct(int(i)), vectors[i], atol=1e-6) for i in rows)
+
+
 def write_store(index_dir: Path, manifest: Manifest, documents: list[Document], chunks: list[Chunk],
                 vectors: np.ndarray, settings: Settings,
-                extra: Callable[[Path], None] | None = None) -> Path:
+                extra: Callable[[Path], None] | None = None, base=None) -> Path:
     """Write a complete index into a fresh folder, then publish it atomically."""
     index_dir.mkdir(parents=True, exist_ok=True)
     build = index_dir / _build_name()
     tmp = build.with_name(build.name + ".partial")
     tmp.mkdir()
     try:
-        faiss_index, kind = build_faiss(vectors, settings)
+        faiss_index, kind = build_faiss(vectors, settings, base)
         manifest.index_type = kind
         import faiss
 
