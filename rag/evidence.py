@@ -169,6 +169,7 @@ MAX_WIDENED_CHARS = 480
 _WHY = re.compile(r"^\s*why\b|\bwhat\s+(reason|explanation|justification)\b|\bon what grounds\b", re.I)
 _SAYING = re.compile(r"\baccording to\b|\b(say|said|says|demand\w*|warn\w*|urg\w*|ask\w*|call\w* for|stress\w*|insist\w*|"
                      r"want\w*|tell|told|argu\w*|describ\w*|criticis\w*|criticiz\w*|accus\w*|claim\w*)\b", re.I)
+_ELABORATES = re.compile(r"^(namely|specifically|in particular|that is|in other words|i\.e\.)\b", re.I)
 _OPENS_QUOTE = re.compile(r"^[\"“‘']")
 _GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|adds|stressed|warned|noted|insisted|"
                       r"explained|argued|told|urged)\b", re.I)
@@ -192,6 +193,9 @@ def widen(source: Source, question: str, document: Document) -> Source:
         pick = after
     if pick is None and after and _SAYING.search(question) and _continues(source.text, text[after[0] : after[1]]):
         pick = after  # the same person goes on: "They need to answer. Yes or no," Barrot stressed.
+    if pick is None and after and _same_paragraph(text, after, (s0, e0)) \
+            and _ELABORATES.match(text[after[0] : after[1]]):
+        pick = after  # "... a third party take control. Namely, the Russians want ..." spells it out
     if pick is None:
         return source
     start, end = min(s0, pick[0]), max(e0, pick[1])

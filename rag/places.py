@@ -71,6 +71,14 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "egypt": ("egyptian", "egyptians", "cairo"),
     "brazil": ("brazilian", "brazilians", "brasilia"),
 }
+# The capitals above: a city, where the table folds them into their country.
+CAPITALS = frozenset({
+    "washington", "london", "moscow", "kyiv", "kiev", "berlin", "paris", "madrid", "rome", "warsaw", "tallinn",
+    "riga", "vilnius", "helsinki", "stockholm", "oslo", "copenhagen", "the hague", "amsterdam", "budapest",
+    "bucharest", "sofia", "prague", "bratislava", "ljubljana", "zagreb", "athens", "ankara", "lisbon", "dublin",
+    "vienna", "bern", "beijing", "tokyo", "new delhi", "tehran", "baghdad", "damascus", "minsk", "tbilisi",
+    "chisinau", "belgrade", "tirana", "reykjavik", "canberra", "seoul", "islamabad", "cairo", "brasilia",
+})
 # Spellings that are only a place when capitalised ("US" but not "us", "UN" but not "un-").
 _CASE_SENSITIVE = {"us", "un", "eu", "uk", "usa", "pole", "poles", "turks", "finn", "finns", "dane", "danes",
                    "georgia", "georgian", "georgians", "washington", "sofia", "english", "china", "turkey",

@@ -8,7 +8,7 @@ import re
 
 from rag.grounding import names, numbers
 from rag.lexical import tokenize
-from rag.places import canonical
+from rag.places import CAPITALS, canonical
 from rag.places import mentions as place_mentions
 
 _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did|do|is|are|was|were|has|have|had)\b)"
@@ -18,6 +18,7 @@ _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did
 _NUMBER = re.compile(r"\bhow\s+(many|much|big|large|long|old|far|soon|high)\b|\bwhat\s+(percentage|share|level|"
                      r"number|amount|age|ages|range|size|proportion|sum|figure)\b|\bby how\b|\bwhat\s+\w+\s+of\s+GDP",
                      re.I)
+_CITY_Q = re.compile(r"\b(which|what)\s+(city|town|capital)\b|\bin which (city|town)\b", re.I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which)\s+(date|day|month|year|time)\b|\bon what (date|day)\b", re.I)
 _PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+(city|country|countries|region|capital|town|place|nation|"
                     r"nations|state)\b|\bin which\s+(\w+\s+)?(city|country|region|town)\b", re.I)
@@ -38,7 +39,9 @@ _DIRECTIVE_Q = re.compile(r"^\s*what\s+(did|does|do|has|have)\s+.{1,60}?\b(deman
                           re.I)
 _DIRECTIVE = re.compile(r"\b(must|need to|needs to|have to|has to|should|ought to|urg\w+|call\w* on|call\w* for|"
                         r"demand\w*|insist\w*|yes or no|without (any )?conditions|unconditionally)\b", re.I)
-_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[\w-]+\s+){0,2}[\w-]+)", re.I)
+# "How many German soldiers are ..." counts soldiers: the noun phrase ends before the verb.
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:(?!(?:are|is|was|were|did|does|do|has|have|had|will|would|can|could|"
+                       r"should|must|may|might)\b)[\w-]+\s*){1,3})", re.I)
 # Capitalised words that name institutions, events and documents, not people.
 _NOT_PEOPLE = {
     "convention", "treaty", "council", "ministry", "department", "group", "union", "nations", "alliance",
@@ -90,11 +93,25 @@ def strength(text: str, kind: str | None, question: str) -> float:
         return 1.0 if _new(_EXACT_DATE, text, question) else 0.5 if _new(_VAGUE_DATE, text, question) else 0.0
     if kind == "directive":
         return 1.0 if _DIRECTIVE.search(text) else 0.5
+    if kind == "place" and _CITY_Q.search(question):
+        return 1.0 if _cities(text) - {w.lower() for w in question.split()} else 0.0
     if kind == "place":
         asked = {canonical(w) for w in question.split()} - {None}
         places = {canonical(w) for w in re.findall(r"[A-Z][\w.’']+", text)} - {None}
         return 1.0 if places - asked else 0.0
     return _person_strength(text, question)
+
+
+def _cities(text: str) -> set[str]:
+    """Names that can be a city: a known capital, or a capitalised word after "in", "at" or "to" that is
+    not a country ("talks in Brussels", "her trip to Kyiv")."""
+    found = {w.lower() for w in re.findall(r"[A-Z][\w’'\-]+", text) if w.lower() in CAPITALS}
+    found |= {c for c in CAPITALS if " " in c and c in text.lower()}  # The Hague, New Delhi
+    for m in re.finditer(r"\b(?:in|at|to|from)\s+([A-Z][a-z’'\-]+)", text):
+        word = m.group(1)
+        if word.lower() not in _NOT_PEOPLE and (canonical(word) is None or word.lower() in CAPITALS):
+            found.add(word.lower())
+    return found
 
 
 def fits(text: str, kind: str | None, question: str) -> bool:
@@ -145,7 +162,8 @@ def _number_strength(text: str, question: str) -> float:
         return 1.0
     head = _HOW_MANY.search(question)
     if head and new:
-        wanted = set(tokenize(head.group(1)))
+        counted = tokenize(head.group(1))
+        wanted = set(counted[-1:])  # the head noun, not its modifiers ("Russian troops" counts troops)
         for m in re.finditer(r"\d[\d,.]*", text):
             if wanted & set(tokenize(text[m.end() : m.end() + 40])[:3]):
                 return 1.0

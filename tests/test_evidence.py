@@ -285,3 +285,18 @@ def test_coverage_is_the_share_of_the_question_the_collection_knows():
     assert coverage("Who wrote the novel War and Peace?", corpus) < MIN_COVERAGE
     # a question about the articles with one word they never use is still mostly covered
     assert coverage("What did the ministers debate on the ceasefire in Brussels?", corpus) > MIN_COVERAGE
+
+
+def test_a_sentence_spelled_out_by_the_next_one_is_quoted_with_it():
+    text = ("Moscow's plan\nTrump rejected Russia's suggestion that a third party take control of Ukraine. "
+            "Namely, the Russians want the United Nations to run a transitional administration.\n"
+            "Talks resume next week.\n")
+    doc = Document(doc_id="plan", title="Moscow's plan", source="x", text=text, sha256="0")
+    start = text.index("Trump")
+    end = text.index("Ukraine.") + len("Ukraine.")
+    passage = Passage(chunk=Chunk(chunk_id="plan#0", doc_id="plan", title=doc.title, text=text[start:end],
+                                  start=start, end=end), score=1.0)
+    source = Source(passage=passage, sentence=Sentence(text=text[start:end], start=start, end=end, score=1.0))
+    wide = widen(source, "What did Russia propose for Ukraine that Trump rejected?", doc)
+    assert wide.text.startswith("Trump rejected") and wide.text.endswith("transitional administration.")
+    assert text[wide.sentence.start : wide.sentence.end] == wide.text and wide.text in wide.passage.chunk.text

@@ -166,3 +166,13 @@ def test_people_are_full_names_not_places_bodies_or_outlets():
                  "He told Radio Free Europe.", "The Ramstein Contact Group met in Wiesbaden.",
                  "The United Kingdom and the European Union", "He told Reuters on Sunday."]:
         assert people(text) == set(), text
+
+
+def test_which_city_wants_a_city_not_a_country():
+    q = "Which city will host the leaders' summit?"
+    assert expected(q) == "place"
+    assert strength("The summit will be held in The Hague in June.", "place", q) == 1.0
+    assert strength("Leaders will meet in Vilnius next year.", "place", q) == 1.0
+    assert strength("The summit will be held in Lithuania.", "place", q) == 0.0  # a country is not a city
+    assert strength("The United States will host the summit on Friday.", "place", q) == 0.0
+    assert strength("During her trip to Kyiv, Baerbock said so.", "place", "Which city did Baerbock visit?") == 1.0
