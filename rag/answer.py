@@ -57,11 +57,9 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
         raw = ""
     text, cited = _generated(raw, shown, question)
     if text and cited:
-        if len(cit.answer_sentences(text)) == 1:
-            # A one-line answer, then the sentence it rests on, so a reader can check it at a glance.
-            text = f"{text} {_quoted(shown[cited[0] - 1].text)} [{cited[0]}]"
+        text, own_words = _with_quote(text, shown[cited[0] - 1], cited[0])
         record.answer, record.citations = cit.resolve(text, shown)
-        record.mode = "generated"
+        record.mode = "generated" if own_words else "extractive"
     else:
         record.answer, record.citations = _extractive(sources)
         record.mode = "extractive"
@@ -132,6 +130,25 @@ def _cite(claim: str, cited: list[int]) -> str:
     if claim.endswith(".") and not claim.endswith(".."):
         return f"{claim[:-1]} {marks}."
     return f"{claim} {marks}" if claim[-1:] in "!?\"”’'" else f"{claim} {marks}."
+
+
+def _with_quote(text: str, source: cit.Source, n: int) -> tuple[str, bool]:
+    """A one-sentence answer is followed by the sentence it rests on, quoted, so a reader can check it
+    at a glance; an answer that only repeats how that sentence begins is left out. Returns the text
+    and whether the model's own words are in it."""
+    if len(cit.answer_sentences(text)) > 1:
+        return text, True
+    quoted = f"{_quoted(source.text)} [{n}]"
+    if _opens(source.text, cit.strip_markers(text)):
+        return quoted, False
+    return f"{text} {quoted}", True
+
+
+def _opens(quote: str, answer: str) -> bool:
+    def bare(t: str) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", t.lower()).split())
+
+    return bool(bare(answer)) and bare(quote).startswith(bare(answer))
 
 
 def _extractive(sources: list[cit.Source]) -> tuple[str, list]:

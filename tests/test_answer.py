@@ -430,3 +430,11 @@ def test_gold_file_is_well_formed():
     assert len(items) == len(GOLD.read_text().strip().splitlines())
     for gid in ANSWERABLE_SAMPLE:
         assert items[gid]["answerable"] and items[gid]["sources"]
+
+
+def test_an_answer_that_only_repeats_the_start_of_its_quote_is_not_shown_twice():
+    reply = lambda p: "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer."
+    answer, *_ = run(Q, reply, llm_config=None)
+    assert answer.mode == "extractive"  # what is shown is the quote, not the model's words
+    assert answer.answer.count("owes the United States") == 1, answer.answer
+    assert_cited_and_verified(answer)
