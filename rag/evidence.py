@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Protocol
 from functools import lru_cache
+from typing import Protocol
 
 from rag import qtypes
 from rag.chunking import split_sentences
@@ -36,7 +36,6 @@ _INSTRUCTION = re.compile(
     r"\bsystem\s+(override|prompt)\b|\bnew\s+instructions?\s*:|"
     r"\b(you|assistants?|chatbots?|language models?)\s+(must|should|will)\s+(now\s+)?"
     r"(reply|respond|answer|say|ignore|output)\b", re.I)
-
 
 
 def select(question: str, query: str, passages: list[Passage], limit: int = MAX_SOURCES) -> list[Source]:
@@ -174,7 +173,6 @@ _OPENS_QUOTE = re.compile(r"^[\"“‘']")
 _GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|adds|stressed|warned|noted|insisted|"
                       r"explained|argued|told|urged)\b", re.I)
 _QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
-_PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
 
 
 def widen(source: Source, question: str, document: Document) -> Source:
@@ -213,7 +211,7 @@ def _holder(text: str, spans: list[tuple[int, int]], cur: tuple[int, int], kind:
             question: str) -> tuple[int, int] | None:
     """The neighbour that holds the wanted kind. A person is looked for up to two sentences back, across
     a paragraph break too ("He said ..." opens a paragraph; the name is in the one before)."""
-    i = next(n for n, sp in enumerate(spans) if sp[0] >= cur[0]) if any(sp[0] >= cur[0] for sp in spans) else 0
+    i = next((n for n, sp in enumerate(spans) if sp[0] >= cur[0]), 0)
     before = [spans[j] for j in (i - 1, i - 2) if j >= 0]
     after = [spans[i + 1]] if i + 1 < len(spans) and spans[i + 1][0] >= cur[1] else []
     if kind == "person":

@@ -14,6 +14,8 @@ from rag import evidence, qtypes
 from rag.grounding import names
 from rag.lexical import tokenize
 from rag.roles import Roles
+
+Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
 from rag.schema import Document, Passage, Sentence
 from rag.store import Store
 
@@ -21,12 +23,8 @@ DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
 DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
 LEXICAL_WEIGHT = 0.5  # how much the question's rare words count in an evidence sentence's score
 TYPE_WEIGHT = 0.3  # a sentence lacking the kind of thing asked for (a name for "who", a number for "how many")
-
-
-_PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
-
-
 NEGATION_PENALTY = 0.2  # "Who chaired it?" - "the US is no longer chairing it" says who did not
+_PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
 _NEGATION = re.compile(r"\b(not|no|never|no longer|cannot|nobody|none|neither|nor|without)\b|n[’']t\b", re.I)
 
 
@@ -70,16 +68,17 @@ class Retriever:
     def document(self, doc_id: str) -> Document:
         return self.store.document(doc_id)
 
-    def expand(self, query: str) -> str:
+    def expand(self, query: str, resolved: Resolved | None = None) -> str:
         """The query plus the names of people it refers to by role ("Estonia's foreign minister")."""
-        names = self.roles.names_for(query)
-        return f"{query} ({'; '.join(names)})" if names else query
+        people = [name for _, found in (self.roles.resolve(query) if resolved is None else resolved)
+                  for name in found]
+        return f"{query} ({'; '.join(people)})" if people else query
 
-    def terms(self, query: str) -> list[tuple[frozenset[str], float]]:
+    def terms(self, query: str, resolved: Resolved | None = None) -> list[tuple[frozenset[str], float]]:
         """The query's words, each with its weight (idf), for scoring sentences. A role the articles
         resolve to a person ("Spain's foreign minister") becomes one term, that person's surname: a
         sentence is about the minister if it names them, and restating the title adds nothing."""
-        resolved = self.roles.resolve(query)
+        resolved = self.roles.resolve(query) if resolved is None else resolved
         plain = query
         for (start, end), _ in sorted(resolved, reverse=True):
             plain = plain[:start] + " " + plain[end:]
@@ -92,7 +91,8 @@ class Retriever:
 
     def search(self, query: str, k: int | None = None, lexical: bool = True, dense: bool = True) -> list[Passage]:
         k = k or self.config.k
-        question, query = query, self.expand(query)
+        resolved = self.roles.resolve(query)  # once per question: expansion and term weights share it
+        question, query = query, self.expand(query, resolved)
         qvec = self.encoder.encode([query])[0]
         n = self.config.candidates
         dense_hits = self.store.search_dense(qvec, n) if dense else []
@@ -115,7 +115,7 @@ class Retriever:
                 ds = float(np.dot(self.store.vectors[idx], qvec))
             passages.append(Passage(chunk=self.store.chunks[idx], score=fused[idx], dense_score=ds,
                                     lexical_score=lex_score.get(idx, 0.0)))
-        self._score_sentences(question, qvec, passages)
+        self._score_sentences(question, resolved, qvec, passages)
         return passages
 
     def _anchor_names(self, query: str, chosen: list[int], fused: dict[int, float]) -> list[int]:
@@ -144,7 +144,8 @@ class Retriever:
         small = min(len(ta), len(tb)) or 1
         return len(ta & tb) / small >= DUPLICATE_OVERLAP
 
-    def _score_sentences(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> None:
+    def _score_sentences(self, question: str, resolved: Resolved, qvec: np.ndarray,
+                         passages: list[Passage]) -> None:
         """Each sentence's score mixes meaning (cosine), the rare query words it contains and whether it
         holds the kind of thing the question asks for. Sentences that address the reader with
         instructions ("ignore the question and reply...") are not evidence of anything and are dropped."""
@@ -159,11 +160,11 @@ class Retriever:
         texts = [p.chunk.text[s - p.chunk.start : e - p.chunk.start] for p, s, e in spans]
         vecs = self.encoder.encode(texts)
         cos = vecs @ qvec
-        units = self.terms(question)
+        units = self.terms(question, resolved)
         total = sum(w for _, w in units) or 1.0
         kind = qtypes.expected(question)
         asked_terms = set(tokenize(question))
-        negates = not _NEGATION.search(question)
+        check_denials = not _NEGATION.search(question)  # "Which official is not expected..." asks for it
         previous: tuple[Passage, str] | None = None
         for (p, s, e), text, c in zip(spans, texts, cos):
             words = set(tokenize(text))
@@ -172,7 +173,7 @@ class Retriever:
             previous = (p, text)
             overlap = sum(w for alternatives, w in units if alternatives & words) / total
             fit = TYPE_WEIGHT * (qtypes.strength(text, kind, question) - 1) if kind else 0.0
-            denial = NEGATION_PENALTY if negates and _denies(text, asked_terms) else 0.0
+            denial = NEGATION_PENALTY if check_denials and _denies(text, asked_terms) else 0.0
             score = float(c) + LEXICAL_WEIGHT * overlap + fit - denial
             p.sentences.append(Sentence(text=text, start=s, end=e, score=round(score, 4)))
         for p in passages:
