@@ -22,6 +22,8 @@ MIN_DENSE = 0.30        # best passage cosine below this: the articles are about
 MIN_SENTENCE = 0.30     # best evidence sentence score (cosine + term overlap) below this: nothing on point
 CONFIDENT_SENTENCE = 0.75
 MIN_COVERAGE = 0.3      # under this share of the question's words in any article: not about these articles
+MIN_OVERLAP = 0.12      # share of the question's weighted words the evidence itself holds, below: about else
+MIN_RESEMBLANCE = 0.45  # the asked-about noun ("what agreement") has no word this close in the evidence
 FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
 # Titles are not who or what a question is about: "Secretary General", "Prime Minister".
 _ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
@@ -82,6 +84,10 @@ class Corpus(Protocol):
 
     def known(self, token: str) -> bool: ...
 
+    def terms(self, query: str) -> list[tuple[frozenset[str], float]]: ...
+
+    def resemblance(self, word: str, text: str) -> float: ...
+
 
 def answerable(question: str, query: str, passages: list[Passage], sources: list[Source],
                corpus: Corpus | None = None) -> bool:
@@ -97,8 +103,36 @@ def answerable(question: str, query: str, passages: list[Passage], sources: list
             return False
         if coverage(question, corpus) < MIN_COVERAGE:
             return False  # most of what is asked about ("who wrote the novel ...") is in no article at all
+        if off_point(question, query, sources[0].text, corpus, kind):
+            return False
     # Weak meaning overall is forgiven when the best sentence holds a name the question asks about.
     return max(p.dense_score for p in passages) >= MIN_DENSE or _shares_name(question, sources[0].text)
+
+
+def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kind: str | None) -> str | None:
+    """Why the best evidence, though on the articles' topic, does not speak to this question (or None):
+    it shares almost none of the question's words; it never mentions the thing asked about ("what
+    agreement came out of the meeting?" against the sentence saying they met); or the question asks
+    who holds an office the articles never name a holder for, and the evidence does not name the office."""
+    if query == question and overlap(question, evidence_text, corpus) < MIN_OVERLAP:
+        return "overlap"
+    noun = qtypes.focus(question)
+    if noun and corpus.resemblance(noun, evidence_text) < MIN_RESEMBLANCE:
+        return f"focus:{noun}"
+    if kind == "person":
+        for phrases in corpus.roles.unfilled(question):
+            if not any(p in evidence_text.lower() for p in phrases):
+                return "role"
+    return None
+
+
+def overlap(question: str, text: str, corpus: Corpus) -> float:
+    """Share of the question's words, weighted by rarity, that `text` holds (a role the articles
+    resolve to a person counts as that person's surname)."""
+    units = corpus.terms(question)
+    total = sum(w for _, w in units)
+    words = set(tokenize(text))
+    return sum(w for alternatives, w in units if alternatives & words) / total if total else 1.0
 
 
 def coverage(question: str, corpus: Corpus) -> float:

@@ -175,3 +175,46 @@ def _number_strength(text: str, question: str) -> float:
 def _new(pattern: re.Pattern[str], text: str, question: str) -> bool:
     asked = {m.group().lower() for m in pattern.finditer(question)}
     return any(m.group().lower() not in asked for m in pattern.finditer(text))
+
+
+# ----- focus: the thing a "what/which NOUN" question asks about ---------------------------------------------
+# "What agreement came out of the meeting?" asks about an agreement: evidence that never speaks of one
+# (or of a deal, an accord) is about the meeting, not the answer. Nouns that only name the answer's
+# category ("which country", "which think tank", "what level") are not looked for: the evidence names
+# the country, not the word "country".
+_AUX = r"(?:is|are|was|were|did|does|do|has|have|had|will|would|can|could|should|must|may|might)"
+_FOCUS = re.compile(rf"\b(?i:what|which|how\s+many)\s+(?!{_AUX}\b)"
+                    r"(?:(?i:kinds?|types?|sorts?|forms?)\s+of\s+)?((?:[A-Z][\w’'\-]*\s+)*)([a-z][\w’'\-]+)"
+                    r"(?:\s+([\w’'\-]+))?")
+_NAME_OF = re.compile(rf"\b(?i:what)\s+{_AUX}\s+the\s+(?:full\s+)?names?\s+of\s+(?:the\s+|a\s+|an\s+)?"
+                      r"((?:[A-Z][\w’'\-]*\s+)*)([a-z][\w’'\-]+)(?:\s+([\w’'\-]+))?")
+_CATEGORY = {
+    "country", "countries", "nation", "nations", "state", "states", "city", "cities", "town", "capital", "region",
+    "place", "side", "sides", "organisation", "organization", "organisations", "organizations", "publication",
+    "newspaper", "outlet", "agency", "institute", "company", "party", "body", "group", "person", "people",
+    "official", "officials", "member", "members", "ally", "allies", "minister", "ministers", "leader", "leaders",
+    "general", "envoy", "diplomat", "president", "secretary", "spokesperson", "day", "days", "year", "years",
+    "date", "month", "week", "time", "level", "range", "kind", "type", "name", "number", "percentage", "share",
+    "amount", "age", "ages", "way", "thing", "things", "part", "word", "words", "term", "phrase", "figure",
+    "title", "role", "news", "one", "ones", "think", "tank", "media", "network",
+}
+# Adjectives that say which one, not what: the noun after them is the focus.
+_PLAIN_ADJECTIVES = {"new", "latest", "main", "first", "last", "other", "recent", "current", "next", "previous",
+                     "big", "biggest", "major", "key", "possible", "specific", "particular", "exact", "total",
+                     "additional", "further", "own", "top", "senior", "same", "different", "single", "two", "three"}
+_DETERMINERS = {"the", "a", "an", "his", "her", "its", "their", "this", "that", "these", "those", "it", "them"}
+
+
+def focus(question: str) -> str | None:
+    """The noun a "what/which NOUN" question asks about, if it is more than the answer's category."""
+    m = _NAME_OF.search(question) or _FOCUS.search(question)
+    if not m:
+        return None
+    word, after = m.group(2), m.group(3) or ""
+    if word.lower() in _PLAIN_ADJECTIVES and after[:1].islower():
+        word, after = after, ""
+    if after.lower() in _DETERMINERS or after[:1].isupper() or word.endswith("ed"):
+        return None  # "What makes Germany's deployment historic?", "What happened": a verb, not a noun
+    if word.lower() in _CATEGORY or after.lower() in _CATEGORY:
+        return None
+    return word

@@ -23,8 +23,10 @@ DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
 DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
 LEXICAL_WEIGHT = 0.5  # how much the question's rare words count in an evidence sentence's score
 TYPE_WEIGHT = 0.3  # a sentence lacking the kind of thing asked for (a name for "who", a number for "how many")
+MAX_WORD_VECTORS = 50_000  # cached single-word vectors (~75 MB at 384 dimensions)
 NEGATION_PENALTY = 0.2  # "Who chaired it?" - "the US is no longer chairing it" says who did not
 _PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
+_WORDS = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
 _NEGATION = re.compile(r"\b(not|no|never|no longer|cannot|nobody|none|neither|nor|without)\b|n[’']t\b", re.I)
 
 
@@ -35,6 +37,10 @@ def _denies(text: str, terms: set[str]) -> bool:
         if terms & set(following):
             return True
     return False
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
@@ -52,6 +58,7 @@ class Retriever:
         self.encoder = encoder
         self.config = config
         self._roles: Roles | None = None
+        self._vectors: dict[str, np.ndarray] = {}  # single words, for resemblance(); a collection has few
 
     @property
     def roles(self) -> Roles:
@@ -67,6 +74,29 @@ class Retriever:
 
     def document(self, doc_id: str) -> Document:
         return self.store.document(doc_id)
+
+    def resemblance(self, word: str, text: str) -> float:
+        """How close the nearest word of `text` comes to `word` in meaning (1.0 for the same stem):
+        "troops" and "soldiers" are close (0.89), "agreement" and "meet" are not (0.38). Single-word
+        vectors of a sentence embedder are a rough guide: "deal" is only 0.44 from "agreement"."""
+        if set(tokenize(word)) & set(tokenize(text)):
+            return 1.0
+        words = list(dict.fromkeys(w.lower() for w in _WORDS.findall(text)))
+        low = word.lower()
+        if any(low in w or _shared_prefix(low, w) >= max(5, len(low) - 4) for w in words):
+            return 1.0  # "mines" in "landmines"; "agreed" for "agreement", which the stemmer keeps apart
+        if not words:
+            return 0.0
+        vecs = self._word_vectors([word.lower(), *words])
+        return float(max(vecs[1:] @ vecs[0]))
+
+    def _word_vectors(self, words: list[str]) -> np.ndarray:
+        new = [w for w in dict.fromkeys(words) if w not in self._vectors]
+        if len(self._vectors) + len(new) > MAX_WORD_VECTORS:
+            self._vectors.clear()
+        if new:
+            self._vectors.update(zip(new, self.encoder.encode(new)))
+        return np.stack([self._vectors[w] for w in words])
 
     def expand(self, query: str, resolved: Resolved | None = None) -> str:
         """The query plus the names of people it refers to by role ("Estonia's foreign minister")."""

@@ -90,9 +90,10 @@ class Roles:
                     candidates.update(names)
             if not candidates and qualifier is not None:  # "Russian deputy foreign minister", on file unqualified
                 unqualified: Counter[str] = Counter()
+                elsewhere = {n for (q, r), names in self.table.items() if r in roles and q for n in names}
                 for (q, r), names in self.table.items():
                     if r in roles and q is None:
-                        unqualified.update(names)
+                        unqualified.update({n: c for n, c in names.items() if n not in elsewhere})
                 candidates = unqualified if len(unqualified) == 1 else candidates
             if qualifier is None and len(candidates) > limit:
                 continue  # "the deputy foreign minister" with many on file: no guess
@@ -101,6 +102,15 @@ class Roles:
                 seen.update(names)
                 found.append((span, names))
         return found
+
+    def unfilled(self, question: str) -> list[tuple[str, ...]]:
+        """For each office of a named place the question asks about ("Lithuania's foreign minister") that
+        the articles never name a holder for: the ways that office is written."""
+        filled = {span for span, _ in self.resolve(question)}
+        return [tuple(p for r in sorted(roles) for p in ROLES[r])
+                for span, qualifier, roles in asked_roles(question)
+                if qualifier is not None and span not in filled
+                and not any(r == role and q == qualifier for q, role in self.table for r in roles)]
 
 
 def mentions(text: str) -> list[tuple[str | None, str, str]]:

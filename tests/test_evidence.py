@@ -300,3 +300,43 @@ def test_a_sentence_spelled_out_by_the_next_one_is_quoted_with_it():
     wide = widen(source, "What did Russia propose for Ukraine that Trump rejected?", doc)
     assert wide.text.startswith("Trump rejected") and wide.text.endswith("transitional administration.")
     assert text[wide.sentence.start : wide.sentence.end] == wide.text and wide.text in wide.passage.chunk.text
+
+
+# ----- off_point: on the articles' topic, but not on the question's point ------------------------------------
+# The real retriever supplies term weights, the roles table and word vectors (real embedder).
+
+
+@pytest.mark.parametrize("question, evidence_text, why", [
+    # the thing asked about is never mentioned
+    ("What treaty came out of the summit in Vilnius?", "Leaders met at the summit in Vilnius on Tuesday.",
+     "focus:treaty"),
+    ("What treaty came out of the summit in Vilnius?", "Leaders signed a treaty at the summit in Vilnius.", None),
+    ("How many soldiers will Berlin station there?", "Berlin will station 4,800 troops there.", None),
+    # almost none of the question's words
+    ("Which city will host the next climate conference?", "Rubio spoke to reporters in Brussels.", "overlap"),
+    # an office of a place no article names a holder for: the evidence must at least name the office
+    ("Who is Latvia's defence minister?", "Latvian troops joined the exercise, General Janis Berzins said.", "role"),
+    ("Who is Latvia's defence minister?", "Latvia's defence minister Andris Spruds said the exercise went well.",
+     None),
+])
+def test_evidence_that_misses_the_point_is_named(retriever, question, evidence_text, why):
+    from rag.evidence import off_point
+    from rag.qtypes import expected
+
+    assert off_point(question, question, evidence_text, retriever, expected(question)) == why
+
+
+def test_word_resemblance_uses_the_real_embedder(retriever):
+    assert retriever.resemblance("soldiers", "Berlin sends 5,000 troops.") > 0.8
+    assert retriever.resemblance("mines", "Finland quits the landmines treaty.") == 1.0
+    assert retriever.resemblance("agreement", "They agreed on nothing.") == 1.0  # same stem
+    assert retriever.resemblance("agreement", "The envoys met in Washington.") < 0.45
+
+
+def test_the_overlap_follows_up_questions_are_spared(retriever):
+    from rag.evidence import off_point
+
+    # a follow-up searches with the previous turn's words; its own few words are not held to the evidence
+    question = "Why did he say that?"
+    assert off_point(question, question + " (Rubio; What did Rubio say?)", "Rubio spoke in Brussels.",
+                     retriever, None) is None

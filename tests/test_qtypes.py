@@ -176,3 +176,29 @@ def test_which_city_wants_a_city_not_a_country():
     assert strength("The summit will be held in Lithuania.", "place", q) == 0.0  # a country is not a city
     assert strength("The United States will host the summit on Friday.", "place", q) == 0.0
     assert strength("During her trip to Kyiv, Baerbock said so.", "place", "Which city did Baerbock visit?") == 1.0
+
+
+# ----- focus ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, noun", [
+    ("What agreement came out of the meeting?", "agreement"),
+    ("How many casualties has Russia suffered?", "casualties"),
+    ("How many German soldiers are going to Lithuania?", "soldiers"),
+    ("What kind of peace does Kyiv want?", "peace"),
+    ("What new sanctions did the EU adopt?", "sanctions"),
+    ("What is the name of the German brigade in Lithuania?", "brigade"),
+    # the answer's category is not looked for in the evidence: it names the country, not "country"
+    ("Which country left the convention?", None),
+    ("Which think tank does the analyst work for?", None),
+    ("What level of spending did Rubio ask for?", None),
+    # verbs and auxiliaries after "what" are not nouns
+    ("What makes Germany's deployment historic?", None),
+    ("What happened in Brussels?", None),
+    ("What did Barrot demand?", None),
+    ("Who chaired the meeting?", None),
+])
+def test_focus_is_the_noun_asked_about(question, noun):
+    from rag.qtypes import focus
+
+    assert focus(question) == noun

@@ -222,3 +222,19 @@ def test_an_empty_table_knows_nobody():
     empty = Roles.from_texts([])
     assert empty.names_for("What did Estonia's foreign minister say?") == []
     assert Roles.from_json(empty.to_json()).table == {}
+
+
+def test_an_office_with_no_holder_on_file_is_unfilled():
+    roles = Roles.from_texts(["Polish Foreign Minister Radek Sikorski said the talks were over."])
+    assert roles.unfilled("Who is Poland's foreign minister?") == []
+    unfilled = roles.unfilled("Who is Lithuania's foreign minister?")
+    assert len(unfilled) == 1 and "foreign minister" in unfilled[0] and "top diplomat" in unfilled[0]
+    assert roles.unfilled("Who chaired the meeting?") == []  # no office asked about
+    assert roles.unfilled("Who is the foreign minister?") == []  # no place: nothing to hold it to
+
+
+def test_a_holder_on_file_for_another_place_is_not_borrowed():
+    roles = Roles.from_texts(["Defense Secretary Pete Hegseth skipped the meeting.",
+                              "US Defense Secretary Pete Hegseth was in Asia."])
+    assert roles.names_for("Who is Latvia's defence minister?") == []
+    assert roles.unfilled("Who is Latvia's defence minister?")
