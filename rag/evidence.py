@@ -113,17 +113,38 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
     """Why the best evidence, though on the articles' topic, does not speak to this question (or None):
     it shares almost none of the question's words; it never mentions the thing asked about ("what
     agreement came out of the meeting?" against the sentence saying they met); or the question asks
-    who holds an office the articles never name a holder for, and the evidence does not name the office."""
+    who holds an office the articles never name a holder for, and the evidence does not name the office;
+    or it asks how a dated event went, and the evidence says that event is still to come."""
     if query == question and overlap(question, evidence_text, corpus) < MIN_OVERLAP:
         return "overlap"
     noun = qtypes.focus(question)
     if noun and corpus.resemblance(noun, evidence_text) < MIN_RESEMBLANCE:
         return f"focus:{noun}"
+    if still_ahead(question, evidence_text):
+        return "ahead"
     if kind == "person":
         for phrases in corpus.roles.unfilled(question):
             if not any(p in evidence_text.lower() for p in phrases):
                 return "role"
     return None
+
+
+_PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*\w+\s+(\w+\s+){0,3}\w+ed\b", re.I)
+_AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
+                    r"|\bto be held\b", re.I)
+
+
+def still_ahead(question: str, text: str) -> bool:
+    """The question asks about a dated event in the past tense ("Who attended the April 11 meeting?")
+    and the evidence speaks of that date as still to come ("the meeting scheduled for April 11"): the
+    articles were written before it happened."""
+    if not _PAST_Q.search(question) or _AHEAD.search(question):
+        return False
+    for date in {m.group() for m in qtypes.EXACT_DATE.finditer(question)}:
+        for m in re.finditer(re.escape(date), text):
+            if _AHEAD.search(text[max(0, m.start() - 40) : m.start()]):
+                return True
+    return False
 
 
 def overlap(question: str, text: str, corpus: Corpus) -> float:

@@ -26,7 +26,7 @@ _PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+(city|country|countries|regio
 _MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
            r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
 _WEEKDAYS = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_EXACT_DATE = re.compile(rf"\b({_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+({_MONTHS})\b|\b(1[89]|20)\d\d\b|"
+EXACT_DATE = re.compile(rf"\b({_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+({_MONTHS})\b|\b(1[89]|20)\d\d\b|"
                          rf"\b\d{{4}}-\d\d-\d\d\b|\b{_WEEKDAYS}\b")
 _VAGUE_DATE = re.compile(rf"\b({_MONTHS}|(?i:today|yesterday|tomorrow|weeks?|months?|years?|days?))\b")
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|dozens|hundred|hundreds|"
@@ -90,7 +90,7 @@ def strength(text: str, kind: str | None, question: str) -> float:
     if kind == "number":
         return _number_strength(text, question)
     if kind == "date":
-        return 1.0 if _new(_EXACT_DATE, text, question) else 0.5 if _new(_VAGUE_DATE, text, question) else 0.0
+        return 1.0 if _new(EXACT_DATE, text, question) else 0.5 if _new(_VAGUE_DATE, text, question) else 0.0
     if kind == "directive":
         return 1.0 if _DIRECTIVE.search(text) else 0.5
     if kind == "place" and _CITY_Q.search(question):

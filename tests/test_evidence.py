@@ -340,3 +340,16 @@ def test_the_overlap_follows_up_questions_are_spared(retriever):
     question = "Why did he say that?"
     assert off_point(question, question + " (Rubio; What did Rubio say?)", "Rubio spoke in Brussels.",
                      retriever, None) is None
+
+
+@pytest.mark.parametrize("question, text, ahead", [
+    ("Who attended the May 20 meeting in Oslo?", "Ministers will meet in Oslo on May 20.", True),
+    ("What was agreed at the May 20 meeting?", "The meeting scheduled for May 20 will be chaired by Norway.", True),
+    ("Who attended the May 20 meeting in Oslo?", "On May 20, ministers met in Oslo.", False),
+    ("What will happen at the May 20 meeting?", "Ministers will meet in Oslo on May 20.", False),  # asks ahead too
+    ("Who attended the meeting in Oslo?", "Ministers will meet in Oslo on May 20.", False),  # no date asked
+])
+def test_a_dated_event_the_evidence_calls_upcoming_is_still_ahead(question, text, ahead):
+    from rag.evidence import still_ahead
+
+    assert still_ahead(question, text) is ahead
