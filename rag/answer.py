@@ -157,9 +157,10 @@ def _extractive(sources: list[cit.Source]) -> tuple[str, list]:
 
 
 def _quoted(text: str) -> str:
-    """Wrap in quotation marks unless the sentence already opens with one."""
-    text = text.strip()
-    return text if text[:1] in "\"“‘'" else f"“{text}”"
+    """Wrap in quotation marks, on one line, unless the text has quotation marks of its own: marks
+    around marks ("“Barrot said Russia “owes an answer”.”") read as a misquote."""
+    text = " ".join(text.split())
+    return text if re.search(r"[\"“”]", text) or text[:1] in "‘'" else f"“{text}”"
 
 
 def _abstain(record: Answer) -> Answer:
