@@ -21,7 +21,7 @@ MAX_SOURCES = 4
 MIN_DENSE = 0.30        # best passage cosine below this: the articles are about something else
 MIN_SENTENCE = 0.30     # best evidence sentence score (cosine + term overlap) below this: nothing on point
 CONFIDENT_SENTENCE = 0.75
-MIN_COVERAGE = 0.3      # under this share of the question's words in any article: not about these articles
+MIN_COVERAGE = 0.2      # under this share of the question's words in any article: not about these articles
 MIN_OVERLAP = 0.12      # share of the question's weighted words the evidence itself holds, below: about else
 MIN_RESEMBLANCE = 0.45  # the asked-about noun ("what agreement") has no word this close in the evidence
 FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
@@ -88,6 +88,8 @@ class Corpus(Protocol):
 
     def resemblance(self, word: str, text: str) -> float: ...
 
+    def document(self, doc_id: str) -> Document: ...
+
 
 def answerable(question: str, query: str, passages: list[Passage], sources: list[Source],
                corpus: Corpus | None = None) -> bool:
@@ -99,7 +101,8 @@ def answerable(question: str, query: str, passages: list[Passage], sources: list
     if kind and qtypes.strength(sources[0].text, kind, question) == 0:
         return False  # "how many ..." and the best evidence holds no number at all
     if corpus is not None:
-        if focus_missing(question, sources[0], corpus.idf, corpus.roles):
+        document = corpus.document(sources[0].passage.doc_id)
+        if focus_missing(question, sources[0], corpus.idf, corpus.roles, document):
             return False
         if coverage(question, corpus) < MIN_COVERAGE:
             return False  # most of what is asked about ("who wrote the novel ...") is in no article at all
@@ -163,17 +166,38 @@ def coverage(question: str, corpus: Corpus) -> float:
     return sum(w for t, w in weights.items() if corpus.known(t)) / total if total else 1.0
 
 
-def focus_missing(question: str, source: Source, idf: Callable[[str], float], roles: Roles | None = None) -> list[str]:
+def focus_missing(question: str, source: Source, idf: Callable[[str], float], roles: Roles | None = None,
+                  document: Document | None = None) -> list[str]:
     """The question's uncommon names that the best evidence's own passage does not mention. A name
     found all over the collection ("Ukraine" in articles about Ukraine) is its backdrop and may go
     unsaid; a rarer one ("Poland's spending", "the United Kingdom's pledge") is what the question is
-    about, and evidence that never mentions it answers some other question."""
+    about, and evidence that never mentions it answers some other question. With the article at hand,
+    its dateline place ("Brussels, April 4 (EFE)") is backdrop too, and a person the evidence calls
+    "he" or "she" may be named a few sentences before."""
     asked = question
     for (start, end), _ in sorted(roles.resolve(question) if roles else [], reverse=True):
         asked = asked[:start] + " " + asked[end:]  # "France's foreign minister" stands for a person
     asked = _ROLE_WORDS.sub(" ", asked)
     missing = missing_names(asked, [source.passage.chunk.text, source.text])
-    return [m for m in missing if not _acronym(m) and _rarity(m, idf) >= FOCUS_IDF]
+    missing = [m for m in missing if not _acronym(m) and _rarity(m, idf) >= FOCUS_IDF]
+    if missing and document is not None:
+        dateline = _words(document.title + " " + document.text[:DATELINE_CHARS])
+        before = _words(" ".join(_preceding(document, source, LOOKBACK_SENTENCES)))
+        refers_back = bool(_THIRD_PERSON.search(source.text))
+        missing = [m for m in missing
+                   if not any(f in dateline for f in name_forms(m))
+                   and not (refers_back and not canonical(m) and m.lower() in before)]
+    return missing
+
+
+DATELINE_CHARS = 200
+LOOKBACK_SENTENCES = 3
+_THIRD_PERSON = re.compile(r"\b(he|she|his|her|him)\b", re.I)
+
+
+def _preceding(document: Document, source: Source, n: int) -> list[str]:
+    spans = [sp for sp in _sentences(document.text) if sp[1] <= source.sentence.start]
+    return [document.text[s:e] for s, e in spans[-n:]]
 
 
 def _acronym(name: str) -> bool:

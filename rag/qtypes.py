@@ -11,10 +11,12 @@ from rag.lexical import tokenize
 from rag.places import CAPITALS, canonical
 from rag.places import mentions as place_mentions
 
+_PERSON_NOUNS = (r"(official|minister|leader|general|envoy|spokes\w*|president|secretary|diplomat|head|chief|"
+                 r"politician|person|man|woman|member|analyst|commander|negotiator|ambassador|chancellor|premier|"
+                 r"expert|journalist|reporter|author|researcher)s?")
 _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did|do|is|are|was|were|has|have|had)\b)"
-                     r"\w+\s+){0,3}(official|minister|leader|general|"
-                     r"envoy|spokes\w*|president|secretary|diplomat|head|chief|politician|person|man|woman|member|"
-                     r"analyst|commander|negotiator|ambassador|chancellor|premier)\b", re.I)
+                     rf"\w+\s+){{0,3}}{_PERSON_NOUNS}\b|"
+                     rf"\bnames?\s+of\s+(the|a|an|this|that)\s+([\w’'\-]+\s+){{0,3}}{_PERSON_NOUNS}\b", re.I)
 _NUMBER = re.compile(r"\bhow\s+(many|much|big|large|long|old|far|soon|high)\b|\bwhat\s+(percentage|share|level|"
                      r"number|amount|age|ages|range|size|proportion|sum|figure)\b|\bby how\b|\bwhat\s+\w+\s+of\s+GDP",
                      re.I)
@@ -23,11 +25,14 @@ _DATE = re.compile(r"^\s*when\b|\b(what|which)\s+(date|day|month|year|time)\b|\b
 _PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+(city|country|countries|region|capital|town|place|nation|"
                     r"nations|state)\b|\bin which\s+(\w+\s+)?(city|country|region|town)\b", re.I)
 # Month names are matched capitalised only: "may" and "march" are verbs too.
+_WHO = re.compile(r"^\s*(who|whom|whose)\b", re.I)
 _MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
            r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
 _WEEKDAYS = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 EXACT_DATE = re.compile(rf"\b({_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+({_MONTHS})\b|\b(1[89]|20)\d\d\b|"
                          rf"\b\d{{4}}-\d\d-\d\d\b|\b{_WEEKDAYS}\b")
+_YEAR_Q = re.compile(r"\b(what|which)\s+year\b", re.I)
+_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 _VAGUE_DATE = re.compile(rf"\b({_MONTHS}|(?i:today|yesterday|tomorrow|weeks?|months?|years?|days?))\b")
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|dozens|hundred|hundreds|"
                            r"thousand|thousands|million|billion|trillion|half|double|percent|per cent|weeks|months)\b",
@@ -89,6 +94,8 @@ def strength(text: str, kind: str | None, question: str) -> float:
         return 1.0
     if kind == "number":
         return _number_strength(text, question)
+    if kind == "date" and _YEAR_Q.search(question):
+        return 1.0 if _new(_YEAR, text, question) else 0.0  # "by what year": "in recent days" is no year
     if kind == "date":
         return 1.0 if _new(EXACT_DATE, text, question) else 0.5 if _new(_VAGUE_DATE, text, question) else 0.0
     if kind == "directive":
@@ -142,9 +149,10 @@ def _person_strength(text: str, question: str) -> float:
         return 1.0
     single = [n for n in names(text[1:]) | _speaker_first(text) if n.lower() not in asked and len(n) > 2
               and not canonical(n) and n.lower() not in _NOT_PEOPLE]
-    # "Who chaired the meeting?" - "The United Kingdom did": a country or body can be the answer too.
+    # "Who chaired the meeting?" - "The United Kingdom did": a country or body can be the answer too,
+    # but not to "which analyst" or "the name of the minister".
     asked_places = {canonical(w) for w in question.split()} - {None}
-    bodies = {p for _, p in place_mentions(text)} - asked_places
+    bodies = {p for _, p in place_mentions(text)} - asked_places if _WHO.match(question) else set()
     return 0.5 if single or bodies else 0.0
 
 

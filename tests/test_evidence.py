@@ -353,3 +353,26 @@ def test_a_dated_event_the_evidence_calls_upcoming_is_still_ahead(question, text
     from rag.evidence import still_ahead
 
     assert still_ahead(question, text) is ahead
+
+
+def test_the_articles_dateline_place_is_backdrop():
+    doc = document("Oslo, May 2 (EFE).– Allies met.\nUkrainian Foreign Minister Andrij Sybiha also attended.\n")
+    best = source(doc, "Ukrainian Foreign Minister Andrij Sybiha also attended.")
+    rare = lambda token: 5.0  # noqa: E731
+    q = "Which Ukrainian minister attended the meeting in Oslo?"
+    assert focus_missing(q, best, rare) == ["Oslo"]  # not in the passage itself
+    assert focus_missing(q, best, rare, document=doc) == []  # but where the article was filed from
+
+
+def test_a_person_the_evidence_calls_he_may_be_named_sentences_before():
+    text = ("Talks\n" + "Ministers of the alliance met for two days of talks on spending and on Ukraine. " * 3 + "\n"
+            "Mark Rutte praised the allies. He said they were united.\n"
+            "“Absolutely,” he replied when asked about the threat.\n"
+            "“Never,” the minister replied when asked about the threat.\n")
+    doc = document(text)
+    rare = lambda token: 5.0  # noqa: E731
+    q = "What did Rutte reply when asked about the threat?"
+    he = source(doc, "“Absolutely,” he replied when asked about the threat.")
+    assert focus_missing(q, he, rare, document=doc) == []
+    nobody = source(doc, "“Never,” the minister replied when asked about the threat.")
+    assert focus_missing(q, nobody, rare, document=doc) == ["Rutte"]  # no "he" pointing back to him

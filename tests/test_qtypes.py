@@ -202,3 +202,21 @@ def test_focus_is_the_noun_asked_about(question, noun):
     from rag.qtypes import focus
 
     assert focus(question) == noun
+
+
+def test_the_name_of_a_person_is_a_person_question():
+    assert expected("What is the name of the Oslo-based analyst who spoke to the BBC?") == "person"
+    assert expected("What is the name of the German brigade?") is None  # a brigade is not a person
+
+
+def test_a_country_answers_who_but_not_which_analyst():
+    sentence = "An analyst told the BBC that Russia would not stop."
+    assert strength(sentence, "person", "Who said the war would not stop?") == 0.5
+    assert strength(sentence, "person", "Which analyst said Russia would not stop?") == 0.0
+    assert strength(sentence, "person", "What is the name of the analyst who spoke to the BBC?") == 0.0
+
+
+def test_what_year_wants_a_year():
+    q = "By what year should allies reach the target?"
+    assert strength("Allies should reach it by 2032.", "date", q) == 1.0
+    assert strength("Allies met in recent days and agreed to reach it.", "date", q) == 0.0
