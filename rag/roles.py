@@ -7,6 +7,7 @@ name; without this, the sentence with the name and the question with the role sh
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -89,12 +90,7 @@ class Roles:
                 if r in roles and (qualifier is None or q == qualifier):
                     candidates.update(names)
             if not candidates and qualifier is not None:  # "Russian deputy foreign minister", on file unqualified
-                unqualified: Counter[str] = Counter()
-                elsewhere = {n for (q, r), names in self.table.items() if r in roles and q for n in names}
-                for (q, r), names in self.table.items():
-                    if r in roles and q is None:
-                        unqualified.update({n: c for n, c in names.items() if n not in elsewhere})
-                candidates = unqualified if len(unqualified) == 1 else candidates
+                candidates = self._sole_unqualified(roles)
             if qualifier is None and len(candidates) > limit:
                 continue  # "the deputy foreign minister" with many on file: no guess
             names = [n for n, _ in candidates.most_common(limit) if n not in seen and n.split()[-1] not in question]
@@ -111,6 +107,24 @@ class Roles:
                 for span, qualifier, roles in asked_roles(question)
                 if qualifier is not None and span not in filled
                 and not any(r == role and q == qualifier for q, role in self.table for r in roles)]
+
+    def _sole_unqualified(self, roles: set[str]) -> Counter[str]:
+        """The one holder on file without a place, for the most specific of `roles` that has exactly one
+        ("deputy foreign minister" before the "foreign minister" it also covers). Someone on file for
+        another place ("US Defense Secretary Pete Hegseth") is not borrowed for this one."""
+        elsewhere = {_surname(n) for (q, r), names in self.table.items() if r in roles and q for n in names}
+        for role in sorted(roles, key=len, reverse=True):
+            names = Counter({n: c for (q, r), found in self.table.items() if r == role and q is None
+                             for n, c in found.items() if _surname(n) not in elsewhere})
+            if len(names) == 1:
+                return names
+        return Counter()
+
+
+def _surname(name: str) -> str:
+    """The last word, without accents: "Jean-Noël Barrot" and "Jean-Noel Barrot" are one person."""
+    last = name.split()[-1].lower()
+    return unicodedata.normalize("NFKD", last).encode("ascii", "ignore").decode()
 
 
 def mentions(text: str) -> list[tuple[str | None, str, str]]:

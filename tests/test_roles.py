@@ -238,3 +238,12 @@ def test_a_holder_on_file_for_another_place_is_not_borrowed():
                               "US Defense Secretary Pete Hegseth was in Asia."])
     assert roles.names_for("Who is Latvia's defence minister?") == []
     assert roles.unfilled("Who is Latvia's defence minister?")
+
+
+def test_the_most_specific_office_on_file_unqualified_is_used():
+    roles = Roles.from_texts(["Deputy Foreign Minister Sergei Ryabkov told the paper the talks were stuck.",
+                              "Foreign Minister Jean-Noel Barrot spoke first.",
+                              "French Foreign Minister Jean-Noël Barrot said Paris was ready."])
+    assert roles.names_for("What did Russia's deputy foreign minister say?") == ["Sergei Ryabkov"]
+    # the unqualified foreign minister is France's, spelled without the accent: not borrowed for Russia
+    assert roles.names_for("What did Russia's foreign minister say?") == []
