@@ -117,7 +117,8 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
     it shares almost none of the question's words; it never mentions the thing asked about ("what
     agreement came out of the meeting?" against the sentence saying they met); or the question asks
     who holds an office the articles never name a holder for, and the evidence does not name the office;
-    or it asks how a dated event went, and the evidence says that event is still to come."""
+    or it asks how a dated event went, and the evidence says that event is still to come; or it asks what
+    was agreed or decided, and the evidence speaks of no agreement or decision at all."""
     if query == question and overlap(question, evidence_text, corpus) < MIN_OVERLAP:
         return "overlap"
     noun = qtypes.focus(question)
@@ -125,6 +126,8 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
         return f"focus:{noun}"
     if still_ahead(question, evidence_text):
         return "ahead"
+    if _OUTCOME_Q.search(question) and not _OUTCOME.search(evidence_text):
+        return "outcome"
     if kind == "person":
         for phrases in corpus.roles.unfilled(question):
             if not any(p in evidence_text.lower() for p in phrases):
@@ -132,6 +135,14 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
     return None
 
 
+# "What did the envoys agree on?" asks for an outcome: evidence that they met, with no word of any
+# agreement, deal or decision, does not say what came of it.
+_OUTCOME_Q = re.compile(r"^\s*(what|which)\b(\s+[\w’'\-]+){0,3}?\s+(did|do|does|will|would|could|have|has|had)\s+"
+                        r"((?!(say|said|tell|told|warn|think|claim|report)\w*\b)[\w’'\-]+\s+){1,6}?"
+                        r"(agree|decide|settle|sign)\b|\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b",
+                        re.I)
+_OUTCOME = re.compile(r"\b(agree\w*|deal|deals|accords?|pacts?|truce|treaty|decid\w*|decisions?|signed|signing|"
+                      r"consensus|settle\w*|arrangements?|compromise|conclu\w*)\b", re.I)
 _PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*\w+\s+(\w+\s+){0,3}\w+ed\b", re.I)
 _AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
                     r"|\bto be held\b", re.I)

@@ -14,6 +14,7 @@ from rag.places import mentions as place_mentions
 _PERSON_NOUNS = (r"(official|minister|leader|general|envoy|spokes\w*|president|secretary|diplomat|head|chief|"
                  r"politician|person|man|woman|member|analyst|commander|negotiator|ambassador|chancellor|premier|"
                  r"expert|journalist|reporter|author|researcher)s?")
+_WHO_PERSON = re.compile(rf"^\s*who\s+(is|was|are|were)\s+the\s+([\w.’'\-]+\s+){{0,3}}?{_PERSON_NOUNS}\b", re.I)
 _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did|do|is|are|was|were|has|have|had)\b)"
                      rf"\w+\s+){{0,3}}{_PERSON_NOUNS}\b|"
                      rf"\bnames?\s+of\s+(the|a|an|this|that)\s+([\w’'\-]+\s+){{0,3}}{_PERSON_NOUNS}\b", re.I)
@@ -25,6 +26,8 @@ _DATE = re.compile(r"^\s*when\b|\b(what|which)\s+(date|day|month|year|time)\b|\b
 _PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+(city|country|countries|region|capital|town|place|nation|"
                     r"nations|state)\b|\bin which\s+(\w+\s+)?(city|country|region|town)\b", re.I)
 # Month names are matched capitalised only: "may" and "march" are verbs too.
+_NAME_Q = re.compile(r"\bwhat\s+(is|was|are|were)\s+the\s+(\w+\s+)?names?\s+of\b", re.I)
+_ROMAN = re.compile(r"[IVX]{1,4}")
 _WHO = re.compile(r"^\s*(who|whom|whose)\b", re.I)
 _MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
            r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
@@ -67,6 +70,8 @@ _NOT_PEOPLE = {
     "ria", "interfax", "jazeera", "newsweek", "guardian", "telegraph", "independent", "economist", "politico",
     "axios", "bloomberg", "associated", "wall", "street", "rfe", "rl", "radio", "liberty", "euronews", "dw",
     "welle", "spiegel", "monde", "figaro", "kyodo", "xinhua", "yonhap", "anadolu", "ukrinform", "pravda",
+    # ranks
+    "brigadier", "colonel", "major", "lieutenant", "captain", "admiral", "sergeant", "commander", "marshal",
 }
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)+")
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -85,6 +90,8 @@ def expected(question: str) -> str | None:
         return "person"
     if _PLACE.search(question):
         return "place"
+    if _NAME_Q.search(question):
+        return "name"
     return None
 
 
@@ -106,7 +113,39 @@ def strength(text: str, kind: str | None, question: str) -> float:
         asked = {canonical(w) for w in question.split()} - {None}
         places = {canonical(w) for w in re.findall(r"[A-Z][\w.’']+", text)} - {None}
         return 1.0 if places - asked else 0.0
+    if kind == "name":
+        return 1.0 if _proper_names(text, question) else 0.0
     return _person_strength(text, question)
+
+
+_TITLE_BEFORE = re.compile(r"\b(general|minister|president|secretary|chancellor|envoy|spokes\w+|ambassador|"
+                           r"colonel|major|lieutenant|captain|admiral|commander|chief|analyst|mr|mrs|ms|dr)\.?\s+$", re.I)
+_SAYS_AFTER = re.compile(r"^['’]?s?,?\s+(said|says|told|tells|added|stressed|warned|noted|explained|wrote|tweeted)\b")
+
+
+def _speakers_and_officials(text: str) -> set[str]:
+    """People's names that a title precedes ("General Christoph Huber") or a verb of saying follows."""
+    found = set()
+    for name in people(text):
+        for m in re.finditer(re.escape(name), text):
+            if _TITLE_BEFORE.search(text[max(0, m.start() - 30) : m.start()]) or _SAYS_AFTER.match(text[m.end() :]):
+                found.add(name)
+    return found
+
+
+def _proper_names(text: str, question: str) -> set[str]:
+    """Capitalised words that can be part of a name the question does not give: not people's names,
+    titles, bodies, places, days or roman numerals ("the Ramstein group", "Panzerbrigade 45")."""
+    asked = {w.lower() for w in re.findall(r"[\w’'\-]+", question)}
+    asked |= {w.lower() for p in _speakers_and_officials(text) for w in p.split()}  # a person names no brigade
+    found = set()
+    for word in re.findall(r"[A-Z][\w’'\-]*", text):
+        parts = [_POSSESSIVE.sub("", p) for p in word.split("-") if p]
+        if any(p.lower() in asked or p.lower() in _NOT_PEOPLE or canonical(p) or p.lower() in CAPITALS
+               or _ROMAN.fullmatch(p) for p in parts):
+            continue
+        found.add(word)
+    return found
 
 
 def _cities(text: str) -> set[str]:
@@ -152,7 +191,8 @@ def _person_strength(text: str, question: str) -> float:
     # "Who chaired the meeting?" - "The United Kingdom did": a country or body can be the answer too,
     # but not to "which analyst" or "the name of the minister".
     asked_places = {canonical(w) for w in question.split()} - {None}
-    bodies = {p for _, p in place_mentions(text)} - asked_places if _WHO.match(question) else set()
+    who_body = _WHO.match(question) and not _WHO_PERSON.match(question)
+    bodies = {p for _, p in place_mentions(text)} - asked_places if who_body else set()
     return 0.5 if single or bodies else 0.0
 
 

@@ -376,3 +376,17 @@ def test_a_person_the_evidence_calls_he_may_be_named_sentences_before():
     assert focus_missing(q, he, rare, document=doc) == []
     nobody = source(doc, "“Never,” the minister replied when asked about the threat.")
     assert focus_missing(q, nobody, rare, document=doc) == ["Rutte"]  # no "he" pointing back to him
+
+
+@pytest.mark.parametrize("question, text, why", [
+    ("What did the two envoys agree on in Oslo?", "The two envoys met in Oslo on Monday.", "outcome"),
+    ("What did the two envoys agree on in Oslo?", "In Oslo the two envoys agreed to swap prisoners.", None),
+    ("What did the two envoys agree on in Oslo?", "In Oslo the two envoys struck a deal on prisoners.", None),
+    ("What was decided in Oslo about the envoys?", "The two envoys met in Oslo on Monday.", "outcome"),
+    # reported speech about agreeing is not a question about an outcome
+    ("What did the envoy say Moscow must agree to in Oslo?", "The envoy said in Oslo that Moscow must stop.", None),
+])
+def test_a_question_about_an_outcome_needs_evidence_of_one(retriever, question, text, why):
+    from rag.evidence import off_point
+
+    assert off_point(question, question, text, retriever, None) == why

@@ -206,7 +206,7 @@ def test_focus_is_the_noun_asked_about(question, noun):
 
 def test_the_name_of_a_person_is_a_person_question():
     assert expected("What is the name of the Oslo-based analyst who spoke to the BBC?") == "person"
-    assert expected("What is the name of the German brigade?") is None  # a brigade is not a person
+    assert expected("What is the name of the German brigade?") == "name"  # a brigade is not a person
 
 
 def test_a_country_answers_who_but_not_which_analyst():
@@ -220,3 +220,17 @@ def test_what_year_wants_a_year():
     q = "By what year should allies reach the target?"
     assert strength("Allies should reach it by 2032.", "date", q) == 1.0
     assert strength("Allies met in recent days and agreed to reach it.", "date", q) == 0.0
+
+
+def test_the_name_of_a_thing_wants_a_proper_name():
+    q = "What is the name of the Dutch battalion sent to Latvia?"
+    assert expected(q) == "name"
+    assert strength("The battalion, known as Task Force Orange, arrived on Monday.", "name", q) == 1.0
+    # places, days, titles and people's names do not name a battalion
+    assert strength("On Monday, Berlin sent 800 soldiers to Latvia, Colonel Jan Visser said.", "name", q) == 0.0
+
+
+def test_who_was_the_official_is_not_answered_by_a_country():
+    sentence = "Even Washington doubts that Moscow is serious."
+    assert strength(sentence, "person", "Who doubts that Moscow is serious?") == 0.5
+    assert strength(sentence, "person", "Who was the US official who doubted Moscow?") == 0.0
