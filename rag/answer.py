@@ -34,9 +34,11 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
                     retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
                                for p in passages])
     sources = evidence.select(question, query, passages)
-    if sources and hasattr(retriever, "document"):
-        sources[0] = evidence.widen(sources[0], question, retriever.document(sources[0].passage.doc_id))
     corpus = retriever if hasattr(retriever, "known") else None
+    if corpus is not None:
+        sources = evidence.on_point_first(question, query, sources, corpus)
+    elif sources and hasattr(retriever, "document"):
+        sources[0] = evidence.widen(sources[0], question, retriever.document(sources[0].passage.doc_id))
     if not evidence.answerable(question, query, passages, sources, corpus):
         yield Final(answer=_abstain(record))
         return

@@ -22,6 +22,7 @@ MIN_DENSE = 0.30        # best passage cosine below this: the articles are about
 MIN_SENTENCE = 0.30     # best evidence sentence score (cosine + term overlap) below this: nothing on point
 CONFIDENT_SENTENCE = 0.75
 MIN_COVERAGE = 0.2      # under this share of the question's words in any article: not about these articles
+PROMOTE_WITHIN = 3      # an on-point source may lead from this far down the ranking
 MIN_OVERLAP = 0.12      # share of the question's weighted words the evidence itself holds, below: about else
 MIN_RESEMBLANCE = 0.45  # the asked-about noun ("what agreement") has no word this close in the evidence
 FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
@@ -168,6 +169,32 @@ def overlap(question: str, text: str, corpus: Corpus) -> float:
     total = sum(w for _, w in units)
     words = set(tokenize(text))
     return sum(w for alternatives, w in units if alternatives & words) / total if total else 1.0
+
+
+def on_point_first(question: str, query: str, sources: list[Source], corpus: Corpus,
+                   within: int = PROMOTE_WITHIN) -> list[Source]:
+    """The sources, the best one widened where the question needs a neighbour. When the best never
+    mentions the thing a "what/which NOUN" question asks about ("which trap ...") and one of the next
+    few names it outright, and passes every other check, that one leads instead."""
+    if not sources:
+        return sources
+    kind = qtypes.expected(question)
+    best = widen(sources[0], question, corpus.document(sources[0].passage.doc_id))
+    noun = qtypes.focus(question)
+    if noun and corpus.resemblance(noun, best.text) < MIN_RESEMBLANCE:
+        for i, s in enumerate(sources[1:within], 1):
+            s = widen(s, question, corpus.document(s.passage.doc_id))
+            if corpus.resemblance(noun, s.text) == 1.0 and not _misses_point(question, query, s, corpus, kind):
+                return [s] + [x for j, x in enumerate(sources) if j != i]
+    return [best] + sources[1:]
+
+
+def _misses_point(question: str, query: str, source: Source, corpus: Corpus, kind: str | None) -> bool:
+    if kind and qtypes.strength(source.text, kind, question) == 0:
+        return True
+    document = corpus.document(source.passage.doc_id)
+    return bool(focus_missing(question, source, corpus.idf, corpus.roles, document)
+                or off_point(question, query, source.text, corpus, kind))
 
 
 def coverage(question: str, corpus: Corpus) -> float:

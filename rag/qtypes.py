@@ -245,6 +245,9 @@ _CATEGORY = {
     "date", "month", "week", "time", "level", "range", "kind", "type", "name", "number", "percentage", "share",
     "amount", "age", "ages", "way", "thing", "things", "part", "word", "words", "term", "phrase", "figure",
     "title", "role", "news", "one", "ones", "think", "tank", "media", "network",
+    # what was said: the evidence quotes it rather than naming the act
+    "warning", "warnings", "message", "statement", "remark", "remarks", "comment", "comments", "claim", "point",
+    "argument", "view", "views", "response", "reply", "answer", "assessment", "words", "line", "quote",
 }
 # Adjectives that say which one, not what: the noun after them is the focus.
 _PLAIN_ADJECTIVES = {"new", "latest", "main", "first", "last", "other", "recent", "current", "next", "previous",
@@ -263,6 +266,7 @@ def focus(question: str) -> str | None:
         word, after = after, ""
     if after.lower() in _DETERMINERS or after[:1].isupper() or word.endswith("ed"):
         return None  # "What makes Germany's deployment historic?", "What happened": a verb, not a noun
+    word, after = _POSSESSIVE.sub("", word), _POSSESSIVE.sub("", after)  # "which country's prime minister"
     if word.lower() in _CATEGORY or after.lower() in _CATEGORY:
         return None
     return word

@@ -390,3 +390,32 @@ def test_a_question_about_an_outcome_needs_evidence_of_one(retriever, question, 
     from rag.evidence import off_point
 
     assert off_point(question, question, text, retriever, None) == why
+
+
+class OneArticle:
+    """The real retriever's word vectors, term weights and roles, over one made-up article."""
+
+    def __init__(self, retriever, doc: Document) -> None:
+        self.retriever, self.doc = retriever, doc
+
+    def __getattr__(self, name):
+        return getattr(self.retriever, name)
+
+    def document(self, doc_id: str) -> Document:
+        return self.doc
+
+
+def test_a_source_that_names_what_is_asked_about_leads(retriever):
+    from rag.evidence import on_point_first
+
+    text = ("Talks\nRubio said people tell him that Putin cannot be trusted.\n"
+            "Rubio said Trump would not fall into the trap of endless talks about talks.\n")
+    doc = document(text)
+    first = source(doc, "Rubio said people tell him that Putin cannot be trusted.")
+    second = source(doc, "Rubio said Trump would not fall into the trap of endless talks about talks.")
+    corpus = OneArticle(retriever, doc)
+    q = "Which trap did Rubio say Trump would avoid?"
+    assert on_point_first(q, q, [first, second], corpus)[0].text == second.text
+    # a question about no particular thing keeps the ranking
+    q = "What did Rubio say about Putin?"
+    assert on_point_first(q, q, [first, second], corpus)[0].text == first.text

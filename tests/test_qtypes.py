@@ -234,3 +234,13 @@ def test_who_was_the_official_is_not_answered_by_a_country():
     sentence = "Even Washington doubts that Moscow is serious."
     assert strength(sentence, "person", "Who doubts that Moscow is serious?") == 0.5
     assert strength(sentence, "person", "Who was the US official who doubted Moscow?") == 0.0
+
+
+@pytest.mark.parametrize("question", [
+    "Which country's prime minister announced the withdrawal?",  # a category, possessive or not
+    "What warning did Sikorski give after the meeting?",  # the evidence quotes a warning, not the word
+])
+def test_categories_of_answers_are_not_the_focus(question):
+    from rag.qtypes import focus
+
+    assert focus(question) is None
