@@ -119,7 +119,8 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
     agreement came out of the meeting?" against the sentence saying they met); or the question asks
     who holds an office the articles never name a holder for, and the evidence does not name the office;
     or it asks how a dated event went, and the evidence says that event is still to come; or it asks what
-    was agreed or decided, and the evidence speaks of no agreement or decision at all."""
+    was agreed or decided, or who succeeds whom, and the evidence speaks of no agreement, decision or
+    successor at all."""
     if query == question and overlap(question, evidence_text, corpus) < MIN_OVERLAP:
         return "overlap"
     noun = qtypes.focus(question)
@@ -129,6 +130,8 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
         return "ahead"
     if _OUTCOME_Q.search(question) and not _OUTCOME.search(evidence_text):
         return "outcome"
+    if _SUCCESSION_Q.search(question) and not _SUCCESSION.search(evidence_text):
+        return "succession"
     if kind == "person":
         for phrases in corpus.roles.unfilled(question):
             if not any(p in evidence_text.lower() for p in phrases):
@@ -144,6 +147,13 @@ _OUTCOME_Q = re.compile(r"^\s*(what|which)\b(\s+[\w’'\-]+){0,3}?\s+(did|do|doe
                         re.I)
 _OUTCOME = re.compile(r"\b(agree\w*|deal|deals|accords?|pacts?|truce|treaty|decid\w*|decisions?|signed|signing|"
                       r"consensus|settle\w*|arrangements?|compromise|conclu\w*)\b", re.I)
+# "Who will replace Baerbock?" asks for a successor: evidence naming only Baerbock and whoever she
+# criticised does not name one.
+_SUCCESSION_Q = re.compile(r"\b(replace[sd]?|replacing|succeed(s|ed)?|succeeding|take over from|took over from|"
+                           r"successor|succession)\b", re.I)
+_SUCCESSION = re.compile(r"\b(replac\w*|succe\w*|take[sn]? over|took over|taking over|incoming|designate|nominat\w*|"
+                         r"appoint\w*|nam(e|ed|es|ing) as|new (foreign|defen[cs]e|prime) minister|new chancellor)\b",
+                         re.I)
 _PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*\w+\s+(\w+\s+){0,3}\w+ed\b", re.I)
 _AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
                     r"|\bto be held\b", re.I)

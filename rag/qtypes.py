@@ -21,10 +21,16 @@ _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did
 _NUMBER = re.compile(r"\bhow\s+(many|much|big|large|long|old|far|soon|high)\b|\bwhat\s+(percentage|share|level|"
                      r"number|amount|age|ages|range|size|proportion|sum|figure)\b|\bby how\b|\bwhat\s+\w+\s+of\s+GDP",
                      re.I)
+_LOCAL_Q = re.compile(r"\b(which|what)\s+((?!(?:is|are|was|were|did|does|do)\b)[\w’'\-]+\s+){0,2}?"
+                      r"(village|villages|district|districts|province|provinces|region|regions)\b|"
+                      r"\bin which\s+(\w+\s+)?(village|district|province|region)\b", re.I)
 _CITY_Q = re.compile(r"\b(which|what)\s+(city|town|capital)\b|\bin which (city|town)\b", re.I)
 _DATE = re.compile(r"^\s*when\b|\b(what|which)\s+(date|day|month|year|time)\b|\bon what (date|day)\b", re.I)
-_PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+(city|country|countries|region|capital|town|place|nation|"
-                    r"nations|state)\b|\bin which\s+(\w+\s+)?(city|country|region|town)\b", re.I)
+_PLACE_NOUNS = (r"(city|cities|country|countries|region|regions|capital|capitals|town|towns|village|villages|"
+                r"province|provinces|district|districts|place|places|nation|nations|state|states)")
+# "Which NATO countries ...", "which Belgorod villages": up to two words may qualify the place noun.
+_PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+((?!(?:is|are|was|were|did|does|do|has|have|had|will|would)\b)"
+                    rf"[\w’'\-]+\s+){{0,2}}?{_PLACE_NOUNS}\b|\bin which\s+(\w+\s+)?{_PLACE_NOUNS}\b", re.I)
 # Month names are matched capitalised only: "may" and "march" are verbs too.
 _NAME_Q = re.compile(r"\bwhat\s+(is|was|are|were)\s+the\s+(\w+\s+)?names?\s+of\b", re.I)
 _ROMAN = re.compile(r"[IVX]{1,4}")
@@ -109,6 +115,8 @@ def strength(text: str, kind: str | None, question: str) -> float:
         return 1.0 if _DIRECTIVE.search(text) else 0.5
     if kind == "place" and _CITY_Q.search(question):
         return 1.0 if _cities(text) - {w.lower() for w in question.split()} else 0.0
+    if kind == "place" and _LOCAL_Q.search(question):
+        return 1.0 if _local_places(text, question) else 0.0
     if kind == "place":
         asked = {canonical(w) for w in question.split()} - {None}
         places = {canonical(w) for w in re.findall(r"[A-Z][\w.’']+", text)} - {None}
@@ -143,6 +151,21 @@ def _proper_names(text: str, question: str) -> set[str]:
         parts = [_POSSESSIVE.sub("", p) for p in word.split("-") if p]
         if any(p.lower() in asked or p.lower() in _NOT_PEOPLE or canonical(p) or p.lower() in CAPITALS
                or _ROMAN.fullmatch(p) for p in parts):
+            continue
+        found.add(word)
+    return found
+
+
+def _local_places(text: str, question: str) -> set[str]:
+    """Names that can be a village, district or region: capitalised words that are not a country or its
+    people ("Finland-based", "Russian"), not a person, title, body or outlet, and not in the question."""
+    asked = {w.lower() for w in re.findall(r"[\w’'\-]+", question)}
+    persons = {w.lower() for p in people(text) for w in p.split()}
+    found = set()
+    for word in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z][\w’'\-]*", text):
+        parts = [_POSSESSIVE.sub("", p) for p in word.split("-") if p]
+        if any(p.lower() in asked or p.lower() in _NOT_PEOPLE or p.lower() in persons or canonical(p)
+               for p in parts):
             continue
         found.add(word)
     return found

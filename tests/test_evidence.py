@@ -419,3 +419,16 @@ def test_a_source_that_names_what_is_asked_about_leads(retriever):
     # a question about no particular thing keeps the ranking
     q = "What did Rubio say about Putin?"
     assert on_point_first(q, q, [first, second], corpus)[0].text == first.text
+
+
+@pytest.mark.parametrize("question, text, why", [
+    ("Who will replace Anna Lind as Sweden's foreign minister?",
+     "Swedish Foreign Minister Anna Lind criticised Putin on Friday.", "succession"),
+    ("Who will replace Anna Lind as Sweden's foreign minister?",
+     "Carl Bildt will succeed Anna Lind as Sweden's foreign minister in June.", None),
+])
+def test_a_question_about_a_successor_needs_evidence_of_one(retriever, question, text, why):
+    from rag.evidence import off_point
+    from rag.qtypes import expected
+
+    assert off_point(question, question, text, retriever, expected(question)) == why

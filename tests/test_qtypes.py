@@ -244,3 +244,10 @@ def test_categories_of_answers_are_not_the_focus(question):
     from rag.qtypes import focus
 
     assert focus(question) is None
+
+
+def test_which_villages_wants_a_local_name_not_a_country():
+    q = "Which villages in the Kursk region did the troops reach?"
+    assert expected(q) == "place"
+    assert strength("The troops reached Sudzha and Plekhovo on Monday.", "place", q) == 1.0
+    assert strength("A Finland-based analyst said Ukrainian troops reached several villages.", "place", q) == 0.0
