@@ -271,11 +271,18 @@ _CATEGORY = {
     # what was said: the evidence quotes it rather than naming the act
     "warning", "warnings", "message", "statement", "remark", "remarks", "comment", "comments", "claim", "point",
     "argument", "view", "views", "response", "reply", "answer", "assessment", "words", "line", "quote",
+    # measures: "what length of ceasefire" wants a length
+    "length", "duration", "period", "size", "scale", "extent", "amount", "proportion", "rate", "sum",
 }
 # Adjectives that say which one, not what: the noun after them is the focus.
 _PLAIN_ADJECTIVES = {"new", "latest", "main", "first", "last", "other", "recent", "current", "next", "previous",
                      "big", "biggest", "major", "key", "possible", "specific", "particular", "exact", "total",
                      "additional", "further", "own", "top", "senior", "same", "different", "single", "two", "three"}
+# Endings that mark an adjective before the noun it qualifies ("economic pressures", "military aid").
+_ADJECTIVE = re.compile(r"(al|ic|ive|ous|ary|ian|ish|ful|less|able|ible)$")
+_NOT_NOUNS = {"is", "are", "was", "were", "did", "does", "do", "has", "have", "had", "will", "would", "can", "could",
+              "should", "must", "may", "might", "of", "to", "in", "on", "for", "with", "from", "by", "at", "about",
+              "that", "which", "who", "and", "or", "said", "says", "made", "came", "went", "led", "told", "took"}
 _DETERMINERS = {"the", "a", "an", "his", "her", "its", "their", "this", "that", "these", "those", "it", "them"}
 
 
@@ -285,8 +292,11 @@ def focus(question: str) -> str | None:
     if not m:
         return None
     word, after = m.group(2), m.group(3) or ""
-    if word.lower() in _PLAIN_ADJECTIVES and after[:1].islower():
-        word, after = after, ""
+    if word.lower() in _CATEGORY:
+        return None
+    if after[:1].islower() and after.lower() not in _NOT_NOUNS and not after.endswith("ed") and (
+            word.lower() in _PLAIN_ADJECTIVES or _ADJECTIVE.search(word.lower())):
+        word, after = after, ""  # "which international convention": the convention is asked about
     if after.lower() in _DETERMINERS or after[:1].isupper() or word.endswith("ed"):
         return None  # "What makes Germany's deployment historic?", "What happened": a verb, not a noun
     word, after = _POSSESSIVE.sub("", word), _POSSESSIVE.sub("", after)  # "which country's prime minister"

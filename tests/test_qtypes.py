@@ -251,3 +251,16 @@ def test_which_villages_wants_a_local_name_not_a_country():
     assert expected(q) == "place"
     assert strength("The troops reached Sudzha and Plekhovo on Monday.", "place", q) == 1.0
     assert strength("A Finland-based analyst said Ukrainian troops reached several villages.", "place", q) == 0.0
+
+
+@pytest.mark.parametrize("question, noun", [
+    ("Which international convention did Finland leave?", "convention"),  # past the adjective
+    ("What military aid did Berlin pledge?", "aid"),
+    ("What official said so?", None),
+    ("What proposal came from Moscow?", "proposal"),
+    ("What length of ceasefire did Kyiv accept?", None),  # a measure
+])
+def test_focus_skips_adjectives_and_measures(question, noun):
+    from rag.qtypes import focus
+
+    assert focus(question) == noun
