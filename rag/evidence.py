@@ -120,7 +120,7 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
     who holds an office the articles never name a holder for, and the evidence does not name the office;
     or it asks how a dated event went, and the evidence says that event is still to come; or it asks what
     was agreed or decided, or who succeeds whom, and the evidence speaks of no agreement, decision or
-    successor at all."""
+    successor at all; or it asks why, and the evidence gives no cause and quotes nobody."""
     if query == question and overlap(question, evidence_text, corpus) < MIN_OVERLAP:
         return "overlap"
     noun = qtypes.focus(question)
@@ -132,6 +132,8 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
         return "outcome"
     if _SUCCESSION_Q.search(question) and not _SUCCESSION.search(evidence_text):
         return "succession"
+    if _WHY.search(question) and not (_CAUSE.search(evidence_text) or _QUOTATION.search(evidence_text)):
+        return "reason"
     if kind == "person":
         for phrases in corpus.roles.unfilled(question):
             if not any(p in evidence_text.lower() for p in phrases):
@@ -154,6 +156,11 @@ _SUCCESSION_Q = re.compile(r"\b(replace[sd]?|replacing|succeed(s|ed)?|succeeding
 _SUCCESSION = re.compile(r"\b(replac\w*|succe\w*|take[sn]? over|took over|taking over|incoming|designate|nominat\w*|"
                          r"appoint\w*|nam(e|ed|es|ing) as|new (foreign|defen[cs]e|prime) minister|new chancellor)\b",
                          re.I)
+# "Why did Kyiv reject the draft?" wants a reason, which news copy gives as a causal clause or in
+# someone's own words; a sentence that only narrates the rejection gives none.
+_CAUSE = re.compile(r"\b(because|since|due to|owing to|as a result|reasons?|so that|in order to|given that|thanks to|"
+                    r"therefore|which means|in protest|citing|amid|fears?|concerns?|worr\w+|afraid|risk\w*|"
+                    r"to (avoid|prevent|ensure|protect|stop|keep|force|pressure|show|signal))\b", re.I)
 _PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*\w+\s+(\w+\s+){0,3}\w+ed\b", re.I)
 _AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
                     r"|\bto be held\b", re.I)

@@ -337,7 +337,7 @@ def test_the_overlap_follows_up_questions_are_spared(retriever):
     from rag.evidence import off_point
 
     # a follow-up searches with the previous turn's words; its own few words are not held to the evidence
-    question = "Why did he say that?"
+    question = "And what did he add?"
     assert off_point(question, question + " (Rubio; What did Rubio say?)", "Rubio spoke in Brussels.",
                      retriever, None) is None
 
@@ -432,3 +432,15 @@ def test_a_question_about_a_successor_needs_evidence_of_one(retriever, question,
     from rag.qtypes import expected
 
     assert off_point(question, question, text, retriever, expected(question)) == why
+
+
+@pytest.mark.parametrize("text, why", [
+    ("Oslo rejected the draft for the second time on Monday.", "reason"),  # narrates, explains nothing
+    ("Oslo rejected the draft because it gave away fishing rights.", None),
+    ("“It gives away our fishing rights,” the Norwegian minister said of the draft.", None),  # own words
+])
+def test_a_why_question_needs_a_cause_or_someone_s_words(retriever, text, why):
+    from rag.evidence import off_point
+
+    q = "Why did Oslo reject the draft?"
+    assert off_point(q, q, text, retriever, None) == why
