@@ -306,6 +306,7 @@ _ELABORATES = re.compile(r"^(namely|specifically|in particular|that is|in other 
 _OPENS_QUOTE = re.compile(r"^[\"“‘']")
 _GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|adds|stressed|warned|noted|insisted|"
                       r"explained|argued|told|urged)\b", re.I)
+_WHOLE_QUOTE = re.compile(r"^\s*(“[^”]+”|\"[^\"]+\")\s*$")  # a sentence that is all quote, no speaker named
 _QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 
@@ -323,7 +324,9 @@ def widen(source: Source, question: str, document: Document) -> Source:
     if pick is None and after and _WHY.search(question) and (_same_paragraph(text, after, (s0, e0))
                                                              or _same_speaker(source.text, text[after[0] : after[1]])):
         pick = after
-    if pick is None and after and _SAYING.search(question) and _continues(source.text, text[after[0] : after[1]]):
+    if pick is None and after and _SAYING.search(question) and (
+            _continues(source.text, text[after[0] : after[1]])
+            or (_same_paragraph(text, after, (s0, e0)) and _WHOLE_QUOTE.match(text[after[0] : after[1]]))):
         pick = after  # the same person goes on: "They need to answer. Yes or no," Barrot stressed.
     if pick is None and after and _same_paragraph(text, after, (s0, e0)) \
             and _ELABORATES.match(text[after[0] : after[1]]):

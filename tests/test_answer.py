@@ -446,3 +446,27 @@ def test_an_extractive_answer_is_one_line_without_marks_around_marks():
     assert _quoted("Allies met in Brussels.") == "“Allies met in Brussels.”"
     said = 'Barrot said Russia “owes an answer.”\n“Yes or no,” he stressed.'
     assert _quoted(said) == 'Barrot said Russia “owes an answer.” “Yes or no,” he stressed.'
+
+
+class RoleRetriever(FakeRetriever):
+    """Knows that "France's foreign minister" is Jean-Noel Barrot, as the real one does from the articles."""
+
+    def expand(self, query: str) -> str:
+        return f"{query} (Jean-Noel Barrot)" if "France's foreign minister" in query else query
+
+
+def test_an_answer_that_only_names_who_the_question_means_is_not_kept():
+    retriever = RoleRetriever(passages_with(STRONG))
+    from rag.config import load_settings
+    from conftest import MODELS_TOML
+
+    settings = load_settings(MODELS_TOML)
+    cfg = settings.llm_config()[1]
+    llm = ScriptedLLM("Jean-Noel Barrot [1].")
+    what = "What did France's foreign minister demand?"
+    final = [e for e in answer_stream(what, (), retriever, lambda: llm, settings, cfg) if isinstance(e, Final)][0]
+    assert not final.answer.answer.startswith("Jean-Noel Barrot [1]"), final.answer.answer
+    assert "owes the United States an answer" in final.answer.answer  # the quote answers instead
+    who = "Who is France's foreign minister?"
+    final = [e for e in answer_stream(who, (), retriever, lambda: llm, settings, cfg) if isinstance(e, Final)][0]
+    assert final.answer.answer.startswith("Jean-Noel Barrot [1]"), final.answer.answer  # here the name is the answer

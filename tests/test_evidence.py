@@ -444,3 +444,12 @@ def test_a_why_question_needs_a_cause_or_someone_s_words(retriever, text, why):
 
     q = "Why did Oslo reject the draft?"
     assert off_point(q, q, text, retriever, None) == why
+
+
+def test_a_bare_quote_after_the_speaker_s_sentence_is_quoted_with_it():
+    text = ("Talks\nEstonian Foreign Minister Margus Tsahkna criticized Putin for stalling. “There have to be red "
+            "lines.”\nNext paragraph.\n")
+    doc = document(text)
+    best = source(doc, "Estonian Foreign Minister Margus Tsahkna criticized Putin for stalling.")
+    wide = widen(best, "What did Tsahkna say there have to be?", doc)
+    assert wide.text.endswith("“There have to be red lines.”")
