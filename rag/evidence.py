@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Protocol
 
 from rag import qtypes
 from rag.chunking import split_sentences
 from rag.citations import Source
 from rag.grounding import names
 from rag.lexical import tokenize
+from rag.pertinence import MIN_RESEMBLANCE, QUOTATION, WHY, Corpus, off_point
 from rag.places import canonical, fold
 from rag.places import mentions as place_mentions
 from rag.roles import Roles
@@ -23,8 +23,6 @@ MIN_SENTENCE = 0.30     # best evidence sentence score (cosine + term overlap) b
 CONFIDENT_SENTENCE = 0.75
 MIN_COVERAGE = 0.2      # under this share of the question's words in any article: not about these articles
 PROMOTE_WITHIN = 3      # an on-point source may lead from this far down the ranking
-MIN_OVERLAP = 0.12      # share of the question's weighted words the evidence itself holds, below: about else
-MIN_RESEMBLANCE = 0.45  # the asked-about noun ("what agreement") has no word this close in the evidence
 FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
 # Titles are not who or what a question is about: "Secretary General", "Prime Minister".
 _ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
@@ -76,22 +74,6 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
     return missing
 
 
-class Corpus(Protocol):
-    """What abstention needs to know about the collection (the retriever provides it)."""
-
-    roles: Roles
-
-    def idf(self, token: str) -> float: ...
-
-    def known(self, token: str) -> bool: ...
-
-    def terms(self, query: str) -> list[tuple[frozenset[str], float]]: ...
-
-    def resemblance(self, word: str, text: str) -> float: ...
-
-    def document(self, doc_id: str) -> Document: ...
-
-
 def answerable(question: str, query: str, passages: list[Passage], sources: list[Source],
                corpus: Corpus | None = None) -> bool:
     if not passages or not sources or missing_names(question, passages):
@@ -111,81 +93,6 @@ def answerable(question: str, query: str, passages: list[Passage], sources: list
             return False
     # Weak meaning overall is forgiven when the best sentence holds a name the question asks about.
     return max(p.dense_score for p in passages) >= MIN_DENSE or _shares_name(question, sources[0].text)
-
-
-def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kind: str | None) -> str | None:
-    """Why the best evidence, though on the articles' topic, does not speak to this question (or None):
-    it shares almost none of the question's words; it never mentions the thing asked about ("what
-    agreement came out of the meeting?" against the sentence saying they met); or the question asks
-    who holds an office the articles never name a holder for, and the evidence does not name the office;
-    or it asks how a dated event went, and the evidence says that event is still to come; or it asks what
-    was agreed or decided, or who succeeds whom, and the evidence speaks of no agreement, decision or
-    successor at all; or it asks why, and the evidence gives no cause and quotes nobody."""
-    if query == question and overlap(question, evidence_text, corpus) < MIN_OVERLAP:
-        return "overlap"
-    noun = qtypes.focus(question)
-    if noun and corpus.resemblance(noun, evidence_text) < MIN_RESEMBLANCE:
-        return f"focus:{noun}"
-    if still_ahead(question, evidence_text):
-        return "ahead"
-    if _OUTCOME_Q.search(question) and not _OUTCOME.search(evidence_text):
-        return "outcome"
-    if _SUCCESSION_Q.search(question) and not _SUCCESSION.search(evidence_text):
-        return "succession"
-    if _WHY.search(question) and not (_CAUSE.search(evidence_text) or _QUOTATION.search(evidence_text)):
-        return "reason"
-    if kind == "person":
-        for phrases in corpus.roles.unfilled(question):
-            if not any(p in evidence_text.lower() for p in phrases):
-                return "role"
-    return None
-
-
-# "What did the envoys agree on?" asks for an outcome: evidence that they met, with no word of any
-# agreement, deal or decision, does not say what came of it.
-_OUTCOME_Q = re.compile(r"^\s*(what|which)\b(\s+[\w’'\-]+){0,3}?\s+(did|do|does|will|would|could|have|has|had)\s+"
-                        r"((?!(say|said|tell|told|warn|think|claim|report)\w*\b)[\w’'\-]+\s+){1,6}?"
-                        r"(agree|decide|settle|sign)\b|\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b",
-                        re.I)
-_OUTCOME = re.compile(r"\b(agree\w*|deal|deals|accords?|pacts?|truce|treaty|decid\w*|decisions?|signed|signing|"
-                      r"consensus|settle\w*|arrangements?|compromise|conclu\w*)\b", re.I)
-# "Who will replace Baerbock?" asks for a successor: evidence naming only Baerbock and whoever she
-# criticised does not name one.
-_SUCCESSION_Q = re.compile(r"\b(replace[sd]?|replacing|succeed(s|ed)?|succeeding|take over from|took over from|"
-                           r"successor|succession)\b", re.I)
-_SUCCESSION = re.compile(r"\b(replac\w*|succe\w*|take[sn]? over|took over|taking over|incoming|designate|nominat\w*|"
-                         r"appoint\w*|nam(e|ed|es|ing) as|new (foreign|defen[cs]e|prime) minister|new chancellor)\b",
-                         re.I)
-# "Why did Kyiv reject the draft?" wants a reason, which news copy gives as a causal clause or in
-# someone's own words; a sentence that only narrates the rejection gives none.
-_CAUSE = re.compile(r"\b(because|since|due to|owing to|as a result|reasons?|so that|in order to|given that|thanks to|"
-                    r"therefore|which means|in protest|citing|amid|fears?|concerns?|worr\w+|afraid|risk\w*|"
-                    r"to (avoid|prevent|ensure|protect|stop|keep|force|pressure|show|signal))\b", re.I)
-_PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*\w+\s+(\w+\s+){0,3}\w+ed\b", re.I)
-_AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
-                    r"|\bto be held\b", re.I)
-
-
-def still_ahead(question: str, text: str) -> bool:
-    """The question asks about a dated event in the past tense ("Who attended the April 11 meeting?")
-    and the evidence speaks of that date as still to come ("the meeting scheduled for April 11"): the
-    articles were written before it happened."""
-    if not _PAST_Q.search(question) or _AHEAD.search(question):
-        return False
-    for date in {m.group() for m in qtypes.EXACT_DATE.finditer(question)}:
-        for m in re.finditer(re.escape(date), text):
-            if _AHEAD.search(text[max(0, m.start() - 40) : m.start()]):
-                return True
-    return False
-
-
-def overlap(question: str, text: str, corpus: Corpus) -> float:
-    """Share of the question's words, weighted by rarity, that `text` holds (a role the articles
-    resolve to a person counts as that person's surname)."""
-    units = corpus.terms(question)
-    total = sum(w for _, w in units)
-    words = set(tokenize(text))
-    return sum(w for alternatives, w in units if alternatives & words) / total if total else 1.0
 
 
 def on_point_first(question: str, query: str, sources: list[Source], corpus: Corpus,
@@ -299,7 +206,6 @@ def _words(text: str) -> set[str]:
 # said ..."); the claim is here, the reason in the next one. When the best sentence lacks what the
 # question asks for and its neighbour has it, the two are quoted together.
 MAX_WIDENED_CHARS = 480
-_WHY = re.compile(r"^\s*why\b|\bwhat\s+(reason|explanation|justification)\b|\bon what grounds\b", re.I)
 _SAYING = re.compile(r"\baccording to\b|\b(say|said|says|demand\w*|warn\w*|urg\w*|ask\w*|call\w* for|stress\w*|insist\w*|"
                      r"want\w*|tell|told|argu\w*|describ\w*|criticis\w*|criticiz\w*|accus\w*|claim\w*)\b", re.I)
 _ELABORATES = re.compile(r"^(namely|specifically|in particular|that is|in other words|i\.e\.)\b", re.I)
@@ -307,21 +213,19 @@ _OPENS_QUOTE = re.compile(r"^[\"“‘']")
 _GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|adds|stressed|warned|noted|insisted|"
                       r"explained|argued|told|urged)\b", re.I)
 _WHOLE_QUOTE = re.compile(r"^\s*(“[^”]+”|\"[^\"]+\")\s*$")  # a sentence that is all quote, no speaker named
-_QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 
 def widen(source: Source, question: str, document: Document) -> Source:
     """The source, with the sentence before or after it when that one holds what the question asks for."""
     spans = _sentences(document.text)
     s0, e0 = source.sentence.start, source.sentence.end
-    before = next((sp for sp in reversed(spans) if sp[1] <= s0), None)
     after = next((sp for sp in spans if sp[0] >= e0), None)
     text = document.text
     kind = qtypes.expected(question)
     pick = None
     if kind and qtypes.strength(source.text, kind, question) < 1:
         pick = _holder(text, spans, (s0, e0), kind, question)
-    if pick is None and after and _WHY.search(question) and (_same_paragraph(text, after, (s0, e0))
+    if pick is None and after and WHY.search(question) and (_same_paragraph(text, after, (s0, e0))
                                                              or _same_speaker(source.text, text[after[0] : after[1]])):
         pick = after
     if pick is None and after and _SAYING.search(question) and (
@@ -376,5 +280,5 @@ def _same_speaker(first: str, second: str) -> bool:
     """The second sentence is attributed to a person the first one names: the surname appears in it
     outside quotation marks ("...quickly," Barrot stressed), not merely inside a quote."""
     surnames = {p.split()[-1] for p in qtypes.people(first)} | {n for n in names(first[1:]) if len(n) > 3}
-    narration = _QUOTATION.sub(" ", second)
+    narration = QUOTATION.sub(" ", second)
     return any(re.search(rf"\b{re.escape(s)}\b", narration) for s in surnames if not canonical(s))

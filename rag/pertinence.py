@@ -1,0 +1,109 @@
+"""Does evidence on the articles' topic speak to the question's point? Checks that catch a plausible
+sentence answering some other question: few of the question's words, none of the thing asked about,
+an event still to come, no agreement, successor or reason where one is asked for."""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+
+from rag import qtypes
+from rag.lexical import tokenize
+from rag.roles import Roles
+from rag.schema import Document
+
+MIN_OVERLAP = 0.12      # share of the question's weighted words the evidence itself holds, below: about else
+MIN_RESEMBLANCE = 0.45  # the asked-about noun ("what agreement") has no word this close in the evidence
+WHY = re.compile(r"^\s*why\b|\bwhat\s+(reason|explanation|justification)\b|\bon what grounds\b", re.I)
+QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
+class Corpus(Protocol):
+    """What abstention needs to know about the collection (the retriever provides it)."""
+
+    roles: Roles
+
+    def idf(self, token: str) -> float: ...
+
+    def known(self, token: str) -> bool: ...
+
+    def terms(self, query: str) -> list[tuple[frozenset[str], float]]: ...
+
+    def resemblance(self, word: str, text: str) -> float: ...
+
+    def document(self, doc_id: str) -> Document: ...
+
+
+def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kind: str | None) -> str | None:
+    """Why the best evidence, though on the articles' topic, does not speak to this question (or None):
+    it shares almost none of the question's words; it never mentions the thing asked about ("what
+    agreement came out of the meeting?" against the sentence saying they met); or the question asks
+    who holds an office the articles never name a holder for, and the evidence does not name the office;
+    or it asks how a dated event went, and the evidence says that event is still to come; or it asks what
+    was agreed or decided, or who succeeds whom, and the evidence speaks of no agreement, decision or
+    successor at all; or it asks why, and the evidence gives no cause and quotes nobody."""
+    if query == question and overlap(question, evidence_text, corpus) < MIN_OVERLAP:
+        return "overlap"
+    noun = qtypes.focus(question)
+    if noun and corpus.resemblance(noun, evidence_text) < MIN_RESEMBLANCE:
+        return f"focus:{noun}"
+    if still_ahead(question, evidence_text):
+        return "ahead"
+    if _OUTCOME_Q.search(question) and not _OUTCOME.search(evidence_text):
+        return "outcome"
+    if _SUCCESSION_Q.search(question) and not _SUCCESSION.search(evidence_text):
+        return "succession"
+    if WHY.search(question) and not (_CAUSE.search(evidence_text) or QUOTATION.search(evidence_text)):
+        return "reason"
+    if kind == "person":
+        for phrases in corpus.roles.unfilled(question):
+            if not any(p in evidence_text.lower() for p in phrases):
+                return "role"
+    return None
+
+
+# "What did the envoys agree on?" asks for an outcome: evidence that they met, with no word of any
+# agreement, deal or decision, does not say what came of it.
+_OUTCOME_Q = re.compile(r"^\s*(what|which)\b(\s+[\w’'\-]+){0,3}?\s+(did|do|does|will|would|could|have|has|had)\s+"
+                        r"((?!(say|said|tell|told|warn|think|claim|report)\w*\b)[\w’'\-]+\s+){1,6}?"
+                        r"(agree|decide|settle|sign)\b|\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b",
+                        re.I)
+_OUTCOME = re.compile(r"\b(agree\w*|deal|deals|accords?|pacts?|truce|treaty|decid\w*|decisions?|signed|signing|"
+                      r"consensus|settle\w*|arrangements?|compromise|conclu\w*)\b", re.I)
+# "Who will replace Baerbock?" asks for a successor: evidence naming only Baerbock and whoever she
+# criticised does not name one.
+_SUCCESSION_Q = re.compile(r"\b(replace[sd]?|replacing|succeed(s|ed)?|succeeding|take over from|took over from|"
+                           r"successor|succession)\b", re.I)
+_SUCCESSION = re.compile(r"\b(replac\w*|succe\w*|take[sn]? over|took over|taking over|incoming|designate|nominat\w*|"
+                         r"appoint\w*|nam(e|ed|es|ing) as|new (foreign|defen[cs]e|prime) minister|new chancellor)\b",
+                         re.I)
+# "Why did Kyiv reject the draft?" wants a reason, which news copy gives as a causal clause or in
+# someone's own words; a sentence that only narrates the rejection gives none.
+_CAUSE = re.compile(r"\b(because|since|due to|owing to|as a result|reasons?|so that|in order to|given that|thanks to|"
+                    r"therefore|which means|in protest|citing|amid|fears?|concerns?|worr\w+|afraid|risk\w*|"
+                    r"to (avoid|prevent|ensure|protect|stop|keep|force|pressure|show|signal))\b", re.I)
+_PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*\w+\s+(\w+\s+){0,3}\w+ed\b", re.I)
+_AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
+                    r"|\bto be held\b", re.I)
+
+
+def still_ahead(question: str, text: str) -> bool:
+    """The question asks about a dated event in the past tense ("Who attended the April 11 meeting?")
+    and the evidence speaks of that date as still to come ("the meeting scheduled for April 11"): the
+    articles were written before it happened."""
+    if not _PAST_Q.search(question) or _AHEAD.search(question):
+        return False
+    for date in {m.group() for m in qtypes.EXACT_DATE.finditer(question)}:
+        for m in re.finditer(re.escape(date), text):
+            if _AHEAD.search(text[max(0, m.start() - 40) : m.start()]):
+                return True
+    return False
+
+
+def overlap(question: str, text: str, corpus: Corpus) -> float:
+    """Share of the question's words, weighted by rarity, that `text` holds (a role the articles
+    resolve to a person counts as that person's surname)."""
+    units = corpus.terms(question)
+    total = sum(w for _, w in units)
+    words = set(tokenize(text))
+    return sum(w for alternatives, w in units if alternatives & words) / total if total else 1.0
