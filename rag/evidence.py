@@ -24,6 +24,10 @@ CONFIDENT_SENTENCE = 0.75
 MIN_COVERAGE = 0.2      # under this share of the question's words in any article: not about these articles
 PROMOTE_WITHIN = 3      # an on-point source may lead from this far down the ranking
 FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
+# Adjectives of regions: "Which Nordic country" describes the answer; the article names Finland.
+_REGIONS = {"nordic", "baltic", "scandinavian", "balkan", "western", "eastern", "northern", "southern", "central",
+            "european", "asian", "african", "arab", "latin", "slavic", "mediterranean", "atlantic", "arctic",
+            "pacific", "caucasian", "caspian", "transatlantic", "allied", "nato", "west", "east", "north", "south"}
 # Titles are not who or what a question is about: "Secretary General", "Prime Minister".
 _ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
                          r"spokes\w+|ambassador|envoy|chief|head|defen[cs]e)\b", re.I)
@@ -66,9 +70,12 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
     for written, _ in place_mentions(question):
         rest = rest.replace(written, " ")
     found = names(rest[1:] if rest.startswith(question[:1]) else rest)  # the first word is capitalised anyway
+    words |= {part for w in words for part in w.split("-")}  # "Jean-Noël" holds "Noël"
     for name in {part for n in found for part in n.split("-") if part[:1].isupper()}:  # Ramstein-format
         if len(name) <= 3 and name.isupper():
             continue  # acronyms are written too many ways (U.S., United States) to check by spelling
+        if name.lower() in _REGIONS:
+            continue  # "Which Nordic country": a description of the answer, not a name to find
         if not any(any(w.startswith(f) for w in words) for f in name_forms(name)):
             missing.append(name)
     return missing
@@ -87,7 +94,7 @@ def answerable(question: str, query: str, passages: list[Passage], sources: list
         document = corpus.document(sources[0].passage.doc_id)
         if focus_missing(question, sources[0], corpus.idf, corpus.roles, document):
             return False
-        if coverage(question, corpus) < MIN_COVERAGE:
+        if coverage(corpus.expand(question), corpus) < MIN_COVERAGE:
             return False  # most of what is asked about ("who wrote the novel ...") is in no article at all
         if off_point(question, query, sources[0].text, corpus, kind):
             return False
@@ -212,6 +219,9 @@ _ELABORATES = re.compile(r"^(namely|specifically|in particular|that is|in other 
 _OPENS_QUOTE = re.compile(r"^[\"“‘']")
 _GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|adds|stressed|warned|noted|insisted|"
                       r"explained|argued|told|urged)\b", re.I)
+# A sentence whose speaker is named elsewhere: a bare quote, or "he"/"she". "A Finland-based analyst told
+# Newsweek ..." has its own, unnamed, subject: the name in an earlier sentence is someone else's.
+_REFERS_BACK = re.compile(r"^\s*[\"“‘']|\b(he|she|his|her|him)\b", re.I)
 _WHOLE_QUOTE = re.compile(r"^\s*(“[^”]+”|\"[^\"]+\")\s*$")  # a sentence that is all quote, no speaker named
 
 
@@ -223,7 +233,7 @@ def widen(source: Source, question: str, document: Document) -> Source:
     text = document.text
     kind = qtypes.expected(question)
     pick = None
-    if kind and qtypes.strength(source.text, kind, question) < 1:
+    if kind and qtypes.strength(source.text, kind, question) < 1 and (kind != "person" or _REFERS_BACK.search(source.text)):
         pick = _holder(text, spans, (s0, e0), kind, question)
     if pick is None and after and WHY.search(question) and (_same_paragraph(text, after, (s0, e0))
                                                              or _same_speaker(source.text, text[after[0] : after[1]])):
@@ -237,6 +247,8 @@ def widen(source: Source, question: str, document: Document) -> Source:
         pick = after  # "... a third party take control. Namely, the Russians want ..." spells it out
     if pick is None:
         return source
+    if kind == "person" and pick[1] <= s0 and e0 - pick[0] > MAX_WIDENED_CHARS:
+        pick = (_from_last_name(text, pick), pick[1])  # "..., Mark Episkopos, a research fellow ..., told RS."
     start, end = min(s0, pick[0]), max(e0, pick[1])
     if end - start > MAX_WIDENED_CHARS:
         return source
@@ -260,6 +272,14 @@ def _holder(text: str, spans: list[tuple[int, int]], cur: tuple[int, int], kind:
     else:
         candidates = [sp for sp in after + before[:1] if _same_paragraph(text, sp, cur)]
     return next((sp for sp in candidates if qtypes.strength(text[sp[0] : sp[1]], kind, question) == 1), None)
+
+
+def _from_last_name(text: str, span: tuple[int, int]) -> int:
+    """Where the last person named in a sentence before the evidence is first written: the quote can
+    start there instead of at that sentence's own start, which may be a long quote of its own."""
+    sentence = text[span[0] : span[1]]
+    found = [sentence.rfind(name) for name in qtypes.people(sentence)]
+    return span[0] + max(found) if found and max(found) >= 0 else span[0]
 
 
 def _continues(first: str, second: str) -> bool:

@@ -33,6 +33,8 @@ class Corpus(Protocol):
 
     def document(self, doc_id: str) -> Document: ...
 
+    def expand(self, query: str) -> str: ...
+
 
 def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kind: str | None) -> str | None:
     """Why the best evidence, though on the articles' topic, does not speak to this question (or None):
@@ -82,7 +84,9 @@ _SUCCESSION = re.compile(r"\b(replac\w*|succe\w*|take[sn]? over|took over|taking
 _CAUSE = re.compile(r"\b(because|since|due to|owing to|as a result|reasons?|so that|in order to|given that|thanks to|"
                     r"therefore|which means|in protest|citing|amid|fears?|concerns?|worr\w+|afraid|risk\w*|"
                     r"to (avoid|prevent|ensure|protect|stop|keep|force|pressure|show|signal))\b", re.I)
-_PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*\w+\s+(\w+\s+){0,3}\w+ed\b", re.I)
+# "Who attended ...", "what did ...": past; "which chief is reported to be skipping ...": not.
+_PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*(who|what|which)(\s+(?!(is|are|has|have|will|would|be|been)\b)"
+                     r"[\w’'\-]+){0,2}?\s+\w+ed\b", re.I)
 _AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
                     r"|\bto be held\b", re.I)
 

@@ -13,7 +13,9 @@ from rag.places import mentions as place_mentions
 
 _PERSON_NOUNS = (r"(official|minister|leader|general|envoy|spokes\w*|president|secretary|diplomat|head|chief|"
                  r"politician|person|man|woman|member|analyst|commander|negotiator|ambassador|chancellor|premier|"
-                 r"expert|journalist|reporter|author|researcher)s?")
+                 r"expert|journalist|reporter|author|researcher|fellow|scholar|professor|economist|historian|"
+                 r"scientist|adviser|advisor|aide|lawmaker|senator|congressman|congresswoman|mp|general|admiral|"
+                 r"colonel|officer|soldier|activist|lawyer|judge|prosecutor|mayor|governor|candidate)s?")
 _WHO_PERSON = re.compile(rf"^\s*who\s+(is|was|are|were)\s+the\s+([\w.’'\-]+\s+){{0,3}}?{_PERSON_NOUNS}\b", re.I)
 _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did|do|is|are|was|were|has|have|had)\b)"
                      rf"\w+\s+){{0,3}}{_PERSON_NOUNS}\b|"
@@ -289,8 +291,8 @@ _DETERMINERS = {"the", "a", "an", "his", "her", "its", "their", "this", "that", 
 def focus(question: str) -> str | None:
     """The noun a "what/which NOUN" question asks about, if it is more than the answer's category."""
     m = _NAME_OF.search(question) or _FOCUS.search(question)
-    if not m:
-        return None
+    if not m or _PERSON.search(question):
+        return None  # "which research fellow": a person, looked for as one
     word, after = m.group(2), m.group(3) or ""
     if word.lower() in _CATEGORY:
         return None

@@ -47,6 +47,7 @@ _PHRASES = sorted({p: r for r, ps in ROLES.items() for p in ps}.items(), key=lam
 _ROLE_RE = re.compile(r"\b(" + "|".join(re.escape(p) for p, _ in _PHRASES) + r")\b", re.I)
 _ROLE_OF = dict(_PHRASES)
 _LOOSE_RE = re.compile(r"\b(" + "|".join(_COVERS) + r")\b(?![’'])", re.I)
+_LEADS_RE = re.compile(r"\bwho\s+(leads|heads|runs|led|headed|ran)\s+(?:the\s+)?([\w.’']+)", re.I)
 _NAME_WORD = r"(?:[A-Z][\w’'\-]+|(?:von|van|de|der|da|di|al|bin)\b)"
 _NAME_AFTER = re.compile(rf"\A,?\s+((?:[A-Z][\w’'\-]+)(?:\s+{_NAME_WORD}){{1,3}})")
 _NAME_BEFORE = re.compile(rf"((?:[A-Z][\w’'\-]+)(?:\s+{_NAME_WORD}){{1,3}}),\s+(?:the\s+)?[\w’'\. ]{{0,30}}\Z")
@@ -89,7 +90,8 @@ class Roles:
             for (q, r), names in self.table.items():
                 if r in roles and (qualifier is None or q == qualifier):
                     candidates.update(names)
-            if not candidates and qualifier is not None:  # "Russian deputy foreign minister", on file unqualified
+            if not candidates and qualifier is not None and len(roles) <= 2:  # "Russian deputy foreign minister",
+                # on file unqualified; not for loose words ("Estonia's leader" is no unnamed president)
                 candidates = self._sole_unqualified(roles)
             if qualifier is None and len(candidates) > limit:
                 continue  # "the deputy foreign minister" with many on file: no guess
@@ -157,6 +159,11 @@ def asked_roles(question: str) -> list[tuple[tuple[int, int], str | None, set[st
             qualifier = _of_qualifier(question[m.end() :])
         asked.append(((start, m.end()), qualifier, roles))
         taken.append(m.span())
+    for m in _LEADS_RE.finditer(question):  # "Who leads NATO?" asks for NATO's leader
+        word = m.group(2).lower().rstrip("’'s")
+        qualifier = word if _ORGS.get(word) == word else canonical(m.group(2))  # NATO, the EU, a country
+        if qualifier:
+            asked.append(((m.start(1), m.end()), qualifier, set(_COVERS["leader"]) | set(_COVERS["head"])))
     for m in _LOOSE_RE.finditer(question):
         if any(s <= m.start() < e for s, e in taken):
             continue

@@ -361,3 +361,29 @@ def test_a_bare_quote_after_the_speaker_s_sentence_is_quoted_with_it():
     best = source(doc, "Estonian Foreign Minister Margus Tsahkna criticized Putin for stalling.")
     wide = widen(best, "What did Tsahkna say there have to be?", doc)
     assert wide.text.endswith("“There have to be red lines.”")
+
+
+def test_a_long_sentence_naming_the_speaker_is_quoted_from_the_name():
+    long_quote = "“" + ("The talks are stuck on every issue that matters to either side. " * 7).strip() + "”"
+    text = (f"Talks\n{long_quote} Mark Episkopos, a research fellow at the Quincy Institute, told RS.\n"
+            "“The problem is that Moscow will not agree to a complete ceasefire.”\n")
+    doc = document(text)
+    best = source(doc, "“The problem is that Moscow will not agree to a complete ceasefire.”")
+    wide = widen(best, "Which research fellow said Moscow will not agree to a complete ceasefire?", doc)
+    assert wide.text.startswith("Mark Episkopos, a research fellow") and wide.text.endswith("ceasefire.”")
+
+
+def test_a_sentence_with_its_own_unnamed_subject_borrows_no_name():
+    text = ("Talks\nFinnish Prime Minister Petteri Orpo explained the decision.\n"
+            "A military analyst told Newsweek that the advance had stalled.\n")
+    doc = document(text)
+    best = source(doc, "A military analyst told Newsweek that the advance had stalled.")
+    assert widen(best, "Which analyst told Newsweek the advance had stalled?", doc) is best
+
+
+def test_hyphenated_first_names_and_regional_adjectives_are_not_missing():
+    passages = ["French Foreign Minister Jean-Noël Barrot said peace needs reassurance.",
+                "Finland has left the Ottawa convention."]
+    assert missing_names("What did Jean-Noël Barrot say peace needs?", passages) == []
+    assert missing_names("Which Nordic country left the Ottawa convention?", passages) == []
+    assert missing_names("Which Nordic country left the Ottawa convention in Geneva?", passages) == ["Geneva"]

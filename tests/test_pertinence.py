@@ -81,3 +81,8 @@ def test_a_question_about_a_successor_needs_evidence_of_one(retriever, question,
 def test_a_why_question_needs_a_cause_or_someone_s_words(retriever, text, why):
     q = "Why did Oslo reject the draft?"
     assert off_point(q, q, text, retriever, None) == why
+
+
+def test_a_present_question_with_a_participle_is_not_past():
+    assert not still_ahead("Which minister is reported to be skipping the May 20 meeting?",
+                           "The minister will not attend the meeting scheduled for May 20.")

@@ -264,3 +264,10 @@ def test_focus_skips_adjectives_and_measures(question, noun):
     from rag.qtypes import focus
 
     assert focus(question) == noun
+
+
+def test_which_research_fellow_is_a_person_question():
+    from rag.qtypes import focus
+
+    q = "Which Quincy Institute research fellow said the West lacks leverage?"
+    assert expected(q) == "person" and focus(q) is None

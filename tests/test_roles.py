@@ -247,3 +247,10 @@ def test_the_most_specific_office_on_file_unqualified_is_used():
     assert roles.names_for("What did Russia's deputy foreign minister say?") == ["Sergei Ryabkov"]
     # the unqualified foreign minister is France's, spelled without the accent: not borrowed for Russia
     assert roles.names_for("What did Russia's foreign minister say?") == []
+
+
+def test_who_leads_an_organisation_asks_for_its_head():
+    roles = Roles.from_texts(["NATO Secretary General Mark Rutte said allies were united.",
+                              "President Volodymyr Zelenskyy thanked them."])
+    assert roles.names_for("Who leads NATO?") == ["Mark Rutte"]
+    assert roles.names_for("Who runs Estonia?") == []  # a president on file without a country is no guess
