@@ -21,8 +21,10 @@ _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did
                      rf"\w+\s+){{0,3}}{_PERSON_NOUNS}\b|"
                      rf"\bnames?\s+of\s+(the|a|an|this|that)\s+([\w’'\-]+\s+){{0,3}}{_PERSON_NOUNS}\b", re.I)
 _NUMBER = re.compile(r"\bhow\s+(many|much|big|large|long|old|far|soon|high)\b|\bwhat\s+(percentage|share|level|"
-                     r"number|amount|age|ages|range|size|proportion|sum|figure)\b|\bby how\b|\bwhat\s+\w+\s+of\s+GDP",
-                     re.I)
+                     r"number|amount|age|ages|range|size|proportion|sum|figure)\b|\bby how\b|\bwhat\s+\w+\s+of\s+GDP|"
+                     r"\bwhat\s+(is|was|are|were|would be)\s+the\s+(\w+\s+)?(value|cost|price|worth)\b", re.I)
+# "What is the estimated value of the deal?" wants money, not any number.
+_VALUE_Q = re.compile(r"\b(value|cost|price|worth)\b", re.I)
 _LOCAL_Q = re.compile(r"\b(which|what)\s+((?!(?:is|are|was|were|did|does|do)\b)[\w’'\-]+\s+){0,2}?"
                       r"(village|villages|district|districts|province|provinces|region|regions)\b|"
                       r"\bin which\s+(\w+\s+)?(village|district|province|region)\b", re.I)
@@ -231,6 +233,8 @@ def _number_strength(text: str, question: str) -> float:
     new = numbers(text) - numbers(question)
     if re.search(r"\bhow\s+much\b", question, re.I) and _MONEY.search(text):
         return 1.0
+    if _VALUE_Q.search(question):
+        return 1.0 if _MONEY.search(text) else 0.0
     if re.search(r"\b(percentage|share|proportion|level)\b|%|GDP", question, re.I) and _PERCENT.search(text):
         return 1.0
     head = _HOW_MANY.search(question)

@@ -271,3 +271,10 @@ def test_which_research_fellow_is_a_person_question():
 
     q = "Which Quincy Institute research fellow said the West lacks leverage?"
     assert expected(q) == "person" and focus(q) is None
+
+
+def test_the_value_of_a_deal_wants_money():
+    q = "What is the estimated value of the minerals deal?"
+    assert expected(q) == "number"
+    assert strength("The deal is worth $500 billion, officials said.", "number", q) == 1.0
+    assert strength("Kyiv rejected the draft for the third time in 30 days.", "number", q) == 0.0
