@@ -14,6 +14,7 @@ from rag.schema import Document
 
 MIN_OVERLAP = 0.12      # share of the question's weighted words the evidence itself holds, below: about else
 MIN_RESEMBLANCE = 0.45  # the asked-about noun ("what agreement") has no word this close in the evidence
+MIN_EVENT_RESEMBLANCE = 0.5  # a named event is held closer: "summit" and "meeting" (0.46) are not one event
 WHY = re.compile(r"^\s*why\b|\bwhat\s+(reason|explanation|justification)\b|\bon what grounds\b", re.I)
 QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
@@ -49,6 +50,9 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
     noun = qtypes.focus(question)
     if noun and corpus.resemblance(noun, evidence_text) < MIN_RESEMBLANCE:
         return f"focus:{noun}"
+    happening = qtypes.event(question)
+    if happening and corpus.resemblance(happening, evidence_text) < MIN_EVENT_RESEMBLANCE:
+        return f"event:{happening}"
     if still_ahead(question, evidence_text):
         return "ahead"
     if _OUTCOME_Q.search(question) and not _OUTCOME.search(evidence_text):
@@ -68,7 +72,8 @@ def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kin
 # agreement, deal or decision, does not say what came of it.
 _OUTCOME_Q = re.compile(r"^\s*(what|which)\b(\s+[\w’'\-]+){0,3}?\s+(did|do|does|will|would|could|have|has|had)\s+"
                         r"((?!(say|said|tell|told|warn|think|claim|report)\w*\b)[\w’'\-]+\s+){1,6}?"
-                        r"(agree|decide|settle|sign)\b|\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b",
+                        r"(agree|decide|settle|sign)\b|\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b|"
+                        r"\bwhat\s+(was|were|is|came of)\s+the\s+(outcome|result|results|upshot)\s+of\b",
                         re.I)
 _OUTCOME = re.compile(r"\b(agree\w*|deal|deals|accords?|pacts?|truce|treaty|decid\w*|decisions?|signed|signing|"
                       r"consensus|settle\w*|arrangements?|compromise|conclu\w*)\b", re.I)

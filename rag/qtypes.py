@@ -46,7 +46,10 @@ EXACT_DATE = re.compile(rf"\b({_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+({_MONTH
                          rf"\b\d{{4}}-\d\d-\d\d\b|\b{_WEEKDAYS}\b")
 _YEAR_Q = re.compile(r"\b(what|which)\s+year\b", re.I)
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
-_VAGUE_DATE = re.compile(rf"\b({_MONTHS}|(?i:today|yesterday|tomorrow|weeks?|months?|years?|days?))\b")
+# "last month", "within weeks", "in two days" say when; "after several days in which ..." does not.
+_VAGUE_DATE = re.compile(rf"\b({_MONTHS}|(?i:today|yesterday|tomorrow|soon|(last|next|this|coming|past|within|in|"
+                         r"matter of|few|recent|earlier|later|two|three|four|five|six|ten|30|\d+)\s+"
+                         r"(days?|weeks?|months?|years?)))\b")
 _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|dozens|hundred|hundreds|"
                            r"thousand|thousands|million|billion|trillion|half|double|percent|per cent|weeks|months)\b",
                            re.I)
@@ -230,6 +233,7 @@ def _speaker_first(text: str) -> set[str]:
 
 
 def _number_strength(text: str, question: str) -> float:
+    text = EXACT_DATE.sub(" ", text)  # "April 4" and "2024" say when, not how many
     new = numbers(text) - numbers(question)
     if re.search(r"\bhow\s+much\b", question, re.I) and _MONEY.search(text):
         return 1.0
@@ -309,3 +313,16 @@ def focus(question: str) -> str | None:
     if word.lower() in _CATEGORY or after.lower() in _CATEGORY:
         return None
     return word
+
+
+# "Where will the next NATO summit take place?" is about that summit: a sentence about some other
+# meeting is not its answer, however alike the two words are.
+_EVENT = re.compile(r"^\s*(?:where|when|in which \w+|on what \w+)\b.*?\b([a-z]+)['’]?\s+(?:take place|be held|"
+                    r"happen|convene|open|begin|start)\b", re.I)
+
+
+def event(question: str) -> str | None:
+    """The event a where/when question asks about ("summit"), if it names one."""
+    m = _EVENT.search(question)
+    return m.group(1) if m and m.group(1).lower() not in _CATEGORY | _DETERMINERS | _NOT_NOUNS else None
+

@@ -86,3 +86,18 @@ def test_a_why_question_needs_a_cause_or_someone_s_words(retriever, text, why):
 def test_a_present_question_with_a_participle_is_not_past():
     assert not still_ahead("Which minister is reported to be skipping the May 20 meeting?",
                            "The minister will not attend the meeting scheduled for May 20.")
+
+
+def test_the_outcome_of_talks_needs_evidence_of_one(retriever):
+    q = "What was the outcome of the envoys' talks in Oslo?"
+    assert off_point(q, q, "The two envoys met in Oslo on Monday.", retriever, None) == "outcome"
+    assert off_point(q, q, "In Oslo the two envoys agreed to swap prisoners.", retriever, None) is None
+
+
+def test_where_an_event_takes_place_needs_that_event(retriever):
+    q = "Where will the next Nordic summit take place?"
+    assert off_point(q, q, "The next Nordic meeting will take place in Oslo.", retriever, expected(q)) == \
+        "event:summit"
+    assert off_point(q, q, "The next Nordic summit will be held in Oslo.", retriever, expected(q)) is None
+    q = "On what day did the ministers' meeting open?"
+    assert off_point(q, q, "The ministers met on Thursday, April 3.", retriever, expected(q)) is None  # met: a meeting

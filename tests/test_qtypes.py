@@ -278,3 +278,15 @@ def test_the_value_of_a_deal_wants_money():
     assert expected(q) == "number"
     assert strength("The deal is worth $500 billion, officials said.", "number", q) == 1.0
     assert strength("Kyiv rejected the draft for the third time in 30 days.", "number", q) == 0.0
+
+
+def test_a_stretch_of_days_is_not_a_when():
+    q = "When are the tariffs due to take effect?"
+    assert strength("Now, after several days of silence, Rubio came to Brussels.", "date", q) == 0.0
+    assert strength("The tariffs take effect next week.", "date", q) == 0.5
+
+
+def test_a_date_is_not_a_count():
+    q = "How many foreign ministers attended the meeting?"
+    assert strength("Ministers met in Brussels on April 4, 2025.", "number", q) == 0.0
+    assert strength("Ministers from 32 countries met in Brussels on April 4.", "number", q) > 0
