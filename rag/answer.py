@@ -162,10 +162,7 @@ def _extractive(sources: list[cit.Source]) -> tuple[str, list]:
 
 
 def _quoted(text: str) -> str:
-    """Wrap in quotation marks, on one line, unless the text has quotation marks of its own: marks
-    around marks ("“Barrot said Russia “owes an answer”.”") read as a misquote."""
-    text = " ".join(text.split())
-    return text if re.search(r"[\"“”]", text) or text[:1] in "‘'" else f"“{text}”"
+    return cit.quoted(text)
 
 
 def _abstain(record: Answer) -> Answer:

@@ -81,3 +81,11 @@ def answer_sentences(text: str) -> list[str]:
 def _abbreviation(text: str, dot: int) -> bool:
     word = text[:dot].rsplit(None, 1)[-1].lstrip("(\"“‘") if text[:dot].strip() else ""
     return word.lower() in ABBREVIATIONS or bool(re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", word))
+
+
+def quoted(text: str) -> str:
+    """One line in typographic quotes, unless it has quotation marks of its own: marks around marks
+    ("“Barrot said Russia “owes an answer”.”") read as a misquote."""
+    line = " ".join(text.split())
+    return line if re.search(r"[\"“”«]", line) or line[:1] in "‘'" else f"“{line}”"
+

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from rag.errors import RagError
 from rag.schema import Answer, Turn
+from rag.citations import quoted
 
 APP_NAME = "rag-news"
 DATA_ENV = "RAG_DATA_DIR"
@@ -237,11 +238,6 @@ class ConversationStore:
             raise ConversationStoreError(f"cannot write {path}: {exc.strerror}") from None
         return path
 
-
-def quoted(text: str) -> str:
-    """One line in typographic quotes, unless the quote already starts with one."""
-    line = " ".join(text.split())
-    return line if line[:1] in "“\"'‘«" else f"“{line}”"
 
 
 def _answer(raw: str | None) -> Answer | None:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from rag.citations import quoted
 from rag.schema import Answer, Delta, Final, StreamEvent
 
 
@@ -31,4 +32,4 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print("Sources:", style="bold")
         for c in answer.citations:
             console.print(Text.assemble((f"[{c.n}] ", "bold"), (c.title, "italic"), f" ({c.doc_id})"), soft_wrap=True)
-            console.print(Text(f"    “{c.quote}”"), soft_wrap=True)
+            console.print(Text(f"    {quoted(c.quote)}"), soft_wrap=True)

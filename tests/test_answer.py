@@ -440,13 +440,6 @@ def test_an_answer_that_only_repeats_the_start_of_its_quote_is_not_shown_twice()
     assert_cited_and_verified(answer)
 
 
-def test_an_extractive_answer_is_one_line_without_marks_around_marks():
-    from rag.answer import _quoted
-
-    assert _quoted("Allies met in Brussels.") == "“Allies met in Brussels.”"
-    said = 'Barrot said Russia “owes an answer.”\n“Yes or no,” he stressed.'
-    assert _quoted(said) == 'Barrot said Russia “owes an answer.” “Yes or no,” he stressed.'
-
 
 class RoleRetriever(FakeRetriever):
     """Knows that "France's foreign minister" is Jean-Noel Barrot, as the real one does from the articles."""

@@ -111,3 +111,12 @@ def test_answer_sentences_do_not_split_at_abbreviations():
     assert answer_sentences("The U.S. Secretary of State Marco Rubio spoke in Brussels [1].") == [
         "The U.S. Secretary of State Marco Rubio spoke in Brussels [1]."]
     assert len(answer_sentences("Mr. Barrot met Gen. Smith in Brussels [2].")) == 1
+
+
+def test_a_quote_is_one_line_without_marks_around_marks():
+    from rag.citations import quoted
+
+    assert quoted("Allies met in Brussels.") == "“Allies met in Brussels.”"
+    said = 'Barrot said Russia “owes an answer.”\n“Yes or no,” he stressed.'
+    assert quoted(said) == 'Barrot said Russia “owes an answer.” “Yes or no,” he stressed.'
+
