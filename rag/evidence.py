@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -13,7 +12,7 @@ from rag.citations import Source
 from rag.grounding import names
 from rag.lexical import tokenize
 from rag.pertinence import MIN_RESEMBLANCE, QUOTATION, WHY, Corpus, off_point
-from rag.places import canonical, fold
+from rag.places import canonical, fold, unaccented
 from rag.places import mentions as place_mentions
 from rag.roles import Roles
 from rag.schema import Document, Passage, Sentence
@@ -72,7 +71,7 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
         rest = rest.replace(written, " ")
     found = names(rest[1:] if rest.startswith(question[:1]) else rest)  # the first word is capitalised anyway
     words |= {part for w in words for part in w.split("-")}  # "Jean-Noël" holds "Noël"
-    words |= {_plain(w) for w in words}  # and "Noel"
+    words |= {unaccented(w) for w in words}  # and "Noel"
     for name in {part for n in found for part in n.split("-") if part[:1].isupper()}:  # Ramstein-format
         if _first_name_of_present(name, rest, words):
             continue  # "Mark Rutte" where the article says "Rutte"
@@ -80,7 +79,7 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
             continue  # acronyms are written too many ways (U.S., United States) to check by spelling
         if name.lower() in _REGIONS:
             continue  # "Which Nordic country": a description of the answer, not a name to find
-        if not any(any(w.startswith(f) for w in words) for f in name_forms(name) | {_plain(name.lower())}):
+        if not any(any(w.startswith(f) for w in words) for f in name_forms(name) | {unaccented(name.lower())}):
             missing.append(name)
     return missing
 
@@ -211,14 +210,10 @@ _SOURCE_REF = re.compile(r"\b(according to|in|from|by)\s+(the\s+|an?\s+)?([A-Z][
                          r"(piece|report|article|story|coverage|account|dispatch|analysis|interview)\b")
 
 
-def _plain(word: str) -> str:
-    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
-
-
 def _first_name_of_present(name: str, question: str, words: set[str]) -> bool:
     """A first name followed in the question by a surname the passages hold."""
     m = re.search(rf"\b{re.escape(name)}\s+([A-Z][\w’'\-]+)", question)
-    return bool(m) and _plain(m.group(1).lower().removesuffix("’s").removesuffix("'s")) in words
+    return bool(m) and unaccented(m.group(1).lower().removesuffix("’s").removesuffix("'s")) in words
 
 
 def _words(text: str) -> set[str]:
@@ -239,7 +234,7 @@ _GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|
                       r"explained|argued|told|urged)\b", re.I)
 # A sentence whose speaker is named elsewhere: a bare quote, or "he"/"she". "A Finland-based analyst told
 # Newsweek ..." has its own, unnamed, subject: the name in an earlier sentence is someone else's.
-_REFERS_BACK = re.compile(r"^\s*[\"“‘']|\b(he|she|his|her|him)\b", re.I)
+_REFERS_BACK = re.compile(r"^\s*[\"“‘']|" + _THIRD_PERSON.pattern, re.I)
 _WHOLE_QUOTE = re.compile(r"^\s*(“[^”]+”|\"[^\"]+\")\s*$")  # a sentence that is all quote, no speaker named
 
 

@@ -8,6 +8,7 @@ lookups treat them as the same place. General knowledge about the world, nothing
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 # canonical: other spellings, adjectives, and capitals used as metonyms ("Moscow said").
@@ -170,3 +171,9 @@ def mentions(text: str) -> list[tuple[str, str]]:
             continue
         out.append((word, _lookup()[word.lower()]))
     return out
+
+
+def unaccented(text: str) -> str:
+    """Without accents: "Jean-Noël" and "Jean-Noel" are written both ways in news copy."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+

@@ -151,30 +151,30 @@ def _speakers_and_officials(text: str) -> set[str]:
 def _proper_names(text: str, question: str) -> set[str]:
     """Capitalised words that can be part of a name the question does not give: not people's names,
     titles, bodies, places, days or roman numerals ("the Ramstein group", "Panzerbrigade 45")."""
-    asked = {w.lower() for w in re.findall(r"[\w’'\-]+", question)}
-    asked |= {w.lower() for p in _speakers_and_officials(text) for w in p.split()}  # a person names no brigade
-    found = set()
-    for word in re.findall(r"[A-Z][\w’'\-]*", text):
-        parts = [_POSSESSIVE.sub("", p) for p in word.split("-") if p]
-        if any(p.lower() in asked or p.lower() in _NOT_PEOPLE or canonical(p) or p.lower() in CAPITALS
-               or _ROMAN.fullmatch(p) for p in parts):
-            continue
-        found.add(word)
-    return found
+    skip = _words_of(question) | CAPITALS  # a capital city names no brigade or group
+    skip |= {w.lower() for p in _speakers_and_officials(text) for w in p.split()}  # nor does a person
+    return _unknown_capitalised(re.findall(r"[A-Z][\w’'\-]*", text), skip, lambda p: bool(_ROMAN.fullmatch(p)))
 
 
 def _local_places(text: str, question: str) -> set[str]:
     """Names that can be a village, district or region: capitalised words that are not a country or its
     people ("Finland-based", "Russian"), not a person, title, body or outlet, and not in the question."""
-    asked = {w.lower() for w in re.findall(r"[\w’'\-]+", question)}
-    persons = {w.lower() for p in people(text) for w in p.split()}
+    skip = _words_of(question) | {w.lower() for p in people(text) for w in p.split()}
+    return _unknown_capitalised(re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z][\w’'\-]*", text), skip)
+
+
+def _words_of(question: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[\w’'\-]+", question)}
+
+
+def _unknown_capitalised(words: list[str], skip: set[str], also=lambda part: False) -> set[str]:
+    """The capitalised words none of whose hyphenated parts is in `skip`, a title, body or outlet
+    (_NOT_PEOPLE), a country or its people, or `also` ("Finland-based" is Finland's)."""
     found = set()
-    for word in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z][\w’'\-]*", text):
+    for word in words:
         parts = [_POSSESSIVE.sub("", p) for p in word.split("-") if p]
-        if any(p.lower() in asked or p.lower() in _NOT_PEOPLE or p.lower() in persons or canonical(p)
-               for p in parts):
-            continue
-        found.add(word)
+        if not any(p.lower() in skip or p.lower() in _NOT_PEOPLE or canonical(p) or also(p) for p in parts):
+            found.add(word)
     return found
 
 

@@ -7,11 +7,10 @@ name; without this, the sentence with the name and the question with the role sh
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from rag.places import canonical
+from rag.places import canonical, unaccented
 
 # canonical role: the ways news copy writes it (lower case). "Top diplomat" is a foreign minister for a
 # country and the foreign policy chief for the EU: one role covers both.
@@ -125,8 +124,7 @@ class Roles:
 
 def _surname(name: str) -> str:
     """The last word, without accents: "Jean-Noël Barrot" and "Jean-Noel Barrot" are one person."""
-    last = name.split()[-1].lower()
-    return unicodedata.normalize("NFKD", last).encode("ascii", "ignore").decode()
+    return unaccented(name.split()[-1].lower())
 
 
 def mentions(text: str) -> list[tuple[str | None, str, str]]:
