@@ -42,9 +42,9 @@ class Assistant:
     @property
     def store(self):
         if self._store is None:
-            from rag.store import load_store
+            from rag.store_api import open_store
 
-            self._store = load_store(self.index_path, self.settings)
+            self._store = open_store(self.settings, self.index_path)
         return self._store
 
     @property
@@ -65,9 +65,9 @@ class Assistant:
         return self._llm
 
     def has_index(self) -> bool:
-        from rag.store import index_exists
+        from rag.store_api import store_exists
 
-        return index_exists(self.index_path)
+        return store_exists(self.settings, self.index_path)
 
     def stats(self) -> IndexStats:
         return self.store.stats()

@@ -103,11 +103,32 @@ class RetrievalConfig(_Strict):
     ann_threshold: int = Field(50_000, ge=1)
 
 
+class StoreConfig(_Strict):
+    """Where the index lives. FAISS keeps everything in files under the index folder; Milvus keeps chunks,
+    vectors and articles in collections (an embedded Milvus Lite file, or a Milvus server) and searches there."""
+
+    backend: Literal["faiss", "milvus"] = "faiss"
+    # Milvus only: a Milvus Lite file ("index/milvus.db", relative to models.toml; unset: milvus.db inside
+    # the index folder) or a server ("http://host:19530"). The same code serves both.
+    uri: str | None = None
+    # Milvus only: the alias readers resolve; each build is a new collection named after it.
+    alias: str = Field("rag_news", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
+    # Milvus only: seconds to wait for the server before reporting it unreachable.
+    timeout: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _lite_file(self) -> "StoreConfig":
+        if self.uri is not None and "://" not in self.uri and not self.uri.endswith(".db"):
+            raise ValueError("a Milvus Lite file name ends in .db (or give http://host:19530 for a server)")
+        return self
+
+
 class Settings(_Strict):
     default_llm: str
     embedder: EmbedderConfig
     llm: dict[str, LLMConfig]
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
     # Private, not a field: a `source` key in the file is then an unknown key like any other typo.
     _source: Path = PrivateAttr(default=PROJECT_ROOT / "models.toml")
 

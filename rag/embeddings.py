@@ -12,7 +12,7 @@ import numpy as np
 from rag.config import Settings
 
 if TYPE_CHECKING:
-    from rag.store import Store
+    from rag.store_api import Store
 
 ENCODER_DIR = "encoder"  # the ONNX export of the embedder, inside an index build
 

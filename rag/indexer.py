@@ -13,7 +13,8 @@ from rag.config import Settings
 from rag.documents import load_documents
 from rag.errors import RagError
 from rag.schema import Chunk, Document, IndexReport
-from rag.store import Manifest, index_exists, load_store, new_manifest, write_store
+from rag.store import Manifest, new_manifest
+from rag.store_api import open_store, store_exists, write_store
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -65,8 +66,8 @@ def build_index(paths: list[Path], index_dir: Path, settings: Settings,
     manifest = new_manifest(settings, dim, documents, len(chunks), [str(p) for p in paths])
     appended = previous is not None and not report.removed and not report.updated \
         and len(report.unchanged) == len({c.doc_id for c in previous.chunks})
-    write_store(index_dir, manifest, documents, chunks, matrix, settings, extra=_export_encoder(settings),
-                base=previous.faiss_index if appended else None)
+    write_store(settings, index_dir, manifest, documents, chunks, matrix, extra=_export_encoder(settings),
+                grows=previous if appended else None)
     report.chunks_embedded = len(to_embed)
     report.documents, report.chunks = len(documents), len(chunks)
     report.seconds = round(time.perf_counter() - started, 2)
@@ -75,10 +76,10 @@ def build_index(paths: list[Path], index_dir: Path, settings: Settings,
 
 def _previous(index_dir: Path, settings: Settings):
     """The last good index, if it can be reused: same embedder and chunking. Anything else rebuilds."""
-    if not index_exists(index_dir):
+    if not store_exists(settings, index_dir):
         return None
     try:
-        store = load_store(index_dir, settings)
+        store = open_store(settings, index_dir)
     except RagError:
         return None
     r = settings.retrieval

@@ -17,7 +17,7 @@ from rag.roles import Roles
 
 Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
 from rag.schema import Document, Passage, Sentence
-from rag.store import Store
+from rag.store_api import Store
 
 DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
 DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other

@@ -1,0 +1,125 @@
+"""The seam between the answering code and the index: one typed interface every store backend implements
+in full, and the factory that picks the backend `models.toml` names (`[store] backend`).
+
+FAISS (`rag/store.py`) is the default; Milvus (`rag/store_milvus.py`) is the engine for an archive that
+outgrows one machine. Both are built by `rag index` and read through the same calls, so the retriever,
+the indexer and the faces never know which one they hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from rag.config import Settings
+from rag.schema import Chunk, Document, IndexStats
+
+if TYPE_CHECKING:
+    from rag.roles import Roles
+    from rag.store import Manifest
+
+
+class LexicalIndex(Protocol):
+    """BM25 search over the chunks (row i is chunk i) and the term statistics evidence scoring weighs by."""
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def df(self) -> Mapping[str, int]:
+        """token -> the number of chunks holding it."""
+
+    def idf(self, token: str) -> float: ...
+
+    def vocabulary_matches(self, prefix: str, limit: int = 5) -> list[str]: ...
+
+    def search(self, query: str, n: int) -> list[tuple[int, float]]: ...
+
+    def search_tokens(self, tokens: list[str], n: int) -> list[tuple[int, float]]: ...
+
+
+class Vectors(Protocol):
+    """Chunk vectors by row: `vectors[i]` is one row, `vectors[[i, j]]` a matrix (a numpy array is one)."""
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows, /) -> np.ndarray: ...
+
+
+class Store(Protocol):
+    """A loaded, read-only index. Rows are numbered 0..n-1 and mean the same chunk in every call."""
+
+    @property
+    def path(self) -> Path:
+        """The build's local folder: its manifest, the ONNX query encoder, the roles table."""
+
+    @property
+    def manifest(self) -> "Manifest": ...
+
+    @property
+    def chunks(self) -> Sequence[Chunk]: ...
+
+    @property
+    def documents(self) -> Mapping[str, Document]: ...
+
+    @property
+    def vectors(self) -> Vectors: ...
+
+    @property
+    def lexical(self) -> LexicalIndex: ...
+
+    def search_dense(self, query_vec: np.ndarray, n: int) -> list[tuple[int, float]]: ...
+
+    def search_lexical(self, query: str, n: int) -> list[tuple[int, float]]: ...
+
+    def chunk_index(self, chunk_id: str) -> int: ...
+
+    def document(self, doc_id: str) -> Document: ...
+
+    def roles(self) -> "Roles": ...
+
+    def stats(self) -> IndexStats: ...
+
+
+def open_store(settings: Settings, index_dir: Path) -> Store:
+    """Load and check the published index of the configured backend (one-line errors, rag/errors.py)."""
+    if settings.store.backend == "milvus":
+        from rag import store_milvus
+
+        return store_milvus.load_store(index_dir, settings)
+    from rag import store
+
+    return store.load_store(index_dir, settings)
+
+
+def store_exists(settings: Settings, index_dir: Path) -> bool:
+    """Whether an index has been published (says nothing of its health: `open_store` checks that)."""
+    if settings.store.backend == "milvus":
+        from rag import store_milvus
+
+        return store_milvus.index_exists(index_dir, settings)
+    from rag import store
+
+    return store.index_exists(index_dir)
+
+
+def write_store(settings: Settings, index_dir: Path, manifest: "Manifest", documents: list[Document],
+                chunks: list[Chunk], vectors: np.ndarray, extra: Callable[[Path], None] | None = None,
+                grows: Store | None = None) -> Path:
+    """Write a complete build and publish it atomically; the last good index stays until then.
+    `grows`: the published store when the new build only appends rows to it (FAISS then grows its
+    vector index instead of rebuilding it)."""
+    if settings.store.backend == "milvus":
+        from rag import store_milvus
+
+        return store_milvus.write_store(index_dir, manifest, documents, chunks, vectors, settings, extra=extra)
+    from rag import store
+
+    base = grows.faiss_index if isinstance(grows, store.Store) else None
+    return store.write_store(index_dir, manifest, documents, chunks, vectors, settings, extra=extra, base=base)
