@@ -11,40 +11,33 @@ What lives where:
 
 The BM25 function reads the project's own tokens (stemmed, places and spellings folded, rag/lexical.py),
 so Milvus and the FAISS backend's bm25s match the same words and rank them by the same formula.
+Reading is here; rag/store_milvus_rows.py fetches rows on demand, rag/store_milvus_build.py writes builds.
 """
-
 from __future__ import annotations
 
 import fcntl
 import json
 import logging
 import re
-import shutil
-import time
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
 from rag.config import Settings, _resolve_path
-from rag.errors import ConfigError, IndexCorruptError, IndexMissingError, InputError, RagError
-from rag.lexical import Lexical, tokenize
+from rag.errors import ConfigError, IndexCorruptError, IndexMissingError, RagError
+from rag.lexical import Lexical
 from rag.roles import Roles
 from rag.schema import Chunk, Document, IndexStats
-from rag.store import FORMAT_VERSION, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, ROLES_FILE, Manifest
+from rag.store import FORMAT_VERSION, HNSW_EF_SEARCH, ROLES_FILE, Manifest
 
 DOCS_SUFFIX = "_docs"  # the articles' collection: the chunks' collection name plus this
 META_FILE = "milvus.json"  # the collections and row counts of the build, for the load-time checks
 TERMS_FILE = "terms.json"  # chunk count and document frequency of every token
 ROW_FIELDS = ["chunk_id", "doc_id", "title", "text", "start", "end", "vector"]
 DOC_FIELDS = ["doc_id", "part", "title", "source", "date", "sha256", "text"]
-MAX_VARCHAR = 65_535  # bytes: Milvus' longest VARCHAR
-DOC_PART_CHARS = MAX_VARCHAR // 4  # an article is stored in parts of this many characters (UTF-8: <= 4 bytes each)
-INSERT_BATCH = 1_000  # rows per insert request
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s' defaults, so both backends rank alike
 _NOT_WORD = re.compile(r"\W", re.UNICODE)
 
@@ -67,7 +60,7 @@ def _is_lite(uri: str) -> bool:
     return "://" not in uri
 
 
-def _connect(index_dir: Path, settings: Settings, create: bool):
+def connect(index_dir: Path, settings: Settings, create: bool):
     """A client, or a one-line error saying why there is none (not installed, no file, busy, unreachable)."""
     try:
         from pymilvus import MilvusClient
@@ -87,9 +80,9 @@ def _connect(index_dir: Path, settings: Settings, create: bool):
             raise IndexMissingError(f"the Milvus Lite file {uri} is open in another process (Milvus Lite serves "
                                     "one process at a time): close it, or use a Milvus server ([store] uri)") from None
         if _is_lite(uri):
-            raise IndexCorruptError(f"cannot open the Milvus Lite file {uri} ({_gist(exc)}): move it away and "
+            raise IndexCorruptError(f"cannot open the Milvus Lite file {uri} ({gist(exc)}): move it away and "
                                     "rebuild with `rag index`") from None
-        raise IndexMissingError(f"cannot reach the Milvus server at {uri} ({_gist(exc)}): start it, or fix "
+        raise IndexMissingError(f"cannot reach the Milvus server at {uri} ({gist(exc)}): start it, or fix "
                                 f"[store] uri in {settings.source}") from None
 
 
@@ -106,29 +99,29 @@ def _locked(db: Path) -> bool:
         return False
 
 
-def _gist(exc: BaseException, width: int = 100) -> str:
+def gist(exc: BaseException, width: int = 100) -> str:
     text = " ".join((getattr(exc, "message", "") or str(exc) or type(exc).__name__).split())
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _published(client, alias: str) -> str | None:
+def published_collection(client, alias: str) -> str | None:
     """The collection the alias points at, or None when there is no alias yet."""
     if alias not in client.list_aliases().get("aliases", []):
         return None
     return client.describe_alias(alias)["collection_name"]
 
 
-def _where(index_dir: Path, settings: Settings) -> str:
+def location(index_dir: Path, settings: Settings) -> str:
     uri = milvus_uri(index_dir, settings)
     return str(index_dir) if _is_lite(uri) else f"{index_dir} (Milvus {uri}, alias {settings.store.alias})"
 
 
-def _quote(value: str) -> str:
+def literal(value: str) -> str:
     """A string literal for a Milvus filter expression."""
     return json.dumps(value, ensure_ascii=False)
 
 
-def _term(token: str) -> str:
+def as_term(token: str) -> str:
     """A token as one word for Milvus' standard tokenizer ('160.5' would otherwise split in two)."""
     return _NOT_WORD.sub("_", token.lower())
 
@@ -139,15 +132,15 @@ def index_exists(index_dir: Path, settings: Settings) -> bool:
     uri = milvus_uri(index_dir, settings)
     if _is_lite(uri) and not Path(uri).exists():
         return False
-    collection = _published(_connect(index_dir, settings, create=False), settings.store.alias)
+    collection = published_collection(connect(index_dir, settings, create=False), settings.store.alias)
     return collection is not None and (index_dir / collection / "manifest.json").is_file()
 
 
 def load_store(index_dir: Path, settings: Settings) -> "MilvusStore":
     """Resolve the alias once, then check the build against its manifest; every failure is one line."""
-    where = _where(index_dir, settings)
-    client = _connect(index_dir, settings, create=False)
-    collection = _call(lambda: _published(client, settings.store.alias), where)
+    where = location(index_dir, settings)
+    client = connect(index_dir, settings, create=False)
+    collection = call_milvus(lambda: published_collection(client, settings.store.alias), where)
     if collection is None:
         raise IndexMissingError(f"no index at {where}: build one with `rag index seeds/` (or your articles)")
     path = index_dir / collection
@@ -178,7 +171,7 @@ def load_store(index_dir: Path, settings: Settings) -> "MilvusStore":
         return (dim, int(client.get_collection_stats(collection)["row_count"]),
                 int(client.get_collection_stats(docs)["row_count"]))
 
-    dim, rows, doc_rows = _call(check, where)
+    dim, rows, doc_rows = call_milvus(check, where)
     if dim != max(manifest.dim, 1):  # an empty build still needs a vector field
         raise IndexCorruptError(f"index at {where} holds {dim}-dimensional vectors, its manifest says "
                                 f"{manifest.dim}: {rebuild}")
@@ -187,14 +180,14 @@ def load_store(index_dir: Path, settings: Settings) -> "MilvusStore":
     return MilvusStore(client, collection, docs, path, manifest, df, where)
 
 
-def _call(fn: Callable[[], Any], where: str) -> Any:
+def call_milvus(fn: Callable[[], Any], where: str) -> Any:
     """Run a Milvus request; a failure (server gone, build dropped by a newer `rag index`) is one line."""
     try:
         return fn()
     except RagError:
         raise
     except Exception as exc:  # pymilvus raises MilvusException and grpc errors alike
-        raise IndexMissingError(f"the Milvus index at {where} failed a request ({_gist(exc)}): if it was "
+        raise IndexMissingError(f"the Milvus index at {where} failed a request ({gist(exc)}): if it was "
                                 "rebuilt meanwhile, start again; else run `rag index`") from None
 
 
@@ -210,14 +203,16 @@ class MilvusStore:
         self.path = path
         self.manifest = manifest
         self.where = where
-        self.rows = _Rows(self, manifest.n_chunks, manifest.dim)
-        self.chunks: Sequence[Chunk] = _ChunkRows(self.rows)
-        self.vectors = _VectorRows(self.rows)
-        self.documents: Mapping[str, Document] = _DocumentRows(self)
+        from rag.store_milvus_rows import ChunkRows, DocumentRows, Rows, VectorRows
+
+        self.rows = Rows(self, manifest.n_chunks, manifest.dim)
+        self.chunks: Sequence[Chunk] = ChunkRows(self.rows)
+        self.vectors = VectorRows(self.rows)
+        self.documents: Mapping[str, Document] = DocumentRows(self)
         self.lexical = MilvusLexical(self, manifest.n_chunks, df)
 
     def request(self, fn: Callable[[], Any]) -> Any:
-        return _call(fn, self.where)
+        return call_milvus(fn, self.where)
 
     def search_dense(self, query_vec: np.ndarray, n: int) -> list[tuple[int, float]]:
         if not self.manifest.n_chunks:
@@ -231,7 +226,7 @@ class MilvusStore:
     def search_bm25(self, tokens: list[str], n: int) -> list[tuple[int, float]]:
         if not self.manifest.n_chunks or not tokens:
             return []
-        text = " ".join(_term(t) for t in tokens)
+        text = " ".join(as_term(t) for t in tokens)
         hits = self._hits(lambda: self.client.search(
             self.collection, data=[text], anns_field="sparse", limit=min(n, self.manifest.n_chunks),
             output_fields=ROW_FIELDS, search_params={"metric_type": "BM25"}))
@@ -250,7 +245,7 @@ class MilvusStore:
         return self.lexical.search(query, n)
 
     def chunk_index(self, chunk_id: str) -> int:
-        found = self.request(lambda: self.client.query(self.collection, filter=f"chunk_id == {_quote(chunk_id)}",
+        found = self.request(lambda: self.client.query(self.collection, filter=f"chunk_id == {literal(chunk_id)}",
                                                        output_fields=["ordinal"]))
         if not found:
             raise KeyError(chunk_id)
@@ -285,260 +280,9 @@ class MilvusLexical(Lexical):
         return self.store.search_bm25(tokens, n)
 
 
-class _Rows:
-    """Chunk rows and vectors by ordinal: filled by searches, fetched in one request when asked for others."""
-
-    def __init__(self, store: MilvusStore, n: int, dim: int) -> None:
-        self.store, self.n, self.dim = store, n, dim
-        self.chunks: dict[int, Chunk] = {}
-        self.vectors: dict[int, np.ndarray] = {}
-
-    def put(self, ordinal: int, entity: Mapping[str, Any]) -> None:
-        if ordinal not in self.chunks:
-            self.chunks[ordinal] = Chunk(**{k: entity[k] for k in ROW_FIELDS if k != "vector"})
-            self.vectors[ordinal] = np.asarray(entity["vector"], dtype=np.float32)
-
-    def need(self, ordinals: Iterable[int]) -> None:
-        missing = sorted({self._check(i) for i in ordinals} - self.chunks.keys())
-        for start in range(0, len(missing), INSERT_BATCH):
-            batch = missing[start : start + INSERT_BATCH]
-            found = self.store.request(lambda: self.store.client.query(
-                self.store.collection, filter=f"ordinal in {batch}", output_fields=["ordinal", *ROW_FIELDS]))
-            for row in found:
-                self.put(int(row["ordinal"]), row)
-            if len(found) != len(batch):
-                raise IndexCorruptError(f"index at {self.store.where} lacks chunk rows: rebuild it with `rag index`")
-
-    def fill(self) -> None:
-        self.need(range(self.n))
-
-    def _check(self, i: int) -> int:
-        i = int(i)
-        if not -self.n <= i < self.n:
-            raise IndexError(f"chunk row {i} out of range ({self.n} chunks)")
-        return i % self.n
-
-
-class _ChunkRows(Sequence[Chunk]):
-    def __init__(self, rows: _Rows) -> None:
-        self.rows = rows
-
-    def __len__(self) -> int:
-        return self.rows.n
-
-    @overload
-    def __getitem__(self, i: int) -> Chunk: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> list[Chunk]: ...
-
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            wanted = list(range(self.rows.n))[i]
-            self.rows.need(wanted)
-            return [self.rows.chunks[j] for j in wanted]
-        self.rows.need([i])
-        return self.rows.chunks[self.rows._check(i)]
-
-    def __iter__(self) -> Iterator[Chunk]:
-        self.rows.fill()
-        return (self.rows.chunks[j] for j in range(self.rows.n))
-
-
-class _VectorRows:
-    """`vectors[i]` is one row, `vectors[[i, j]]` a matrix, as with a numpy array."""
-
-    def __init__(self, rows: _Rows) -> None:
-        self.rows = rows
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return (self.rows.n, self.rows.dim)
-
-    def __len__(self) -> int:
-        return self.rows.n
-
-    def __getitem__(self, rows) -> np.ndarray:
-        if isinstance(rows, (int, np.integer)):
-            self.rows.need([rows])
-            return self.rows.vectors[self.rows._check(rows)]
-        wanted = list(range(self.rows.n))[rows] if isinstance(rows, slice) else [int(r) for r in rows]
-        self.rows.need(wanted)
-        if not wanted:
-            return np.zeros((0, self.rows.dim), dtype=np.float32)
-        return np.stack([self.rows.vectors[self.rows._check(r)] for r in wanted])
-
-
-class _DocumentRows(Mapping[str, Document]):
-    """The articles by doc_id, in the manifest's order, each fetched (from its parts) when first asked for."""
-
-    def __init__(self, store: MilvusStore) -> None:
-        self.store = store
-        self.cache: dict[str, Document] = {}
-
-    def __len__(self) -> int:
-        return len(self.store.manifest.documents)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.store.manifest.documents)
-
-    def __getitem__(self, doc_id: str) -> Document:
-        if doc_id not in self.store.manifest.documents:
-            raise KeyError(doc_id)
-        if doc_id not in self.cache:
-            store = self.store
-            parts = store.request(lambda: store.client.query(
-                store.docs_collection, filter=f"doc_id == {_quote(doc_id)}", output_fields=DOC_FIELDS))
-            parts = sorted(parts, key=lambda p: p["part"])
-            if not parts or [p["part"] for p in parts] != list(range(len(parts))):
-                raise IndexCorruptError(f"index at {store.where} lacks article {doc_id!r}: rebuild it with `rag index`")
-            first = parts[0]
-            self.cache[doc_id] = Document(doc_id=doc_id, title=first["title"], source=first["source"],
-                                          date=first["date"] or None, sha256=first["sha256"],
-                                          text="".join(p["text"] for p in parts))
-        return self.cache[doc_id]
-
-
-# ----- writing ---------------------------------------------------------------------------------
-
 def write_store(index_dir: Path, manifest: Manifest, documents: list[Document], chunks: list[Chunk],
                 vectors: np.ndarray, settings: Settings, extra: Callable[[Path], None] | None = None) -> Path:
-    """Write a build into new collections and a local folder, then move the alias to it: until then
-    readers see the last good build, and a failure drops what was written."""
-    _check_sizes(chunks)
-    if len(chunks) and vectors.shape[1] < 1:
-        raise InputError("the articles gave no vectors to index: check the embedder in models.toml")
-    index_dir.mkdir(parents=True, exist_ok=True)
-    client = _connect(index_dir, settings, create=True)
-    where, alias = _where(index_dir, settings), settings.store.alias
-    name = f"{alias}_{datetime.now(timezone.utc):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:12]}"
-    docs, build, tmp = name + DOCS_SUFFIX, index_dir / name, index_dir / f"{name}.partial"
-    tmp.mkdir()
-    try:
-        tokens = [tokenize(c.text) for c in chunks]
-        kind = "hnsw" if len(chunks) > settings.retrieval.ann_threshold else "flat"
-        manifest.index_type = f"milvus-{kind}"
-        _call(lambda: _write_collections(client, name, docs, chunks, tokens, vectors, documents, kind,
-                                         max(manifest.dim, 1)), where)
-        df: dict[str, int] = {}
-        for toks in tokens:
-            for tok in set(toks):
-                df[tok] = df.get(tok, 0) + 1
-        (tmp / TERMS_FILE).write_text(json.dumps({"size": len(chunks), "df": df}), encoding="utf-8")
-        (tmp / ROLES_FILE).write_text(json.dumps(Roles.from_texts(d.text for d in documents).to_json()),
-                                      encoding="utf-8")
-        meta = {"collection": name, "documents_collection": docs, "chunk_rows": len(chunks),
-                "document_rows": sum(len(_parts(d.text)) for d in documents)}
-        (tmp / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
-        if extra:
-            extra(tmp)
-        (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        tmp.rename(build)
-        _call(lambda: _move_alias(client, alias, name), where)  # the moment of publication
-    except BaseException:  # Ctrl-C included: the alias still points at the last good build
-        for dead in (name, docs):
-            try:
-                client.drop_collection(dead)
-            except Exception:  # best effort; the next build's clean-up drops leftovers
-                pass
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(build, ignore_errors=True)
-        raise
-    _drop_old(client, index_dir, alias, name)
-    return build
+    """Write a build and publish it by moving the alias (rag/store_milvus_build.py)."""
+    from rag.store_milvus_build import write_store as write
 
-
-def _check_sizes(chunks: list[Chunk]) -> None:
-    for c in chunks:
-        for what, text in (("passage", c.text), ("title", c.title)):
-            if len(text.encode("utf-8")) > MAX_VARCHAR:
-                raise InputError(f"article {c.doc_id!r} has a {what} over {MAX_VARCHAR:,} bytes ({c.chunk_id}), more "
-                                 "than a Milvus text field holds: break it up, or use the faiss backend")
-
-
-def _write_collections(client, name: str, docs: str, chunks: list[Chunk], tokens: list[list[str]],
-                       vectors: np.ndarray, documents: list[Document], kind: str, dim: int) -> None:
-    from pymilvus import DataType, Function, FunctionType
-
-    schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-    schema.add_field("ordinal", DataType.INT64, is_primary=True)  # the row number every search returns
-    for field in ("chunk_id", "doc_id", "title"):
-        schema.add_field(field, DataType.VARCHAR, max_length=MAX_VARCHAR)
-    schema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
-    schema.add_field("start", DataType.INT64)
-    schema.add_field("end", DataType.INT64)
-    schema.add_field("terms", DataType.VARCHAR, max_length=MAX_VARCHAR, enable_analyzer=True,
-                     analyzer_params={"tokenizer": "standard"})
-    schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
-    schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
-                                 output_field_names=["sparse"]))
-    index = client.prepare_index_params()
-    if kind == "hnsw":
-        index.add_index("vector", index_type="HNSW", metric_type="IP",
-                        params={"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION})
-    else:
-        index.add_index("vector", index_type="FLAT", metric_type="IP")
-    index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                    params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
-    client.create_collection(name, schema=schema, index_params=index)
-    rows = ({"ordinal": i, **c.model_dump(), "terms": " ".join(_term(t) for t in toks)[:MAX_VARCHAR // 4],
-             "vector": np.asarray(vectors[i], dtype=np.float32).tolist()}
-            for i, (c, toks) in enumerate(zip(chunks, tokens)))
-    _insert(client, name, rows)
-
-    dschema = client.create_schema(auto_id=False, enable_dynamic_field=False)
-    dschema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=MAX_VARCHAR)
-    for field in ("doc_id", "title", "source", "date", "sha256"):
-        dschema.add_field(field, DataType.VARCHAR, max_length=MAX_VARCHAR)
-    dschema.add_field("part", DataType.INT64)
-    dschema.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
-    dschema.add_field("placeholder", DataType.FLOAT_VECTOR, dim=2)  # Milvus wants a vector in every collection
-    dindex = client.prepare_index_params()
-    dindex.add_index("placeholder", index_type="FLAT", metric_type="L2")
-    client.create_collection(docs, schema=dschema, index_params=dindex)
-    _insert(client, docs, ({"key": f"{d.doc_id}#{p}", "doc_id": d.doc_id, "title": d.title, "source": d.source,
-                            "date": d.date or "", "sha256": d.sha256, "part": p, "text": text,
-                            "placeholder": [0.0, 0.0]}
-                           for d in documents for p, text in enumerate(_parts(d.text))))
-    client.flush(name)
-    client.flush(docs)
-    client.load_collection(name)
-    client.load_collection(docs)
-
-
-def _parts(text: str) -> list[str]:
-    return [text[i : i + DOC_PART_CHARS] for i in range(0, len(text), DOC_PART_CHARS)] or [""]
-
-
-def _insert(client, collection: str, rows: Iterable[dict]) -> None:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == INSERT_BATCH:
-            client.insert(collection, batch)
-            batch = []
-    if batch:
-        client.insert(collection, batch)
-
-
-def _move_alias(client, alias: str, collection: str) -> None:
-    if _published(client, alias) is None:
-        client.create_alias(collection, alias)
-    else:
-        client.alter_alias(collection, alias)
-
-
-def _drop_old(client, index_dir: Path, alias: str, keep: str) -> None:
-    """Drop the builds the alias no longer points at, in Milvus and on disk (leftovers of failed ones too)."""
-    build = re.compile(rf"^{re.escape(alias)}_\d{{8}}T\d{{6}}_[0-9a-f]{{12}}")
-    try:
-        for name in client.list_collections():
-            if build.match(name) and name not in (keep, keep + DOCS_SUFFIX):
-                client.drop_collection(name)
-    except Exception:  # clean-up is best effort: the new build is published already
-        pass
-    for old in index_dir.iterdir():
-        stale = old.name.endswith(".partial") and time.time() - old.stat().st_mtime > 3600
-        if build.match(old.name) and old.name != keep and (not old.name.endswith(".partial") or stale):
-            shutil.rmtree(old, ignore_errors=True)
+    return write(index_dir, manifest, documents, chunks, vectors, settings, extra=extra)

@@ -6,7 +6,10 @@
   b) warm: `Assistant.ask` latency over seeds/gold.jsonl after a warm-up, p50/p95;
   c) scale: a generated corpus of 100,000 chunks: embedding throughput, dense/BM25/fusion latency,
      peak RSS of the search process, recall@10 of the approximate FAISS index against exact search,
-     and the time to add one article.
+     and the time to add one article;
+  d) backends: the same articles (--backend-corpus, default seeds/) indexed and searched with each
+     store backend (--backends faiss,milvus): index time, size on disk, search latency per leg, and
+     how often Milvus' top 5 passages are FAISS' top 5.
 
 Every measured phase runs in its own fresh subprocess, so imports and peak memory are not shared.
 Prints a table and writes all figures (raw samples included) to JSON.
@@ -87,12 +90,14 @@ def gold_questions(limit: int | None = None) -> list[str]:
     return [json.loads(x)["question"] for x in lines if x.strip()][:limit]
 
 
-def load_settings(ann_threshold: int | None = None):
+def load_settings(ann_threshold: int | None = None, backend: str | None = None):
     from rag.config import load_settings as load
 
     settings = load(ROOT / "models.toml")
     if ann_threshold:
         settings.retrieval.ann_threshold = ann_threshold
+    if backend:
+        settings.store.backend = backend
     return settings
 
 
@@ -200,8 +205,47 @@ def w_throughput(texts_file: str, which: str) -> dict[str, Any]:
     return {"seconds": secs, "n": len(texts), "load_s": load_s, "vectors": str(out)}
 
 
+def w_backend_index(corpus_dir: str, index_dir: str, backend: str) -> dict[str, Any]:
+    """`rag index` of a corpus into one store backend, from scratch."""
+    from rag.indexer import build_index
+
+    report = build_index([Path(corpus_dir)], Path(index_dir), load_settings(backend=backend))
+    return {"report": report.model_dump(), "peak_rss_mb": peak_rss_mb()}
+
+
+def w_backend_search(index_dir: str, backend: str, questions: list[str]) -> dict[str, Any]:
+    """Each retrieval leg through the store interface, and the top 5 passages of every question."""
+    from rag.embeddings import query_encoder
+    from rag.retrieval import Retriever
+    from rag.store_api import open_store
+
+    settings = load_settings(backend=backend)
+    started = time.perf_counter()
+    store = open_store(settings, Path(index_dir))
+    load_s = time.perf_counter() - started
+    encoder = query_encoder(store, settings)
+    retriever = Retriever(store, encoder, settings.retrieval)
+    retriever.search("warm up")
+    n = settings.retrieval.candidates
+    legs: dict[str, list[float]] = {k: [] for k in ("dense", "bm25", "retriever_search")}
+    top5 = []
+    for q in questions:
+        qvec = encoder.encode([q])[0]
+        t0 = time.perf_counter()
+        store.search_dense(qvec, n)
+        t1 = time.perf_counter()
+        store.search_lexical(q, n)
+        t2 = time.perf_counter()
+        passages = retriever.search(q)
+        t3 = time.perf_counter()
+        for key, v in zip(legs, (t1 - t0, t2 - t1, t3 - t2)):
+            legs[key].append(v)
+        top5.append([p.chunk_id for p in passages[:5]])
+    return {"legs": legs, "load_s": load_s, "chunks": len(store.chunks), "top5": top5, "peak_rss_mb": peak_rss_mb()}
+
+
 WORKERS = {"cold_phases": w_cold_phases, "warm": w_warm, "search": w_search, "add_article": w_add_article,
-           "throughput": w_throughput}
+           "throughput": w_throughput, "backend_index": w_backend_index, "backend_search": w_backend_search}
 
 
 # ----- the three benchmarks ------------------------------------------------------------------
@@ -385,6 +429,35 @@ def bench_scale(out: dict, notes: list[str], tmp: Path, q: dict[str, Any], vecto
         notes.append(f"scale: adding one article re-embedded {rep['chunks_embedded']} chunks")
 
 
+def bench_backends(out: dict, notes: list[str], tmp: Path, q: dict[str, Any], backends: list[str],
+                   corpus: Path) -> None:
+    """The same articles through each store backend: index, size on disk, search legs, agreement."""
+    questions = gold_questions(q["search_queries"])
+    tops: dict[str, list[list[str]]] = {}
+    for backend in backends:
+        index_dir = tmp / f"backend-{backend}"
+        r = worker("backend_index", corpus_dir=str(corpus), index_dir=str(index_dir), backend=backend)
+        rep = r["report"]
+        size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file() and not f.is_symlink())
+        out[f"{backend}_index"] = single(r["wall_s"], "s", f"fresh process build_index of {corpus.name}: "
+                                         f"{rep['documents']} articles, {rep['chunks']} chunks embedded")
+        out[f"{backend}_index_peak_rss"] = single(r["peak_rss_mb"], "MB", "indexing process")
+        out[f"{backend}_size_on_disk"] = single(size / 2**20, "MB", "index folder (Milvus Lite file included)")
+        s = worker("backend_search", index_dir=str(index_dir), backend=backend, questions=questions)
+        for leg, values in s["legs"].items():
+            out[f"{backend}_search_{leg}"] = summary(values, "s", f"{s['chunks']} chunks, {len(questions)} questions")
+        out[f"{backend}_load_index"] = single(s["load_s"], "s", "open_store in a fresh process")
+        out[f"{backend}_search_peak_rss"] = single(s["peak_rss_mb"], "MB", "fresh process: load + encoder + queries")
+        tops[backend] = s["top5"]
+    if "faiss" in tops:
+        for backend in (b for b in tops if b != "faiss"):
+            same = [a == b for a, b in zip(tops["faiss"], tops[backend])]
+            out[f"{backend}_top5_same_as_faiss"] = single(sum(same) / len(same), "share",
+                                                          "questions whose top 5 passages are FAISS' own, in order")
+            if not all(same):
+                notes.append(f"backends: {backend}'s top 5 differs from FAISS' for {same.count(False)} questions")
+
+
 # ----- output --------------------------------------------------------------------------------
 def machine() -> dict[str, Any]:
     import faiss
@@ -434,6 +507,11 @@ def main() -> None:
     p.add_argument("--skip-cold", action="store_true")
     p.add_argument("--skip-warm", action="store_true")
     p.add_argument("--skip-scale", action="store_true")
+    p.add_argument("--skip-backends", action="store_true")
+    p.add_argument("--backends", default="faiss,milvus",
+                   help="store backends to compare (default faiss,milvus; milvus needs pip install '.[milvus]')")
+    p.add_argument("--backend-corpus", type=Path, default=ROOT / "seeds",
+                   help="articles the backends are compared on (default seeds/; e.g. ../shared/eval/bbc-all)")
     p.add_argument("--chunks", type=int, help="scale corpus size (default 100000; --quick 3000)")
     p.add_argument("--repeat", type=int, help="repeats of each cold measurement (default 3)")
     p.add_argument("--vectors", choices=["synthetic", "real"], default="synthetic",
@@ -469,6 +547,10 @@ def main() -> None:
         if not args.skip_scale:
             bench_scale(results.setdefault("scale", {}), notes, tmp, q, args.vectors)
             results["scale"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
+        if not args.skip_backends:
+            backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+            bench_backends(results.setdefault("backends", {}), notes, tmp, q, backends, args.backend_corpus)
+            results["backends"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
     finally:
         if args.keep:
             print(f"kept {tmp}")

@@ -202,3 +202,28 @@ def test_index_dir_lookup_order(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_INDEX_DIR", str(tmp_path / "env-index"))
     assert index_dir(None, s) == tmp_path / "env-index"
     assert index_dir(tmp_path / "mine", s) == tmp_path / "mine"
+
+
+def test_store_section(tmp_path):
+    default = load_settings(write(tmp_path, GOOD))
+    assert default.store.backend == "faiss"  # FAISS unless models.toml says otherwise
+    milvus = load_settings(write(tmp_path, GOOD + '\n[store]\nbackend = "milvus"\nuri = "idx/milvus.db"\n'))
+    assert (milvus.store.backend, milvus.store.uri) == ("milvus", "idx/milvus.db")
+    from rag.store_milvus import milvus_uri
+
+    assert milvus_uri(tmp_path / "elsewhere", milvus) == str(tmp_path / "idx" / "milvus.db")  # beside models.toml
+    milvus.store.uri = None
+    assert milvus_uri(tmp_path / "index", milvus) == str(tmp_path / "index" / "milvus.db")
+    milvus.store.uri = "http://milvus.example:19530"
+    assert milvus_uri(tmp_path / "index", milvus) == "http://milvus.example:19530"
+
+
+@pytest.mark.parametrize("section, key", [
+    ('[store]\nbackend = "qdrant"\n', "store.backend"),
+    ('[store]\nbackend = "milvus"\nuri = "index/milvus"\n', "store"),
+    ('[store]\nalias = "my-index"\n', "store.alias"),
+    ('[store]\nbakend = "milvus"\n', "store.bakend"),
+])
+def test_bad_store_section(tmp_path, section, key):
+    message = config_error(write(tmp_path, GOOD + "\n" + section))
+    assert key in message
