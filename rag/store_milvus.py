@@ -132,7 +132,8 @@ def index_exists(index_dir: Path, settings: Settings) -> bool:
     uri = milvus_uri(index_dir, settings)
     if _is_lite(uri) and not Path(uri).exists():
         return False
-    collection = published_collection(connect(index_dir, settings, create=False), settings.store.alias)
+    client = connect(index_dir, settings, create=False)
+    collection = call_milvus(lambda: published_collection(client, settings.store.alias), location(index_dir, settings))
     return collection is not None and (index_dir / collection / "manifest.json").is_file()
 
 

@@ -165,3 +165,14 @@ def test_pymilvus_not_installed(tmp_path, settings, monkeypatch):
     with pytest.raises(ConfigError) as info:
         open_store(backend_settings(settings, "milvus"), tmp_path / "nowhere")
     assert one_line(str(info.value)) and "rag-news[milvus]" in str(info.value) and info.value.exit_code == 6
+
+
+def test_large_builds_use_hnsw(tmp_path, settings, seeds_data, seeds_index):
+    """Above `ann_threshold` chunks the Milvus collection is indexed with HNSW, as FAISS would be."""
+    cfg = backend_settings(settings, "milvus")
+    cfg.retrieval.ann_threshold = 10
+    write_seeds(cfg, tmp_path, seeds_data, seeds_index)
+    store = open_store(cfg, tmp_path)
+    assert store.manifest.index_type == "milvus-hnsw"
+    for i in range(0, len(store.chunks), 7):
+        assert store.chunks[store.search_dense(store.vectors[i], 1)[0][0]].text == store.chunks[i].text
