@@ -41,8 +41,9 @@ DOC_FIELDS = ["doc_id", "part", "title", "source", "date", "sha256", "text"]
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s' defaults, so both backends rank alike
 _NOT_WORD = re.compile(r"\W", re.UNICODE)
 
-# pymilvus and Milvus Lite log failed calls with tracebacks; every failure here becomes one line (errors.py).
-for _name in ("pymilvus", "milvus_lite"):
+# pymilvus and Milvus Lite (whose gRPC server runs in this process) log failed calls with tracebacks;
+# every failure here becomes one line (errors.py).
+for _name in ("pymilvus", "milvus_lite", "grpc._server"):
     logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
 
 
