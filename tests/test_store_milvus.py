@@ -176,3 +176,22 @@ def test_large_builds_use_hnsw(tmp_path, settings, seeds_data, seeds_index):
     assert store.manifest.index_type == "milvus-hnsw"
     for i in range(0, len(store.chunks), 7):
         assert store.chunks[store.search_dense(store.vectors[i], 1)[0][0]].text == store.chunks[i].text
+
+
+def test_passage_too_long_for_milvus_is_refused_before_writing(tmp_path, settings):
+    import numpy as np
+
+    from rag.errors import InputError
+    from rag.schema import Chunk, Document
+    from rag.store import new_manifest
+    from rag.store_api import write_store
+
+    cfg = backend_settings(settings, "milvus")
+    text = "word " * 20_000  # one 100,000-byte paragraph without a sentence end
+    doc = Document(doc_id="long", title="Long", source="long.txt", text=text, sha256="0" * 64)
+    chunk = Chunk(chunk_id="long#0", doc_id="long", title="Long", text=text, start=0, end=len(text))
+    manifest = new_manifest(cfg, 4, [doc], 1, ["long.txt"])
+    with pytest.raises(InputError) as info:
+        write_store(cfg, tmp_path / "index", manifest, [doc], [chunk], np.ones((1, 4), dtype=np.float32))
+    assert one_line(str(info.value)) and "'long'" in str(info.value) and info.value.exit_code == 7
+    assert not (tmp_path / "index").exists()
