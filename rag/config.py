@@ -113,7 +113,8 @@ class StoreConfig(_Strict):
     uri: str | None = None
     # Milvus only: the alias readers resolve; each build is a new collection named after it.
     alias: str = Field("rag_news", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$")
-    # Milvus only: seconds to wait for the server before reporting it unreachable.
+    # Milvus only: seconds to wait for a server before reporting it unreachable (Milvus Lite, started in
+    # this process, gets at least a minute).
     timeout: float = Field(10.0, gt=0)
 
     @model_validator(mode="after")

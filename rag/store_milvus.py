@@ -39,6 +39,8 @@ TERMS_FILE = "terms.json"  # chunk count and document frequency of every token
 ROW_FIELDS = ["chunk_id", "doc_id", "title", "text", "start", "end", "vector"]
 DOC_FIELDS = ["doc_id", "part", "title", "source", "date", "sha256", "text"]
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s' defaults, so both backends rank alike
+# Milvus Lite's server starts inside this process; on a busy machine it has taken over 10 s to be ready.
+LITE_READY_S = 60.0
 _NOT_WORD = re.compile(r"\W", re.UNICODE)
 
 # pymilvus and Milvus Lite (whose gRPC server runs in this process) log failed calls with tracebacks;
@@ -75,7 +77,8 @@ def connect(index_dir: Path, settings: Settings, create: bool):
     if _is_lite(uri):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return MilvusClient(uri=uri, timeout=settings.store.timeout)
+        wait = max(settings.store.timeout, LITE_READY_S) if _is_lite(uri) else settings.store.timeout
+        return MilvusClient(uri=uri, timeout=wait)
     except Exception as exc:  # pymilvus wraps every connection failure in its own types
         if _is_lite(uri) and _locked(Path(uri)):
             raise IndexMissingError(f"the Milvus Lite file {uri} is open in another process (Milvus Lite serves "
