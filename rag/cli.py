@@ -175,6 +175,29 @@ def evaluate(
 
 
 @app.command()
+def doctor(
+    index_dir: IndexDir = None,
+    config: ConfigOpt = None,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Skip the one-token model self-checks.")] = False,
+) -> None:
+    """Show Python, the llama.cpp build and the CPU features it uses, models, index and threads (paste it
+    into a bug report); exit non-zero when something is broken."""
+    from rag.config import index_dir as resolve_index_dir
+    from rag.config import load_settings
+    from rag.doctor import diagnose, exit_code
+
+    with _errors():
+        settings = load_settings(config)
+        rows = diagnose(settings, resolve_index_dir(index_dir, settings), check_runs=not no_run)
+        colour = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+        width = max(len(f"{r.section} {r.name}") for r in rows)
+        for r in rows:
+            label = f"{r.section} {r.name}".ljust(width)
+            out.print(f"[{colour[r.status]}]{r.status:<4}[/] {escape(label)}  {escape(r.value)}", soft_wrap=True)
+        raise typer.Exit(exit_code(rows))
+
+
+@app.command()
 def chat(
     model: ModelOpt = None,
     index_dir: IndexDir = None,

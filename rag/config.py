@@ -66,7 +66,10 @@ class EmbedderConfig(ModelSource):
 class LLMConfig(ModelSource):
     style: Literal["completion", "chat"] = "completion"
     context_size: int = Field(2048, ge=256)
+    # Threads for generating tokens and for reading the prompt. Unset: chosen from the cores this process
+    # may really use (affinity, cgroup quota), leaving one free (see rag/hardware.py).
     threads: int | None = Field(None, ge=1)
+    threads_batch: int | None = Field(None, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(64, ge=1)
     # Evidence sentences the model is shown. A tiny base model does best with the single best one (and

@@ -23,6 +23,10 @@ class ModelMissingError(RagError):
     exit_code = 5
 
 
+class ModelCrashError(ModelMissingError):
+    """The model file is there, but llama.cpp crashed or failed running it (seen in a child process)."""
+
+
 class ConfigError(RagError):
     exit_code = 6
 

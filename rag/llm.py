@@ -9,6 +9,8 @@ from pathlib import Path
 
 from rag.config import LLMConfig
 from rag.errors import GenerationError, ModelMissingError
+from rag.hardware import cores, default_threads, llama_build
+from rag.selfcheck import ensure_runs
 
 
 class LLM:
@@ -18,15 +20,23 @@ class LLM:
         self.name = name
         self._llama = None
 
+    def threads(self) -> tuple[int, int]:
+        """(threads, threads_batch): models.toml's, else chosen from the cores this process may use."""
+        auto_threads, auto_batch = default_threads(cores().usable)
+        return self.config.threads or auto_threads, self.config.threads_batch or auto_batch
+
     def load(self):
         if self._llama is None:
             from llama_cpp import Llama
 
+            # A build that crashes on this CPU is found in a child process, once per model and build.
+            ensure_runs(self.path, llama_build().identity)
+            n_threads, n_threads_batch = self.threads()
             try:
                 with _quiet_stderr():
                     self._llama = Llama(
                         model_path=str(self.path), n_ctx=self.config.context_size,
-                        n_threads=self.config.threads or os.cpu_count() or 2, n_batch=512,
+                        n_threads=n_threads, n_threads_batch=n_threads_batch, n_batch=512,
                         verbose=False, seed=0,
                     )
             except (ValueError, RuntimeError, OSError) as exc:

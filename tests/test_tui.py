@@ -16,7 +16,7 @@ from textual.widgets import Markdown, OptionList
 
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore
-from rag.errors import GenerationError, IndexMissingError, ModelMissingError
+from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
 from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
 from rag.tui.app import ChatApp
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
@@ -320,6 +320,23 @@ async def test_missing_index_or_model_is_reported_at_start(tmp_path: Path) -> No
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         assert any("model file not found" in t and "Switch model: other-model" in t for t in toasts(app))
+        assert "model not loaded" in str(app.status.render())
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_a_model_that_crashes_its_self_check_is_a_notification(tmp_path: Path) -> None:
+    def crash() -> None:
+        raise ModelCrashError("model m.gguf: llama.cpp crashed (SIGSEGV) in a one-token self-check: this "
+                              "llama-cpp-python build does not run on this CPU; rebuild ... `make rebuild-llama`")
+
+    fake = FakeAssistant()
+    fake.warm_up = crash  # type: ignore[method-assign]
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        crashed = [n for n in app._notifications if n.title == "Model crashed"]
+        assert crashed and "SIGSEGV" in str(crashed[0].message) and "make rebuild-llama" in str(crashed[0].message)
         assert "model not loaded" in str(app.status.render())
         await pilot.press("ctrl+q")
     assert app.return_code == 0

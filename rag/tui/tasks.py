@@ -13,7 +13,7 @@ from textual.app import App
 from textual.message import Message
 
 from rag.assistant import Assistant
-from rag.errors import IndexMissingError, ModelMissingError, RagError
+from rag.errors import IndexMissingError, ModelCrashError, ModelMissingError, RagError
 from rag.schema import IndexReport, IndexStats
 from rag.tui.widgets import StatusLine
 
@@ -71,7 +71,8 @@ class CoreApp(App[int]):
                 self.assistant.warm_up()
                 self.post_message(CoreEvent("ready"))
             except ModelMissingError as exc:
-                self.post_message(CoreEvent("no-model", str(exc) + self.error_hint(exc)))
+                kind = "model-crash" if isinstance(exc, ModelCrashError) else "no-model"
+                self.post_message(CoreEvent(kind, str(exc) + self.error_hint(exc)))
             except RagError as exc:
                 self.post_message(CoreEvent("error", str(exc)))
             except Exception as exc:
@@ -151,9 +152,10 @@ class CoreApp(App[int]):
         elif event.kind == "no-index":
             self.status.set(index="no index", state="ready")
             self.notify(event.text, title="No index", severity="error", timeout=15)
-        elif event.kind == "no-model":
+        elif event.kind in ("no-model", "model-crash"):
             self.status.set(state="model not loaded")
-            self.notify(event.text, title="Model missing", severity="error", timeout=15)
+            title = "Model crashed" if event.kind == "model-crash" else "Model missing"
+            self.notify(event.text, title=title, severity="error", timeout=15)
         elif event.kind == "error":
             self.status.set(state="ready")
             self.notify(event.text, title="Error", severity="error", timeout=15)
