@@ -4,6 +4,7 @@ code anywhere in it, so it runs on any x86-64 with AVX2 (a native build segfault
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import re
 import shutil
@@ -48,3 +49,43 @@ def test_no_avx512_or_amx_instruction_in_the_cpu_backend():
         bad = re.findall(r"^\s*[0-9a-f]+:\s+(\S+)\s+.*%zmm|^\s*[0-9a-f]+:\s+(tdp\w+|tileloadd\w*|ldtilecfg)\b",
                          asm, re.MULTILINE)
         assert not bad, f"{lib.name} holds AVX-512/AMX instructions, e.g. {bad[:3]}"
+
+
+def _fake_wheel(folder: Path) -> Path:
+    """A llama-cpp-python 0.3.36 wheel without the portable stamp: what pip's cache hands back after an
+    earlier native build."""
+    import zipfile
+
+    wheel = folder / "llama_cpp_python-0.3.36-py3-none-any.whl"
+    info = "llama_cpp_python-0.3.36.dist-info"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("llama_cpp/__init__.py", "NATIVE = True\n")
+        z.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: llama-cpp-python\nVersion: 0.3.36\n")
+        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(f"{info}/RECORD", "")
+    return wheel
+
+
+def test_setup_replaces_another_build_of_the_same_version(tmp_path):
+    """A venv holding a native build of the pinned version (pip's cache gave it back) gets the portable
+    wheel put back by `scripts/llama_wheel.sh`, from the per-user cache, without a rebuild."""
+    import sys
+
+    variant = llama_build().variant
+    cache = Path.home() / ".cache" / "rag-news" / "wheels"
+    if not (cache / variant).is_dir():
+        pytest.skip("the portable wheel is not in the default per-user cache")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    py = venv / "bin" / "python"
+    subprocess.run([py, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(_fake_wheel(tmp_path))],
+                   check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("LLAMA_CMAKE_ARGS", "LLAMA_REBUILD", "LLAMA_WHEEL_CACHE")}
+    proc = subprocess.run([str(PROJECT / "scripts" / "llama_wheel.sh"), str(py)], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "building" not in proc.stderr  # taken from the cache, not rebuilt
+    stamp = subprocess.run([py, "-c", "import importlib.util as u, pathlib; s = u.find_spec('llama_cpp'); "
+                            "print((pathlib.Path(s.origin).parent / 'BUILD_VARIANT').read_text())"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert stamp == variant
