@@ -180,8 +180,6 @@ class OnnxEncoder:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.intra_op_num_threads = threads or default_threads()
         opts.inter_op_num_threads = 1
-        # Idle pool threads spin by default: on a busy machine that steals the core other work needs.
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3  # warnings about unused initialisers are noise for users
         # Idle ORT workers must not spin and steal the cores llama.cpp generates on right after.
