@@ -31,12 +31,30 @@ class Assistant:
         self._query_encoder = None
 
     # ----- indexing -------------------------------------------------------------------------
-    def index(self, paths: Sequence[Path | str], progress: ProgressFn | None = None) -> IndexReport:
+    def index(self, paths: Sequence[Path | str] = (), progress: ProgressFn | None = None, *, prune: bool = False,
+              wait_s: float | None = None, on_wait: Callable[[str], None] | None = None) -> IndexReport:
+        """Add or update the articles under `paths` (none: re-read every path the index was built from);
+        `prune` drops the articles not under them. Waits up to `wait_s` for another writer."""
+        from rag.builds import LOCK_WAIT_S
         from rag.indexer import build_index
 
-        report = build_index([Path(p) for p in paths], self.index_path, self.settings, progress=progress)
+        report = build_index([Path(p) for p in paths], self.index_path, self.settings, progress=progress,
+                             prune=prune, wait_s=LOCK_WAIT_S if wait_s is None else wait_s, on_wait=on_wait)
         self._store = self._retriever = self._query_encoder = None  # reload on next question
         return report
+
+    def verify_index(self) -> int:
+        """Check every file of the index against the manifest's checksums: the number of files checked,
+        or `IndexCorruptError` naming what is damaged."""
+        from rag.errors import IndexCorruptError
+        from rag.store import REBUILD, verify_index
+
+        checked, problems = verify_index(self.index_path)
+        if problems:
+            more = f" and {len(problems) - 2} more" if len(problems) > 2 else ""
+            raise IndexCorruptError(f"index at {self.index_path} is damaged ({'; '.join(problems[:2])}{more}): "
+                                    f"{REBUILD}")
+        return checked
 
     # ----- state ----------------------------------------------------------------------------
     @property

@@ -99,7 +99,15 @@ def _assistant(config: Path | None, index_dir: Path | None, model: str | None = 
 
 @app.command()
 def index(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Folders or .txt/.md files (default: seeds/).")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Folders or .txt/.md files to add or update (default: every path the index was built from, "
+             "else seeds/).")] = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Also drop the articles not under PATHS.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Only check every index file against its checksum "
+                                                          "(exit 4 if one is damaged).")] = False,
+    wait: Annotated[float, typer.Option("--wait", min=0, metavar="SECONDS",
+                                        help="How long to wait for another `rag index` on the same folder "
+                                             "(0: refuse at once).")] = 600,
     index_dir: IndexDir = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -108,7 +116,13 @@ def index(
 
     with _errors():
         assistant = _assistant(config, index_dir)
-        paths = paths or [assistant.settings.base_dir / "seeds"]
+        if verify:
+            if paths or prune:
+                raise UsageError("--verify checks the index as it is: give it no paths and no --prune")
+            checked = assistant.verify_index()
+            err.print(f"verified {checked} files of the index at {assistant.index_path}: all intact",
+                      soft_wrap=True, markup=False)
+            return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         # Only on a terminal: elsewhere a (transient) progress bar still leaves an empty line on stderr,
         # ahead of the warnings, the summary or the one-line error.
@@ -118,13 +132,19 @@ def index(
             def report(done: int, total: int, what: str) -> None:
                 progress.update(task, completed=done, total=total, description=what)
 
-            result = assistant.index(paths, progress=report)
-        for line in result.skipped + result.warnings:
-            err.print(f"[yellow]warning:[/] {escape(line)}", soft_wrap=True)
-        err.print(f"indexed {result.documents} articles, {result.chunks} chunks in {assistant.index_path} "
-                  f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
-                  f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in {result.seconds}s)",
-                  soft_wrap=True, markup=False)
+            def waiting(message: str) -> None:
+                progress.console.print(message, soft_wrap=True, markup=False)
+
+            result = assistant.index(paths or [], progress=report, prune=prune, wait_s=wait, on_wait=waiting)
+        try:
+            for line in result.skipped + result.warnings:
+                err.print(f"[yellow]warning:[/] {escape(line)}", soft_wrap=True)
+            err.print(f"indexed {result.documents} articles, {result.chunks} chunks in {assistant.index_path} "
+                      f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
+                      f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in "
+                      f"{result.seconds}s)", soft_wrap=True, markup=False)
+        except KeyboardInterrupt:  # the index is published by now: say so, not "nothing was changed"
+            err.print(f"interrupted; the new index is published in {assistant.index_path}")
 
 
 @app.command()

@@ -45,3 +45,15 @@ class QuestionError(RagError):
 
 class GenerationError(RagError):
     exit_code = 8
+
+
+class IndexBusyError(RagError):
+    """Another `rag index` is writing the same index folder and did not finish within the wait."""
+
+    exit_code = 9
+
+
+class IndexWriteError(RagError):
+    """The index folder cannot be written (full disk, read-only folder); the last index is unchanged."""
+
+    exit_code = 10

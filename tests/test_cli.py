@@ -219,6 +219,61 @@ def test_index_of_bad_input_exits_7_and_keeps_the_index(tmp_path, live_index, wh
     assert index_fingerprint(index) == before
 
 
+def test_empty_documents_file_is_a_damaged_index_not_a_missing_one(tmp_path, seeds_index):
+    index = copy_index(seeds_index, tmp_path / "index")
+    (index / "current" / "documents.jsonl").write_text("")
+    message = assert_one_line_error(rag("ask", "--index-dir", str(index), "What did Barrot demand?"), 4)
+    assert "rag index" in message
+
+
+def test_index_verify_reports_an_intact_index(seeds_index):
+    proc = rag("index", "--verify", "--index-dir", str(seeds_index))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and one_line(proc.stderr) and "intact" in proc.stderr
+
+
+def test_index_verify_names_the_damaged_file_and_exits_4(tmp_path, seeds_index):
+    index = copy_index(seeds_index, tmp_path / "index")
+    target = index / "current" / "vectors.npy"
+    data = bytearray(target.read_bytes())
+    data[-100] ^= 0xFF  # same size, one flipped byte: a load does not see it, --verify does
+    target.write_bytes(bytes(data))
+    message = assert_one_line_error(rag("index", "--verify", "--index-dir", str(index)), 4)
+    assert "vectors.npy" in message and "rag index" in message
+
+
+def test_index_verify_of_no_index_exits_3(tmp_path):
+    assert_one_line_error(rag("index", "--verify", "--index-dir", str(tmp_path / "none")), 3)
+
+
+def test_index_refuses_while_another_index_writes(tmp_path, live_index):
+    from filelock import FileLock
+
+    index, before = live_index
+    with FileLock(str(index / ".lock")):
+        (index / ".writer").write_text("4242")  # what the holder of the lock writes
+        message = assert_one_line_error(rag("index", str(SEEDS), "--wait", "0", "--index-dir", str(index)), 9)
+        (index / ".writer").unlink()
+    assert "4242" in message and "rag index" in message
+    assert index_fingerprint(index) == before
+
+
+def _capped_memory() -> None:  # before the fix /dev/zero was read until memory ran out: not the machine's
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+def test_index_of_a_device_exits_7_at_once(tmp_path, live_index):
+    index, before = live_index
+    env = {k: v for k, v in os.environ.items() if k not in ("RAG_CONFIG", "RAG_INDEX_DIR")}
+    proc = subprocess.run([RAG, "index", str(SEEDS), "/dev/zero", "--index-dir", str(index)], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=PROJECT, preexec_fn=_capped_memory)
+    message = assert_one_line_error(proc, 7)
+    assert "/dev/zero" in message and "regular file" in message
+    assert index_fingerprint(index) == before
+
+
 def test_index_error_is_the_only_thing_on_stderr(tmp_path):
     proc = rag("index", str(tmp_path / "nowhere"), "--index-dir", str(tmp_path / "index"))
     assert proc.returncode == 7 and proc.stderr.startswith("error:"), repr(proc.stderr)
