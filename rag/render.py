@@ -1,4 +1,7 @@
-"""How an answer looks in a terminal: the text with its [n] markers, then the numbered sources."""
+"""How an answer looks in a terminal: the text with its [n] markers, then the numbered sources.
+
+Everything shown here comes from articles or from a model that read them, so it goes through
+`rag.sanitize` first: no escape sequence in an article reaches the terminal."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from rich.live import Live
 from rich.text import Text
 
 from rag.citations import quoted
+from rag.sanitize import clean, clean_line
 from rag.schema import Answer, Delta, Final, StreamEvent
 
 
@@ -19,17 +23,18 @@ def stream_answer(console: Console, events: Iterator[StreamEvent]) -> Answer:
         for event in events:
             if isinstance(event, Delta):
                 shown += event.text
-                live.update(Text(shown, style="dim"))
+                live.update(Text(clean(shown), style="dim"))  # whole: a sequence may span two pieces
             elif isinstance(event, Final):
                 return event.answer
     raise RuntimeError("answer stream ended without a final answer")
 
 
 def print_answer(console: Console, answer: Answer) -> None:
-    console.print(answer.answer, soft_wrap=True, markup=False)
+    console.print(Text(clean(answer.answer)), soft_wrap=True)
     if answer.citations:
         console.print()
         console.print("Sources:", style="bold")
         for c in answer.citations:
-            console.print(Text.assemble((f"[{c.n}] ", "bold"), (c.title, "italic"), f" ({c.doc_id})"), soft_wrap=True)
-            console.print(Text(f"    {quoted(c.quote)}"), soft_wrap=True)
+            console.print(Text.assemble((f"[{c.n}] ", "bold"), (clean_line(c.title), "italic"),
+                                        f" ({clean_line(c.doc_id)})"), soft_wrap=True)
+            console.print(Text(f"    {clean_line(quoted(c.quote))}"), soft_wrap=True)
