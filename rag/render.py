@@ -12,18 +12,18 @@ from rich.live import Live
 from rich.text import Text
 
 from rag.citations import quoted
-from rag.sanitize import clean, clean_line
+from rag.sanitize import StreamCleaner, clean, clean_line
 from rag.schema import Answer, Delta, Final, StreamEvent
 
 
 def stream_answer(console: Console, events: Iterator[StreamEvent]) -> Answer:
     """Show the text as the model writes it; the verified answer replaces it when it is ready."""
-    shown = ""
+    shown, cleaner = "", StreamCleaner()  # a sequence may span two pieces
     with Live(Text(""), console=console, transient=True, refresh_per_second=15) as live:
         for event in events:
             if isinstance(event, Delta):
-                shown += event.text
-                live.update(Text(clean(shown), style="dim"))  # whole: a sequence may span two pieces
+                shown += cleaner.feed(event.text)
+                live.update(Text(shown, style="dim"))
             elif isinstance(event, Final):
                 return event.answer
     raise RuntimeError("answer stream ended without a final answer")

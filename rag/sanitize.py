@@ -35,6 +35,33 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", _SEQUENCE.sub("", text))
 
 
+# The start of an escape sequence that has not ended yet, at the end of a streamed piece.
+_UNFINISHED = re.compile(
+    r"(?:(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*|(?:\x1b\[|\x9b)[0-?]*[ -/]*|\x1b[ -/]*|\x1b)\Z")
+MAX_HELD_CHARS = 4096  # a sequence still open after this much text is dropped, not waited for
+
+
+class StreamCleaner:
+    """Cleans text that arrives in pieces (a model's tokens): a sequence split over two pieces
+    ("ESC]0;pw" + "ned BEL") is held back until it ends, then removed whole."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def feed(self, piece: str) -> str:
+        text = self._held + piece
+        m = _UNFINISHED.search(text)
+        if m and len(text) - m.start() <= MAX_HELD_CHARS:
+            text, self._held = text[: m.start()], text[m.start() :]
+        else:
+            self._held = ""
+        return clean(text)
+
+    def flush(self) -> str:
+        text, self._held = self._held, ""
+        return clean(text)
+
+
 def clean_line(text: str) -> str:
     """One line: cleaned, with every run of whitespace (newlines included) made one space."""
     return " ".join(clean(text).split())

@@ -11,7 +11,7 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from rag.sanitize import clean, clean_line, dumps, is_clean, json_line
+from rag.sanitize import StreamCleaner, clean, clean_line, dumps, is_clean, json_line
 
 ESC, BEL, ST = "\x1b", "\x07", "\x1b\\"
 # Anything a terminal would act on: C0 but tab and newline, DEL, C1.
@@ -72,6 +72,14 @@ def test_clean_line_is_one_line():
 def test_a_long_run_of_unterminated_introducers_is_fast():
     text = (f"{ESC}]" + "x" * 50) * 20_000  # 1 MB of unterminated OSCs: linear, not quadratic
     assert CONTROL.search(clean(text)) is None
+
+
+def test_a_sequence_split_over_streamed_pieces_is_removed_whole():
+    cleaner = StreamCleaner()
+    pieces = ["It cost", f"{ESC}]0;pw", f"ned{BEL} 90 mil", f"lion{ESC}", "[2J euros", "\x9b", "8m."]
+    shown = "".join(cleaner.feed(p) for p in pieces) + cleaner.flush()
+    assert shown == "It cost 90 million euros."
+    assert cleaner.feed(f"{ESC}]0;" + "x" * 5000) == "0;" + "x" * 5000  # never held back without end
 
 
 def test_json_keeps_the_value_and_escapes_c1():
@@ -267,3 +275,68 @@ async def test_chat_app_title_and_answer_survive_a_hostile_article(hostile_index
         exported = next(tmp_path.glob("conversation-*.md")).read_bytes()
         assert b"90 million euros" in exported
         assert_terminal_safe(exported)
+
+
+async def test_chat_app_streams_and_notifies_without_escapes(tmp_path):
+    """The chat app with a stand-in core: escape sequences in streamed pieces, in the answer, the
+    citation's title and doc_id, the article and an error message never reach the screen."""
+    import threading
+
+    from test_tui import FakeAssistant, make_app, settle
+
+    from rag.errors import GenerationError
+    from rag.schema import Answer, Citation, Delta, Document, Final
+    from rag.tui.screens import ArticleScreen
+
+    quote = f"The bridge cost 90 million euros{ESC}[2J, officials said{ESC}]0;pwned{BEL}."
+    text = f"{HOSTILE_TITLE}\n\nIntro{ESC}]52;c;eA=={BEL} paragraph.\n\n{quote} More.\n"
+    gate = threading.Event()
+
+    class Hostile(FakeAssistant):
+        def document(self, doc_id):
+            return Document(doc_id=doc_id, title=HOSTILE_TITLE, source=f"x{ESC}[8m.txt", text=text, sha256="0")
+
+        def stream(self, question, history=()):
+            if question == "fail":
+                raise GenerationError(f"generation failed on {HOSTILE_ID}{ESC}]0;pwned{BEL} [llm.x]")
+            yield Delta(text=f"It cost{ESC}]0;pw")
+            yield Delta(text=f"ned{BEL} 90 million{ESC}[2J")
+            assert gate.wait(10)
+            start = text.index(quote)
+            yield Final(answer=Answer(question=question, answer=f"“{quote}” [1]", model="fake", citations=[
+                Citation(n=1, doc_id=HOSTILE_ID, title=HOSTILE_TITLE, chunk_id=f"{HOSTILE_ID}#0", quote=quote,
+                         text=quote, start=start, end=start + len(quote))]))
+
+    app = make_app(tmp_path, Hostile())
+    async with app.run_test(size=(140, 44)) as pilot:
+        await settle(pilot, app)
+        app.question_input.set_text(f"What did it cost{ESC}[2J?")
+        await pilot.press("enter")
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if "90 million" in screen_text(app):
+                break
+        streaming = screen_text(app)  # mid-stream
+        gate.set()
+        await settle(pilot, app)
+        settled = screen_text(app)
+        assert "90 million euros" in settled and app.title == "rag chat"
+        app.query_one("#sources-list").focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ArticleScreen)
+        article = screen_text(app)
+        assert "Harbour bridge opens" in article and "officials said." in article
+        app.screen.dismiss()
+        await settle(pilot, app)
+        assert not isinstance(app.screen, ArticleScreen)
+        app.question_input.focus()
+        app.question_input.set_text("fail")
+        await pilot.press("enter")
+        await settle(pilot, app)
+        (note,) = [n for n in app._notifications if n.severity == "error"]
+        assert note.message == "generation failed on harbour [llm.x]"  # cleaned ...
+        assert note.markup is False  # ... and shown as written, not read as markup
+    for drawn in (streaming, settled, article):
+        assert_terminal_safe(drawn.encode())
+        assert "pwned" not in drawn and "[2J" not in drawn

@@ -6,7 +6,7 @@ shows what comes back. Models load in a worker after the first frame, so the UI 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import events, work
 from textual.app import App, ComposeResult
@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 from rag.assistant import Assistant
 from rag.conversations import Conversation, ConversationStore, ConversationStoreError, quoted
 from rag.errors import RagError
-from rag.sanitize import clean, clean_line
+from rag.sanitize import StreamCleaner, clean, clean_line
 from rag.schema import Answer, Citation, Delta, Document, Final, Turn
 from rag.tui.commands import ChatCommands
 from rag.tui.history import HistoryApp
@@ -46,6 +46,7 @@ class Pending:
     question: str
     turn: TurnView
     stream: MarkdownStream
+    cleaner: StreamCleaner = field(default_factory=StreamCleaner)  # the model may copy escapes from a source
 
 
 class ChatApp(HistoryApp):
@@ -202,7 +203,7 @@ class ChatApp(HistoryApp):
         if event.delta:
             pending.turn.add_delta(event.delta)
             self._follow()
-            await pending.stream.write(clean(event.delta))
+            await pending.stream.write(pending.cleaner.feed(event.delta))
             return
         self._pending = None
         await pending.stream.stop()
