@@ -128,7 +128,7 @@ def run_eval(assistant, gold: Path, out_file: Path | None, compare: Path | None,
             verdicts.append(judge(item, answer, documents))
             sink.write(answer.model_dump_json() + "\n")  # as it goes: an interrupted run keeps what it did
             sink.flush()
-            err.print(f"{item.id}: {'PASS' if verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
+            err.print(f"{clean_line(str(item.id))}: {'PASS' if verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
                       soft_wrap=True, markup=False)
     summary = summarize(items, records, verdicts)
     summary = summarize(items, records, verdicts)
