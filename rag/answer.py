@@ -19,11 +19,16 @@ from rag.schema import Answer, Delta, Final, Retrieved, StreamEvent, Turn
 
 MAX_QUESTION_CHARS = 2000
 MAX_ANSWER_SENTENCES = 3
+# The least of a source worth showing the model: a question that leaves less room than this in the
+# context is too long; above it, the sources are cut to fit and the question stands.
+MIN_SOURCE_TOKENS = 32
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Callable[[], object],
                   settings: Settings, llm_config: LLMConfig) -> Iterator[StreamEvent]:
-    question = " ".join(question.split())
+    # Bytes that were not UTF-8 reach Python as lone surrogates (argv); no encoder or JSON takes them.
+    question = " ".join(_SURROGATE.sub("\ufffd", question).split())
     if not question:
         raise QuestionError("the question is empty: ask something about the articles")
     if len(question) > MAX_QUESTION_CHARS:
@@ -45,8 +50,9 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
 
     shown = sources[: llm_config.sources]
     llm = get_llm()
+    snippets = _fitting_sources(llm, llm_config, [s.text for s in shown], question)
     pieces: list[str] = []
-    for piece in _generate(llm, llm_config, prompts.format_sources([s.text for s in shown]), question):
+    for piece in _generate(llm, llm_config, snippets, question):
         pieces.append(piece)
         yield Delta(text=piece)
     raw = "".join(pieces).strip()
@@ -72,23 +78,49 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:
-    if cfg.style == "chat":
-        messages = [{"role": "system", "content": prompts.render("chat_system.txt").strip()},
-                    {"role": "user", "content": prompts.render("chat_user.txt", sources=snippets,
-                                                               question=question).strip()}]
-        _fits(llm, "\n".join(m["content"] for m in messages), cfg)
-        yield from llm.chat(messages)
+    prompt = _prompt(cfg, snippets, question)
+    if isinstance(prompt, list):
+        yield from llm.chat(prompt)
     else:
-        prompt = prompts.render("completion.txt", sources=snippets, question=question).rstrip()
-        _fits(llm, prompt, cfg)
         yield from llm.complete(prompt, stop=["\n", "Sources:", "Question:"])
 
 
-def _fits(llm, prompt: str, cfg: LLMConfig) -> None:
-    used = llm.count_tokens(prompt)
-    if used + cfg.max_tokens > llm.n_ctx:
-        raise QuestionError(f"the question and its sources need {used} tokens but the model's context is "
-                            f"{llm.n_ctx}: shorten the question or raise context_size in models.toml")
+def _prompt(cfg: LLMConfig, snippets: str, question: str) -> str | list[dict[str, str]]:
+    """The completion prompt (base models) or the chat messages (instruct models)."""
+    if cfg.style == "chat":
+        return [{"role": "system", "content": prompts.render("chat_system.txt").strip()},
+                {"role": "user", "content": prompts.render("chat_user.txt", sources=snippets,
+                                                           question=question).strip()}]
+    return prompts.render("completion.txt", sources=snippets, question=question).rstrip()
+
+
+def _tokens(llm, cfg: LLMConfig, snippets: str, question: str) -> int:
+    prompt = _prompt(cfg, snippets, question)
+    return llm.count_tokens(prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt))
+
+
+def _fitting_sources(llm, cfg: LLMConfig, texts: list[str], question: str) -> str:
+    """The numbered sources, cut so that the prompt and the answer fit the model's context: the last
+    sources go first, then the one left is shortened at a word boundary. The question is never the
+    user's fault unless it leaves no room for a source at all."""
+    budget = llm.n_ctx - cfg.max_tokens
+    while len(texts) > 1 and _tokens(llm, cfg, prompts.format_sources(texts), question) > budget:
+        texts = texts[:-1]
+    used = _tokens(llm, cfg, prompts.format_sources(texts), question)
+    if used <= budget:
+        return prompts.format_sources(texts)
+    bare = _tokens(llm, cfg, prompts.format_sources([""]), question)
+    room = budget - bare
+    if room < MIN_SOURCE_TOKENS:
+        raise QuestionError(f"the question is too long for the model's context ({bare} of {llm.n_ctx} tokens "
+                            f"before any source, {cfg.max_tokens} kept for the answer): shorten it, or raise "
+                            "context_size in models.toml")
+    text = " ".join(texts[0].split())
+    while used > budget and text:
+        keep = int(len(text) * room / max(1, used - bare) * 0.9)  # tokens scale with characters, roughly
+        text = text[:keep].rsplit(" ", 1)[0] if " " in text[:keep] else text[:keep]
+        used = _tokens(llm, cfg, prompts.format_sources([text + " …"]), question)
+    return prompts.format_sources([text + " …"])
 
 
 def _check_length(question: str, llm) -> None:

@@ -18,19 +18,26 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_errors
 
 from rag.errors import RagError, UsageError
+from rag.sanitize import clean_line, dumps, json_line
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 
-def _say_error(message: str) -> None:
+def _say_error(message: str, code: int | None = None, as_json: bool = False) -> None:
     """The one way `rag` reports an error: one line on stderr. Escaped, as messages hold `[llm.*]` or paths
-    in brackets that rich would take for markup (and drop, or fail on)."""
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    in brackets that rich would take for markup (and drop, or fail on); cleaned, as they may quote file
+    names and titles with escape sequences in them. With --json, also an error record on stdout, so a
+    script reading stdout learns what went wrong."""
+    line = clean_line(message)
+    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+    if as_json and code is not None:
+        sys.stdout.write(dumps({"error": line, "code": code}) + "\n")
+        sys.stdout.flush()
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    _say_error(message)
+def _fail(message: str, code: int, as_json: bool = False) -> NoReturn:
+    _say_error(message, code, as_json)
     raise SystemExit(code)
 
 
@@ -46,6 +53,7 @@ class _OneLineErrors(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        as_json = "--json" in (list(args) if args is not None else sys.argv[1:])
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _NO_ARGS_IS_HELP as exc:  # bare `rag`: the help, as click shows it
@@ -53,9 +61,9 @@ class _OneLineErrors(TyperGroup):
             sys.exit(exc.exit_code)
         except click_errors.UsageError as exc:
             _fail(f"{' '.join(exc.format_message().split())} (see {self._command_path(exc, args)} --help)",
-                  exc.exit_code)
+                  exc.exit_code, as_json)
         except click_errors.ClickException as exc:
-            _fail(" ".join(exc.format_message().split()), exc.exit_code)
+            _fail(" ".join(exc.format_message().split()), exc.exit_code, as_json)
         except typer.Abort:
             _fail("aborted", 1)
         sys.exit(code if isinstance(code, int) else 0)  # what standalone mode does: typer.Exit(n) returns n
@@ -78,15 +86,18 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="LLM name
 
 
 @contextlib.contextmanager
-def _errors():
-    """Every failure a user can fix is one line on stderr and a distinct exit code."""
+def _errors(as_json: bool = False):
+    """Every failure a user can fix is one line on stderr and a distinct exit code (and, with --json, an
+    error record on stdout)."""
     try:
         yield
     except RagError as exc:
-        _say_error(str(exc))
+        _say_error(str(exc), exc.exit_code, as_json)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted; nothing was changed")
+        if as_json:
+            sys.stdout.write(dumps({"error": "interrupted", "code": 130}) + "\n")
         raise typer.Exit(130) from None
 
 
@@ -138,8 +149,8 @@ def index(
             result = assistant.index(paths or [], progress=report, prune=prune, wait_s=wait, on_wait=waiting)
         try:
             for line in result.skipped + result.warnings:
-                err.print(f"[yellow]warning:[/] {escape(line)}", soft_wrap=True)
-            err.print(f"indexed {result.documents} articles, {result.chunks} chunks in {assistant.index_path} "
+                err.print(f"[yellow]warning:[/] {escape(clean_line(line))}", soft_wrap=True)
+            err.print(f"indexed {result.documents} articles, {result.chunks} chunks in {clean_line(str(assistant.index_path))} "
                       f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
                       f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in "
                       f"{result.seconds}s)", soft_wrap=True, markup=False)
@@ -159,17 +170,18 @@ def ask(
     """Answer one question with cited sources."""
     from rag.render import print_answer, stream_answer
 
-    with _errors():
+    with _errors(as_json):
         if question in (None, "-"):
             if sys.stdin.isatty():
                 raise UsageError("no question: give one as an argument or pipe it on stdin")
-            question = sys.stdin.read()
+            # Bytes, not text: a question that is not valid UTF-8 is read with replacement characters.
+            question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
         assistant = _assistant(config, index_dir, model)
         if k:
             assistant.settings.retrieval.k = k
         if as_json:
             answer = assistant.ask(question)
-            sys.stdout.write(answer.model_dump_json() + "\n")
+            sys.stdout.write(json_line(answer.model_dump_json()) + "\n")
         elif out.is_terminal:
             print_answer(out, stream_answer(out, assistant.stream(question)))
         else:
@@ -189,7 +201,7 @@ def evaluate(
     """Run every gold question and print retrieval, answer and citation metrics."""
     from rag.evaluate import run_eval
 
-    with _errors():
+    with _errors(as_json):
         assistant = _assistant(config, index_dir, model)
         run_eval(assistant, gold, out_file, compare, as_json, out, err)
 

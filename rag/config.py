@@ -63,13 +63,19 @@ class EmbedderConfig(ModelSource):
         return folder
 
 
+# Past these, llama.cpp tries to allocate what no CPU machine has (a KV cache for 100 million tokens,
+# 100,000 thread states) and aborts the process instead of reporting an error.
+MAX_CONTEXT_SIZE = 131_072
+MAX_THREADS = 256
+
+
 class LLMConfig(ModelSource):
     style: Literal["completion", "chat"] = "completion"
-    context_size: int = Field(2048, ge=256)
+    context_size: int = Field(2048, ge=256, le=MAX_CONTEXT_SIZE)
     # Threads for generating tokens and for reading the prompt. Unset: chosen from the cores this process
     # may really use (affinity, cgroup quota), leaving one free (see rag/hardware.py).
-    threads: int | None = Field(None, ge=1)
-    threads_batch: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=1, le=MAX_THREADS)
+    threads_batch: int | None = Field(None, ge=1, le=MAX_THREADS)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(64, ge=1)
     # Evidence sentences the model is shown. A tiny base model does best with the single best one (and
@@ -177,6 +183,10 @@ def _describe(exc: ValidationError) -> str:
     errors = exc.errors()
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+    if err["type"] == "less_than_equal":
+        return f"{loc}: {err['input']} is too large (at most {err['ctx']['le']})"
+    if err["type"] == "greater_than_equal":
+        return f"{loc}: {err['input']} is too small (at least {err['ctx']['ge']})"
     if err["type"] != "extra_forbidden":
         return f"{loc}: {err['msg'].removeprefix('Value error, ')}"
     *parent, key = err["loc"]

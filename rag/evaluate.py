@@ -11,10 +11,12 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rag.citations import strip_markers
 from rag.errors import UsageError
 from rag.grounding import names, numbers
+from rag.sanitize import clean_line
 from rag.schema import Answer
 
 
@@ -126,7 +128,7 @@ def run_eval(assistant, gold: Path, out_file: Path | None, compare: Path | None,
             verdicts.append(judge(item, answer, documents))
             sink.write(answer.model_dump_json() + "\n")  # as it goes: an interrupted run keeps what it did
             sink.flush()
-            err.print(f"{item.id}: {'PASS' if verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
+            err.print(f"{clean_line(str(item.id))}: {'PASS' if verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
                       soft_wrap=True, markup=False)
     summary = summarize(items, records, verdicts)
     summary = summarize(items, records, verdicts)
@@ -212,13 +214,14 @@ def compare_table(items: list[GoldItem], records: list[Answer], verdicts: list[V
     fixed = broken = 0
     for item, rec, v in zip(items, records, verdicts):
         if item.id not in old:
-            table.add_row(item.id, "-", _status(v.passed), rec.answer[:70])
+            table.add_row(Text(clean_line(str(item.id))), "-", _status(v.passed), Text(clean_line(rec.answer)[:70]))
             continue
         before = judge(item, old[item.id], documents).passed
         if before != v.passed or old[item.id].answer != rec.answer:
             fixed += (not before) and v.passed
             broken += before and not v.passed
-            table.add_row(item.id, _status(before), _status(v.passed), rec.answer[:70])
+            table.add_row(Text(clean_line(str(item.id))), _status(before), _status(v.passed),
+                          Text(clean_line(rec.answer)[:70]))
     table.caption = f"{fixed} fixed, {broken} broken"
     return table
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from rag import qtypes
+from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.chunking import split_sentences
 from rag.citations import Source
 from rag.grounding import names
@@ -31,18 +32,6 @@ _REGIONS = {"nordic", "baltic", "scandinavian", "balkan", "western", "eastern", 
 # Titles are not who or what a question is about: "Secretary General", "Prime Minister".
 _ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
                          r"spokes\w+|ambassador|envoy|chief|head|defen[cs]e)\b", re.I)
-# Text that addresses whoever reads it with orders ("ignore the question", "reply exactly: ...") is an
-# attempt to steer an assistant, never evidence for an answer.
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+|these\s+|those\s+)?"
-    r"(previous\s+|prior\s+|above\s+|earlier\s+|system\s+|original\s+|other\s+)?"
-    r"(instructions|prompts?|sources|question|context|rules)\b(?!\s+of\b)|"
-    r"\b(reply|respond|answer|output|say|write)\s+(only|exactly|just)\s*(with\s*)?[:\"“]|"
-    r"\bsystem\s+(override|prompt)\b|\bnew\s+instructions?\s*:|"
-    r"\b(you|assistants?|chatbots?|language models?)\s+(must|should|will)\s+(now\s+)?"
-    r"(reply|respond|answer|say|ignore|output)\b", re.I)
-
-
 def select(question: str, query: str, passages: list[Passage], limit: int = MAX_SOURCES) -> list[Source]:
     """The best sentences across passages, best first, skipping repeats of the same words."""
     ranked = sorted(((s, p) for p in passages for s in p.sentences), key=lambda sp: -sp[0].score)
@@ -191,10 +180,6 @@ def confident(passages: list[Passage], sources: list[Source]) -> bool:
     return bool(sources) and sources[0].sentence.score >= CONFIDENT_SENTENCE
 
 
-def is_instruction(text: str) -> bool:
-    return bool(_INSTRUCTION.search(text))
-
-
 def name_forms(name: str) -> set[str]:
     n = name.lower()
     forms = {n}
@@ -258,8 +243,8 @@ def widen(source: Source, question: str, document: Document) -> Source:
     if pick is None and after and _same_paragraph(text, after, (s0, e0)) \
             and _ELABORATES.match(text[after[0] : after[1]]):
         pick = after  # "... a third party take control. Namely, the Russians want ..." spells it out
-    if pick is None:
-        return source
+    if pick is None or overlaps(list(flagged(text)), *pick):
+        return source  # a neighbour that gives orders is no context
     if kind == "person" and pick[1] <= s0 and e0 - pick[0] > MAX_WIDENED_CHARS:
         pick = (_from_last_name(text, pick), pick[1])  # "..., Mark Episkopos, a research fellow ..., told RS."
     start, end = min(s0, pick[0]), max(e0, pick[1])

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.config import LLMConfig
-from rag.errors import GenerationError, ModelMissingError
+from rag.errors import ConfigError, GenerationError, ModelMissingError
 from rag.hardware import cores, default_threads, llama_build
 from rag.selfcheck import ensure_runs
 
@@ -40,6 +40,11 @@ class LLM:
                         verbose=False, seed=0,
                     )
             except (ValueError, RuntimeError, OSError) as exc:
+                if "context" in str(exc).lower():  # the weights loaded; the context (KV cache) could not be made
+                    raise ConfigError(
+                        f"cannot make a context of {self.config.context_size} tokens for model {self.name}: "
+                        "context_size is too large for this model or this machine's memory (lower it in "
+                        "models.toml)") from None
                 raise ModelMissingError(f"cannot load model {self.path}: not a valid GGUF file? ({exc})") from None
         return self._llama
 

@@ -94,7 +94,49 @@ def test_empty_question_is_a_usage_error(seeds_index, question):
 
 
 def test_empty_stdin_is_a_usage_error(seeds_index):
-    assert_one_line_error(rag("ask", "--json", "--index-dir", str(seeds_index), "-", stdin=""), 2)
+    proc = rag("ask", "--json", "--index-dir", str(seeds_index), "-", stdin="")
+    assert_json_error(proc, 2)
+
+
+def assert_json_error(proc: subprocess.CompletedProcess, code: int) -> dict:
+    """With --json, an error is one line on stderr and also one error record on stdout."""
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and one_line(proc.stderr) and proc.stderr.startswith("error:")
+    (line,) = proc.stdout.splitlines()
+    record = json.loads(line)
+    assert record == {"error": proc.stderr.strip().removeprefix("error: "), "code": code}
+    return record
+
+
+@pytest.mark.parametrize("args, code", [
+    (["ask", "--json", "--index-dir", "{empty}", "What did Barrot demand?"], 3),  # no index
+    (["ask", "--json", "-k", "0", "x"], 2),  # a bad option, found before the command runs
+    (["eval", "--json", "--index-dir", "{empty}"], 3),
+])
+def test_json_errors_are_also_records_on_stdout(tmp_path, args, code):
+    record = assert_json_error(rag(*[a.format(empty=tmp_path) for a in args]), code)
+    assert record["error"]
+
+
+def test_question_not_valid_utf8_on_stdin_is_read_with_replacement(seeds_index):
+    proc = subprocess.run([RAG, "ask", "--json", "--index-dir", str(seeds_index), "-"],
+                          input="What did Barrot demand\xff?".encode("latin-1") + b"\xc3(\n", capture_output=True,
+                          timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=PROJECT)
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    record = json.loads(proc.stdout)
+    assert "\ufffd" in record["question"] and record["question"].startswith("What did Barrot demand")
+
+
+def test_question_argument_that_is_not_utf8_is_read_with_replacement(seeds_index):
+    """Python hands undecodable argv bytes over as lone surrogates; no encoder or JSON takes those."""
+    proc = subprocess.run([RAG.encode(), b"ask", b"--json", b"--index-dir", str(seeds_index).encode(),
+                           b"What did Barrot \xff\xfe demand?"], capture_output=True, timeout=300,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=PROJECT)
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    record = json.loads(proc.stdout)
+    assert "\ufffd" in record["question"]
 
 
 @pytest.mark.parametrize("args, names, command", [

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import App
@@ -14,6 +15,7 @@ from textual.message import Message
 
 from rag.assistant import Assistant
 from rag.errors import IndexMissingError, ModelCrashError, ModelMissingError, RagError
+from rag.sanitize import clean, clean_line
 from rag.schema import IndexReport, IndexStats
 from rag.tui.widgets import StatusLine
 
@@ -37,6 +39,12 @@ class CoreApp(App[int]):
         self.assistant = assistant
         self._core_lock = threading.Lock()
         self._indexing = False
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Notifications quote errors, paths and titles: cleaned of escape sequences, and plain text (not
+        markup) unless asked, so "[llm.x]" or a "[1]" in them is shown as written."""
+        super().notify(clean(message), title=clean_line(title), severity=severity, timeout=timeout, markup=markup)
 
     @property
     def status(self) -> StatusLine:
