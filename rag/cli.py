@@ -225,7 +225,8 @@ def doctor(
         width = max(len(f"{r.section} {r.name}") for r in rows)
         for r in rows:
             label = f"{r.section} {r.name}".ljust(width)
-            out.print(f"[{colour[r.status]}]{r.status:<4}[/] {escape(label)}  {escape(r.value)}", soft_wrap=True)
+            out.print(f"[{colour[r.status]}]{r.status:<4}[/] {escape(clean_line(label))}  {escape(clean_line(r.value))}",
+                      soft_wrap=True)
         raise typer.Exit(exit_code(rows))
 
 
