@@ -227,6 +227,7 @@ def test_a_context_the_model_cannot_make_is_named_as_such(tmp_path, monkeypatch)
         raise ValueError("Failed to create llama_context")
 
     monkeypatch.setattr(llama_cpp, "Llama", refuse)
+    monkeypatch.setattr("rag.llm.ensure_runs", lambda model, build: None)  # no real model file to self-check
     s = load_settings(write(tmp_path, GOOD.replace("context_size = 2048", "context_size = 131072")))
     name, cfg = s.llm_config()
     with pytest.raises(ConfigError) as info:
