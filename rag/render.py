@@ -9,6 +9,7 @@ from rich.live import Live
 from rich.text import Text
 
 from rag.citations import quoted
+from rag.question import Question
 from rag.schema import Answer, Delta, Final, StreamEvent
 
 
@@ -33,3 +34,25 @@ def print_answer(console: Console, answer: Answer) -> None:
         for c in answer.citations:
             console.print(Text.assemble((f"[{c.n}] ", "bold"), (c.title, "italic"), f" ({c.doc_id})"), soft_wrap=True)
             console.print(Text(f"    {quoted(c.quote)}"), soft_wrap=True)
+
+
+def print_explanation(console: Console, answer: Answer, question: Question) -> None:
+    """`rag ask --explain`: how the question was read, and the check that stopped it or that it passed them."""
+    from rag.checks import NAMES
+
+    console.print()
+    read = {"kind": question.kind, "focus": question.focus, "event": question.event,
+            "names": ", ".join(question.names), "places": ", ".join(question.places),
+            "dates": ", ".join(question.dates),
+            "roles": "; ".join(f"{question.text[r.span[0]:r.span[1]]} = {', '.join(r.holders)}" for r in question.roles),
+            "searched as": question.query if question.follow_up else None}
+    console.print(Text.assemble(("Read as: ", "bold"), "; ".join(f"{k} {v}" for k, v in read.items() if v) or "-"),
+                  soft_wrap=True)
+    if answer.abstained and answer.abstain_reason:
+        console.print(Text.assemble(("Abstained: ", "bold"), (answer.abstain_reason.code, "bold yellow"), " - ",
+                                    answer.abstain_reason.message), soft_wrap=True)
+    elif answer.abstained:
+        console.print(Text.assemble(("Abstained", "bold"), " (no reason recorded)"))
+    else:
+        console.print(Text.assemble(("Answered", "bold"), f" ({answer.mode}): passed the checks {', '.join(NAMES)}"),
+                      soft_wrap=True)
