@@ -111,8 +111,7 @@ def reasons_table(runs: Sequence[SetRun]) -> Table:
     for code, t in total.items():
         cells = [_cell(counts.get(code)) for counts in per_run]
         table.add_row(code, *cells, *([_cell(t)] if len(runs) > 1 else []))
-    table.caption = ("right: the question was unanswerable; false: it was answerable. A check with more false "
-                     "than right costs more answers than it saves")
+    table.caption = "right: unanswerable; false: answerable"
     return table
 
 
