@@ -8,7 +8,7 @@ Q      ?= What did Barrot demand?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup index chat ask eval test bench clean rebuild-llama native-llama
+.PHONY: setup index chat ask eval eval-dev test bench clean rebuild-llama native-llama
 
 # The llama.cpp check runs every time (a fraction of a second): a venv that holds another build of
 # llama-cpp-python (pip's cache can hand back an old native one) gets the portable wheel put back.
@@ -48,6 +48,15 @@ ask: setup index/current/manifest.json
 
 eval: setup index/current/manifest.json
 	$(BIN)/rag eval --gold seeds/gold.jsonl --out eval-latest.jsonl
+
+# The shared dev suite (eval/dev.toml): bbc-dev and squad-dev from ../shared/eval, and the seeds, each over
+# its own cached index, with the extractive baseline. Without ../shared/eval it says so and runs nothing.
+eval-dev: setup
+	@if [ -d ../shared/eval ]; then \
+		$(BIN)/rag eval --suite eval/dev.toml --baseline extractive --out eval-dev-latest; \
+	else \
+		echo "eval-dev: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to run"; \
+	fi
 
 test: setup
 	$(BIN)/python -m pytest -q

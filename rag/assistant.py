@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import Settings, index_dir, load_settings
 from rag.schema import Answer, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
+
+if TYPE_CHECKING:
+    from rag.question import Question
 
 # (done, total, description): how indexing reports progress; the CLI draws it with rich.
 ProgressFn = Callable[[int, int, str], None]
@@ -104,6 +108,18 @@ class Assistant:
     def switch_model(self, name: str) -> None:
         self.model_name, self.llm_config = self.settings.llm_config(name)
         self._llm = None
+
+    def use_index(self, index_path: Path | str) -> None:
+        """Answer from another index folder; the loaded LLM stays (`rag eval` runs several sets)."""
+        self.index_path = Path(index_path)
+        self._store = self._retriever = self._query_encoder = None
+
+    def parse(self, question: str, history: Sequence[Turn] = ()) -> Question:
+        """The question as the answer core reads it (for `rag ask --explain`)."""
+        from rag.question import parse
+
+        r = self.retriever
+        return parse(question, history, expand=r.expand, roles=r.roles)
 
     def warm_up(self) -> None:
         """Load the index, the query encoder and the LLM now, so the first answer is fast."""

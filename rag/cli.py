@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -166,9 +167,11 @@ def ask(
     index_dir: IndexDir = None,
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON answer record.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Then say how the question was read and why it was "
+                                          "answered or not (the check that stopped it).")] = False,
 ) -> None:
     """Answer one question with cited sources."""
-    from rag.render import print_answer, stream_answer
+    from rag.render import print_answer, print_explanation, stream_answer
 
     with _errors(as_json):
         if question in (None, "-"):
@@ -182,16 +185,30 @@ def ask(
         if as_json:
             answer = assistant.ask(question)
             sys.stdout.write(json_line(answer.model_dump_json()) + "\n")
-        elif out.is_terminal:
-            print_answer(out, stream_answer(out, assistant.stream(question)))
+            return
+        if out.is_terminal:
+            answer = stream_answer(out, assistant.stream(question))
         else:
-            print_answer(out, assistant.ask(question))
+            answer = assistant.ask(question)
+        print_answer(out, answer)
+        if explain:
+            print_explanation(out, answer, assistant.parse(question))
+
+
+class Baseline(str, Enum):
+    extractive = "extractive"
 
 
 @app.command("eval")
 def evaluate(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold questions (JSONL).")] = Path("seeds/gold.jsonl"),
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write one answer record per question here.")] = None,
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="Gold questions (JSONL), answered from the "
+                                                 "current index (default: seeds/gold.jsonl).")] = None,
+    suite: Annotated[Optional[Path], typer.Option("--suite", help="A suite TOML listing sets (name, articles, "
+                                                  "gold); each set gets its own cached index.")] = None,
+    baseline: Annotated[Optional[Baseline], typer.Option("--baseline", help="Also run this baseline and show "
+                                                         "its row beside the system's.")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write one answer record per question here "
+                                                     "(with --suite: a folder, one file per set).")] = None,
     compare: Annotated[Optional[Path], typer.Option("--compare", help="An earlier --out file to diff against.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     model: ModelOpt = None,
@@ -199,11 +216,20 @@ def evaluate(
     config: ConfigOpt = None,
 ) -> None:
     """Run every gold question and print retrieval, answer and citation metrics."""
-    from rag.evaluate import run_eval
+    from rag.eval_run import run_eval, run_suite
 
     with _errors(as_json):
+        method = baseline.value if baseline else None
+        if suite is not None:
+            clash = [name for name, given in (("--gold", gold), ("--index-dir", index_dir), ("--compare", compare))
+                     if given is not None]
+            if clash:
+                raise UsageError(f"--suite cannot be combined with {', '.join(clash)}: each set names its gold "
+                                 "file and gets its own cached index")
+            run_suite(_assistant(config, None, model), suite, out_file, as_json, out, err, method)
+            return
         assistant = _assistant(config, index_dir, model)
-        run_eval(assistant, gold, out_file, compare, as_json, out, err)
+        run_eval(assistant, gold or Path("seeds/gold.jsonl"), out_file, compare, as_json, out, err, method)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from rag.citations import quoted
 from rag.sanitize import StreamCleaner, clean, clean_line
+from rag.question import Question
 from rag.schema import Answer, Delta, Final, StreamEvent
 
 
@@ -38,3 +39,26 @@ def print_answer(console: Console, answer: Answer) -> None:
             console.print(Text.assemble((f"[{c.n}] ", "bold"), (clean_line(c.title), "italic"),
                                         f" ({clean_line(c.doc_id)})"), soft_wrap=True)
             console.print(Text(f"    {clean_line(quoted(c.quote))}"), soft_wrap=True)
+
+
+def print_explanation(console: Console, answer: Answer, question: Question) -> None:
+    """`rag ask --explain`: how the question was read, and the check that stopped it or that it passed them."""
+    from rag.checks import NAMES
+
+    console.print()
+    read = {"kind": question.kind, "focus": question.focus, "event": question.event,
+            "names": ", ".join(question.names), "places": ", ".join(question.places),
+            "dates": ", ".join(question.dates),
+            "roles": "; ".join(f"{question.text[r.span[0]:r.span[1]]} = {', '.join(r.holders)}" for r in question.roles),
+            "searched as": question.query if question.follow_up else None}
+    console.print(Text.assemble(("Read as: ", "bold"),
+                                clean_line("; ".join(f"{k} {v}" for k, v in read.items() if v)) or "-"),
+                  soft_wrap=True)
+    if answer.abstained and answer.abstain_reason:
+        console.print(Text.assemble(("Abstained: ", "bold"), (answer.abstain_reason.code, "bold yellow"), " - ",
+                                    clean_line(answer.abstain_reason.message)), soft_wrap=True)
+    elif answer.abstained:
+        console.print(Text.assemble(("Abstained", "bold"), " (no reason recorded)"))
+    else:
+        console.print(Text.assemble(("Answered", "bold"), f" ({answer.mode}): passed the checks {', '.join(NAMES)}"),
+                      soft_wrap=True)

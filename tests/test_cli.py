@@ -395,3 +395,50 @@ def test_eval_compare_shows_fixed_and_broken(tmp_path, seeds_index):
     assert f"{fixed} fixed, {broken} broken" in result.stdout
     assert "changes against" in result.stdout
     assert "combined_score" in result.stdout
+
+
+# ----- eval --suite and ask --explain ----------------------------------------------------------------
+
+def test_a_bad_suite_file_is_a_usage_error(tmp_path):
+    bad = tmp_path / "dev.toml"
+    bad.write_text("[[set]\nname = 'x'\n")
+    message = assert_one_line_error(rag("eval", "--suite", str(bad)), 2)
+    assert str(bad) in message and "not valid TOML" in message
+    bad.write_text("[[set]]\nname = 'x'\narticles = 'nowhere'\ngold = 'gold.jsonl'\n")
+    message = assert_one_line_error(rag("eval", "--suite", str(bad)), 2)
+    assert "set 'x': articles folder not found" in message
+
+
+def test_suite_and_gold_together_is_a_usage_error(tmp_path):
+    message = assert_one_line_error(rag("eval", "--suite", "eval/dev.toml", "--gold", "seeds/gold.jsonl"), 2)
+    assert "--suite cannot be combined with --gold" in message
+
+
+def test_an_unknown_baseline_is_a_usage_error():
+    assert_one_line_error(rag("eval", "--baseline", "naive"), 2)
+
+
+@pytest.mark.slow
+def test_ask_explain_says_why_it_abstained(seeds_index):
+    proc = rag("ask", "--explain", "--index-dir", str(seeds_index), OFF_TOPIC)
+    assert proc.returncode == 0, proc.stderr
+    from rag.checks import NAMES
+    from rag.prompts import abstain_sentence
+
+    answer, _, *explained = proc.stdout.strip().split("\n")
+    assert answer == abstain_sentence()
+    assert explained[0].startswith("Read as: kind person")  # "who won": a person or body
+    code = explained[1].removeprefix("Abstained: ").split(" - ")[0]
+    assert code in NAMES and len(explained[1].split(" - ")[1]) > 20
+    record = json.loads(rag("ask", "--json", "--explain", "--index-dir", str(seeds_index), OFF_TOPIC).stdout)
+    assert record["abstain_reason"]["code"] == code  # the JSON record carries the same reason
+
+
+@pytest.mark.slow
+def test_ask_explain_of_an_answer_lists_the_checks_it_passed(seeds_index):
+    proc = rag("ask", "--explain", "--index-dir", str(seeds_index), "What did Barrot demand?")
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("Answered (") and "passed the checks no_passages, " in last and "weak_match" in last
+    assert "Read as: kind directive; names Barrot" in proc.stdout
+    assert "Sources:" in proc.stdout

@@ -17,7 +17,8 @@ from textual.widgets import Markdown, OptionList
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore
 from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
-from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
+from rag.schema import (Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent,
+                        Turn)
 from rag.tui.app import ChatApp
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
 from rag.tui.widgets import QuestionInput, SourcesPanel, TurnView, linked
@@ -270,6 +271,27 @@ async def test_export_writes_markdown_with_citations(tmp_path: Path, monkeypatch
         text = files[0].read_text(encoding="utf-8")
         assert FINAL_TEXT in text and f"“{QUOTE}”" in text and "002_557866627175f759" in text
         assert any(str(files[0].name) in t for t in toasts(app))
+
+
+class AbstainingAssistant(FakeAssistant):
+    """Answers every question with an abstention and the reason a check gave."""
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        self.calls.append((question, list(history)))
+        yield Final(answer=Answer(question=question, answer="The articles I have do not answer that question.",
+                                  abstained=True, mode="abstained", model=self.model_name, latency_s=0.2,
+                                  abstain_reason=Reason(code="missing_name", message="The question names 'Kallas', "
+                                                        "which no passage found mentions.")))
+
+
+async def test_an_abstention_shows_its_reason_in_the_footnote(tmp_path: Path) -> None:
+    app = make_app(tmp_path, AbstainingAssistant())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ask(pilot, app, "What did Kallas say?")
+        turn = app.query(TurnView).last()
+        meta = str(turn.query_one(".meta").render())
+        assert "abstained: The question names 'Kallas', which no passage found mentions." in meta
+        assert turn.has_class("-abstained")
 
 
 async def test_errors_are_notifications_and_the_app_keeps_running(tmp_path: Path) -> None:

@@ -206,7 +206,7 @@ def answer_meta(answer: Answer) -> str:
     if answer.mode == "extractive":
         parts.append("extractive: quoted from the sources")
     elif answer.abstained or answer.mode == "abstained":
-        parts.append("abstained")
+        parts.append(f"abstained: {answer.abstain_reason.message}" if answer.abstain_reason else "abstained")
     if answer.error:
         parts.append(f"error: {answer.error}")
     return clean_line(" · ".join(parts))
