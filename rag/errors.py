@@ -45,3 +45,9 @@ class QuestionError(RagError):
 
 class GenerationError(RagError):
     exit_code = 8
+
+
+class ModelInstallError(RagError):
+    """`rag models install` could not fetch the parts, or what they join to is not the pinned file."""
+
+    exit_code = 9
