@@ -227,6 +227,8 @@ def models(ctx: typer.Context, config: ConfigOpt = None) -> None:
     """List the configured LLMs: installed or not, where, size, and whether the sha256 checks out."""
     if ctx.invoked_subcommand is not None:
         return
+    from rich.filesize import decimal
+
     from rag.config import load_settings
     from rag.models import statuses
 
@@ -234,7 +236,7 @@ def models(ctx: typer.Context, config: ConfigOpt = None) -> None:
         found = statuses(load_settings(config))
     for m in found:
         state = "installed" if m.installed else "not installed"
-        facts = [f"{m.size / 1e6:,.0f} MB" if m.size is not None else "", f"sha256 {m.sha256}" if m.size else ""]
+        facts = [decimal(m.size) if m.size is not None else "", f"sha256 {m.sha256}" if m.size else ""]
         head = ", ".join(x for x in (state, *facts) if x) + (f" ({m.note})" if m.note else "")
         out.print(f"{m.name}{' (default)' if m.default else ''}: {head}", soft_wrap=True, markup=False)
         out.print(f"    style {m.style}; from {m.source}", soft_wrap=True, markup=False)

@@ -9,7 +9,8 @@ from functools import cached_property
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, ClassVar, Literal, get_args, get_origin
+from types import UnionType
+from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -253,6 +254,8 @@ def _keys_at(loc: tuple[Any, ...]) -> list[str]:
             node = get_args(node)[1]
         else:
             return []
+    if get_origin(node) in (Union, UnionType):  # an optional table, such as [llm.NAME.install]
+        node = next((a for a in get_args(node) if a is not type(None)), node)
     return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
 
 
