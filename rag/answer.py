@@ -117,12 +117,12 @@ def _generated(raw: str, sources: list[cit.Source], question: str, given: str | 
     for sentence in sentences:
         cited = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
         claim = cit.strip_markers(sentence)
-        if not cited:  # no usable marker: cite the first source that supports it, if any does
+        if not cited or unsupported(claim, " ".join(sources[n - 1].text for n in cited), question):
+            # No usable marker, or one pointing at a source that does not hold the claim (an instruct
+            # model shown several sources may number the wrong one): cite the first that does, if any.
             cited = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question)][:1]
             if not cited:
                 return "", []
-        if unsupported(claim, " ".join(sources[n - 1].text for n in cited), question):
-            return "", []
         fixed.append(_cite(claim, cited))
         used += [n for n in cited if n not in used]
     return " ".join(fixed), used

@@ -1,0 +1,65 @@
+"""The chat-style path with the real Qwen2.5 1.5B instruct model: it reads the numbered evidence, writes an
+answer with [n] markers, and every marker resolves to a verbatim, offset-checked quote.
+
+Marked `qwen`; skipped (with the reason) until `make model-qwen` has installed the model. A few questions
+only, so `make test` stays within minutes on 2 cores."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.citations import markers, verify
+from rag.models import installed_path
+from rag.schema import Answer, Delta, Final, Turn
+
+pytestmark = pytest.mark.qwen
+QWEN = "qwen2.5-1.5b"
+
+
+@pytest.fixture(scope="module")
+def qwen(settings, assistant) -> Assistant:
+    cfg = settings.llm[QWEN]
+    assert cfg.install is not None and cfg.style == "chat"
+    if not installed_path(cfg.install).is_file():
+        pytest.skip(f"{QWEN} is not installed (run `make model-qwen`): {installed_path(cfg.install)} is missing")
+    a = Assistant(settings, assistant.index_path, QWEN)
+    a._retriever = assistant.retriever  # the session's index and query encoder; only the LLM differs
+    return a
+
+
+def ask(a: Assistant, question: str, history: tuple[Turn, ...] = ()) -> tuple[str, Answer]:
+    events = list(a.stream(question, history))
+    assert isinstance(events[-1], Final) and all(isinstance(e, Delta) for e in events[:-1])
+    return "".join(e.text for e in events[:-1]), events[-1].answer
+
+
+def assert_verified(a: Assistant, answer: Answer) -> None:
+    assert answer.citations and not answer.abstained and answer.model == QWEN
+    assert sorted(set(markers(answer.answer))) == [c.n for c in answer.citations]
+    for c in answer.citations:
+        assert verify(c, a.document(c.doc_id)), c
+
+
+def test_qwen_reads_the_numbered_sources_and_cites_them(qwen):
+    raw, answer = ask(qwen, "Who chaired the last Ramstein meeting?")
+    assert markers(raw), f"the model wrote no [n] marker: {raw!r}"  # it used the numbered sources
+    assert "United Kingdom" in raw
+    assert "United Kingdom" in answer.answer
+    assert_verified(qwen, answer)
+
+
+def test_qwen_answers_in_its_own_words_with_a_verified_quote(qwen):
+    raw, answer = ask(qwen, "Who is NATO's Secretary General?")
+    assert markers(raw) and "Rutte" in raw
+    assert answer.mode == "generated" and "Rutte" in answer.answer
+    assert_verified(qwen, answer)
+
+
+def test_qwen_follow_up_question(qwen):
+    first = qwen.ask("What did Barrot demand of Russia?")
+    assert_verified(qwen, first)
+    _, answer = ask(qwen, "Who did he say it alongside?", (Turn(question=first.question, answer=first),))
+    assert answer.search_query and "Barrot" in answer.search_query
+    assert "Lammy" in answer.answer
+    assert_verified(qwen, answer)
