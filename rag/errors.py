@@ -50,4 +50,4 @@ class GenerationError(RagError):
 class ModelInstallError(RagError):
     """`rag models install` could not fetch the parts, or what they join to is not the pinned file."""
 
-    exit_code = 9
+    exit_code = 11  # 9 and 10 are taken by the index writer's errors (busy, cannot write)

