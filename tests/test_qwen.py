@@ -63,3 +63,39 @@ def test_qwen_follow_up_question(qwen):
     assert answer.search_query and "Barrot" in answer.search_query
     assert "Lammy" in answer.answer
     assert_verified(qwen, answer)
+
+
+async def test_qwen_in_the_chat_app_after_switching_to_it(qwen, assistant, tmp_path):
+    """The real UI: start on the default model, switch to the 1.5B (ctrl+p → Switch model), ask, and the
+    streamed answer settles into a cited one whose source opens at its quote."""
+    from test_tui import settle
+
+    from rag.conversations import ConversationStore
+    from rag.tui.app import ChatApp
+    from rag.tui.screens import ArticleScreen
+
+    core = Assistant(assistant.settings, assistant.index_path)
+    core._retriever, core._llm = assistant.retriever, assistant.llm  # the session's, already loaded
+    app = ChatApp(core, store=ConversationStore(tmp_path / "data"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        app.switch_model(QWEN)
+        await settle(pilot, app)
+        assert core.model_name == QWEN and QWEN in str(app.status.render())
+        app.question_input.focus()
+        app.question_input.set_text("Who chaired the last Ramstein meeting?")
+        await pilot.press("enter")
+        for _ in range(6000):  # a shared 2-core machine can take minutes
+            await pilot.pause(0.1)
+            if app._pending is None:
+                break
+        await settle(pilot, app)
+        answer = app.turns[-1].answer
+        assert answer is not None and answer.model == QWEN and "United Kingdom" in answer.answer
+        assert_verified(core, answer)
+        app.query_one("#sources-list").focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ArticleScreen)
+        start, end = app.screen.span
+        assert " ".join(app.screen.doc.text[start:end].split()) == " ".join(answer.citations[0].quote.split())
