@@ -14,7 +14,7 @@ from rag import citations as cit
 from rag import checks, evidence, prompts, qtypes
 from rag.config import LLMConfig, Settings
 from rag.errors import QuestionError
-from rag.grounding import restates, unsupported
+from rag.grounding import overlap, restates, unsupported
 from rag.question import Question, normalise, parse
 from rag.schema import Answer, Delta, Final, Reason, Retrieved, StreamEvent, Turn
 
@@ -150,17 +150,28 @@ def _generated(raw: str, sources: list[cit.Source], question: Question, given: s
     fixed: list[str] = []
     used: list[int] = []
     for sentence in sentences:
-        cited = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
         claim = cit.strip_markers(sentence)
-        if not cited:  # no usable marker: cite the first source that supports it, if any does
-            cited = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question.text)][:1]
-            if not cited:
-                return "", []
-        if unsupported(claim, " ".join(sources[n - 1].text for n in cited), question.text):
+        cited = _sources_for(claim, [n for n in cit.markers(sentence) if 1 <= n <= len(sources)], sources, question.text)
+        if not cited:
             return "", []
         fixed.append(_cite(claim, cited))
         used += [n for n in cited if n not in used]
     return " ".join(fixed), used
+
+
+def _sources_for(claim: str, cited: list[int], sources: list[cit.Source], question: str) -> list[int]:
+    """The sources a sentence rests on. The model's marker stands when what it points at holds the claim
+    and no other shown source holds more of the claim's own words; otherwise (no usable marker, or an
+    instruct model shown several sources numbering the wrong one) the source that holds most of them,
+    if any holds the claim at all. Empty: no source supports it."""
+    holding = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question)]
+    best = max(holding, key=lambda n: overlap(claim, sources[n - 1].text), default=None)
+    if cited and not unsupported(claim, " ".join(sources[n - 1].text for n in cited), question):
+        if len(cited) > 1 or best is None:
+            return cited
+        keep = overlap(claim, sources[cited[0] - 1].text) >= overlap(claim, sources[best - 1].text)
+        return cited if keep else [best]
+    return [best] if best is not None else []
 
 
 def _cite(claim: str, cited: list[int]) -> str:

@@ -86,6 +86,10 @@ class Assistant:
             self._llm = LLM(self.llm_config.resolve(self.settings.base_dir), self.llm_config, self.model_name)
         return self._llm
 
+    def check_model(self) -> None:
+        """Raise ModelMissingError now if the LLM is not there (cheap), rather than after retrieval."""
+        self.llm_config.check(self.settings.base_dir)
+
     def has_index(self) -> bool:
         from rag.store import index_exists
 

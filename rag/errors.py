@@ -57,3 +57,9 @@ class IndexWriteError(RagError):
     """The index folder cannot be written (full disk, read-only folder); the last index is unchanged."""
 
     exit_code = 10
+
+
+class ModelInstallError(RagError):
+    """`rag models install` could not fetch the parts, or what they join to is not the pinned file."""
+
+    exit_code = 11  # 9 and 10 are taken by the index writer's errors (busy, cannot write)

@@ -155,6 +155,27 @@ def test_a_grounded_sentence_without_a_marker_gets_one():
     assert "owes" in answer.citations[0].quote
 
 
+def test_a_grounded_sentence_citing_the_wrong_source_cites_the_right_one():
+    # an instruct model shown several sources may number the wrong one; the claim is still the source's
+    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'yes or no')}]."
+    answer, *_ = run(Q, reply)
+    assert answer.mode == "generated"
+    assert answer.answer.startswith("Barrot said Russia owes the United States an answer [1].")
+    assert "owes the United States" in answer.citations[0].quote
+    assert_cited_and_verified(answer)
+
+
+def test_a_sentence_cites_the_source_it_was_taken_from_not_one_the_question_props_up():
+    # Against Rutte's "ball" sentence this claim passes only because the question supplies its words;
+    # the "owes" sentence holds it itself, so that is the source its marker must point at.
+    q = "What did Barrot say Russia owes the United States?"
+    reply = lambda p: f"Barrot said Russia owes the United States an answer on the ceasefire [{number_of(p, 'ball')}]."
+    answer, *_ = run(q, reply)
+    assert answer.mode == "generated" and answer.answer.startswith("Barrot said Russia owes the United States")
+    assert "owes the United States" in answer.citations[0].quote
+    assert_cited_and_verified(answer)
+
+
 def test_a_marker_that_points_nowhere_is_not_kept():
     answer, *_ = run(Q, "Barrot said Russia owes the United States an answer [9].")
     assert "[9]" not in answer.answer
