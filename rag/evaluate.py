@@ -97,7 +97,7 @@ def run_set(ask: Callable[[str], Answer], items: list[GoldItem], documents: dict
         run.verdicts.append(judge(item, answer, documents))
         sink.write(answer.model_dump_json() + "\n")  # as it goes: an interrupted run keeps what it did
         sink.flush()
-        err.print(f"{clean_line(label)}{clean_line(str(item.id))}: {'PASS' if run.verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
+        err.print(f"{clean_line(label + str(item.id))}: {'PASS' if run.verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
                   soft_wrap=True, markup=False)
     return run
 
