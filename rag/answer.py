@@ -2,8 +2,8 @@
 
 The answer always rests on a quoted evidence sentence. The model's own words lead it only when every
 sentence cites a source that holds what it says and they answer what was asked; otherwise the answer
-is that sentence alone, quoted and cited. Retrieval that finds nothing answers with a fixed sentence
-without calling the model at all."""
+is that sentence alone, quoted and cited. When a check (rag/checks.py) finds the evidence cannot answer,
+the answer is a fixed sentence, given without calling the model, with the check's reason on the record."""
 
 from __future__ import annotations
 
@@ -11,56 +11,65 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 from rag import citations as cit
-from rag import evidence, followup, prompts, qtypes
+from rag import checks, evidence, prompts, qtypes
 from rag.config import LLMConfig, Settings
 from rag.errors import QuestionError
-from rag.grounding import restates, unsupported
-from rag.schema import Answer, Delta, Final, Retrieved, StreamEvent, Turn
+from rag.grounding import overlap, restates, unsupported
+from rag.question import Question, normalise, parse
+from rag.schema import Answer, Delta, Final, Reason, Retrieved, StreamEvent, Turn
 
 MAX_QUESTION_CHARS = 2000
 MAX_ANSWER_SENTENCES = 3
+# The least of a source worth showing the model: a question that leaves less room than this in the
+# context is too long; above it, the sources are cut to fit and the question stands.
+MIN_SOURCE_TOKENS = 32
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Callable[[], object],
                   settings: Settings, llm_config: LLMConfig) -> Iterator[StreamEvent]:
-    question = " ".join(question.split())
-    if not question:
+    # Bytes that were not UTF-8 reach Python as lone surrogates (argv); no encoder or JSON takes them.
+    text = normalise(_SURROGATE.sub("\ufffd", question))
+    if not text:
         raise QuestionError("the question is empty: ask something about the articles")
-    if len(question) > MAX_QUESTION_CHARS:
-        _check_length(question, get_llm())
-    query = followup.resolve(question, history)
-    passages = retriever.search(query)
-    record = Answer(question=question, answer="", search_query=query if query != question else None,
+    if len(text) > MAX_QUESTION_CHARS:
+        _check_length(text, get_llm())
+    corpus = retriever if hasattr(retriever, "known") else None
+    q = parse(text, history, expand=getattr(retriever, "expand", None), roles=corpus.roles if corpus else None)
+    passages = retriever.search(q.query)
+    record = Answer(question=q.text, answer="", search_query=q.query if q.follow_up else None,
                     retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
                                for p in passages])
-    sources = evidence.select(question, query, passages)
-    corpus = retriever if hasattr(retriever, "known") else None
+    sources = evidence.select(q.text, q.query, passages)
     if corpus is not None:
-        sources = evidence.on_point_first(question, query, sources, corpus)
+        sources = evidence.on_point_first(q, sources, corpus, lambda s: checks.misses_point(q, s, corpus))
     elif sources and hasattr(retriever, "document"):
-        sources[0] = evidence.widen(sources[0], question, retriever.document(sources[0].passage.doc_id))
-    if not evidence.answerable(question, query, passages, sources, corpus):
-        yield Final(answer=_abstain(record))
+        sources[0] = evidence.widen(sources[0], q.text, retriever.document(sources[0].passage.doc_id))
+    found = checks.Evidence(passages=passages, sources=sources)
+    reason = checks.first_reason(q, found, corpus)
+    if reason is not None:
+        yield Final(answer=_abstain(record, reason))
         return
 
     shown = sources[: llm_config.sources]
     llm = get_llm()
+    snippets = _fitting_sources(llm, llm_config, [s.text for s in shown], q.text)
     pieces: list[str] = []
-    for piece in _generate(llm, llm_config, prompts.format_sources([s.text for s in shown]), question):
+    for piece in _generate(llm, llm_config, snippets, q.text):
         pieces.append(piece)
         yield Delta(text=piece)
     raw = "".join(pieces).strip()
     record.tokens = len(pieces)
 
     if prompts.NOT_IN_SOURCES.lower() in raw.lower() or not cit.strip_markers(raw):
-        if not evidence.confident(passages, sources):
-            yield Final(answer=_abstain(record))
+        reason = checks.declined(found)
+        if reason is not None:
+            yield Final(answer=_abstain(record, reason))
             return
         raw = ""
     # "the EU's top diplomat" is Kaja Kallas: an answer that only names her gives the question back,
     # unless the question asks who it is.
-    given = retriever.expand(question) if hasattr(retriever, "expand") else question
-    text, cited = _generated(raw, shown, question, given if qtypes.expected(question) != "person" else question)
+    text, cited = _generated(raw, shown, q, q.expanded if q.kind != "person" else q.text)
     if text and cited:
         text, own_words = _with_quote(text, shown[cited[0] - 1], cited[0])
         record.answer, record.citations = cit.resolve(text, shown)
@@ -72,23 +81,49 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:
-    if cfg.style == "chat":
-        messages = [{"role": "system", "content": prompts.render("chat_system.txt").strip()},
-                    {"role": "user", "content": prompts.render("chat_user.txt", sources=snippets,
-                                                               question=question).strip()}]
-        _fits(llm, "\n".join(m["content"] for m in messages), cfg)
-        yield from llm.chat(messages)
+    prompt = _prompt(cfg, snippets, question)
+    if isinstance(prompt, list):
+        yield from llm.chat(prompt)
     else:
-        prompt = prompts.render("completion.txt", sources=snippets, question=question).rstrip()
-        _fits(llm, prompt, cfg)
         yield from llm.complete(prompt, stop=["\n", "Sources:", "Question:"])
 
 
-def _fits(llm, prompt: str, cfg: LLMConfig) -> None:
-    used = llm.count_tokens(prompt)
-    if used + cfg.max_tokens > llm.n_ctx:
-        raise QuestionError(f"the question and its sources need {used} tokens but the model's context is "
-                            f"{llm.n_ctx}: shorten the question or raise context_size in models.toml")
+def _prompt(cfg: LLMConfig, snippets: str, question: str) -> str | list[dict[str, str]]:
+    """The completion prompt (base models) or the chat messages (instruct models)."""
+    if cfg.style == "chat":
+        return [{"role": "system", "content": prompts.render("chat_system.txt").strip()},
+                {"role": "user", "content": prompts.render("chat_user.txt", sources=snippets,
+                                                           question=question).strip()}]
+    return prompts.render("completion.txt", sources=snippets, question=question).rstrip()
+
+
+def _tokens(llm, cfg: LLMConfig, snippets: str, question: str) -> int:
+    prompt = _prompt(cfg, snippets, question)
+    return llm.count_tokens(prompt if isinstance(prompt, str) else "\n".join(m["content"] for m in prompt))
+
+
+def _fitting_sources(llm, cfg: LLMConfig, texts: list[str], question: str) -> str:
+    """The numbered sources, cut so that the prompt and the answer fit the model's context: the last
+    sources go first, then the one left is shortened at a word boundary. The question is never the
+    user's fault unless it leaves no room for a source at all."""
+    budget = llm.n_ctx - cfg.max_tokens
+    while len(texts) > 1 and _tokens(llm, cfg, prompts.format_sources(texts), question) > budget:
+        texts = texts[:-1]
+    used = _tokens(llm, cfg, prompts.format_sources(texts), question)
+    if used <= budget:
+        return prompts.format_sources(texts)
+    bare = _tokens(llm, cfg, prompts.format_sources([""]), question)
+    room = budget - bare
+    if room < MIN_SOURCE_TOKENS:
+        raise QuestionError(f"the question is too long for the model's context ({bare} of {llm.n_ctx} tokens "
+                            f"before any source, {cfg.max_tokens} kept for the answer): shorten it, or raise "
+                            "context_size in models.toml")
+    text = " ".join(texts[0].split())
+    while used > budget and text:
+        keep = int(len(text) * room / max(1, used - bare) * 0.9)  # tokens scale with characters, roughly
+        text = text[:keep].rsplit(" ", 1)[0] if " " in text[:keep] else text[:keep]
+        used = _tokens(llm, cfg, prompts.format_sources([text + " …"]), question)
+    return prompts.format_sources([text + " …"])
 
 
 def _check_length(question: str, llm) -> None:
@@ -99,7 +134,7 @@ def _check_length(question: str, llm) -> None:
                             "shorten it")
 
 
-def _generated(raw: str, sources: list[cit.Source], question: str, given: str | None = None) -> tuple[str, list[int]]:
+def _generated(raw: str, sources: list[cit.Source], question: Question, given: str) -> tuple[str, list[int]]:
     """Keep the model's answer only if every sentence cites a source that holds what it claims and
     the whole answers what was asked. Returns the answer (markers still in the sources' numbering)
     and the source numbers it cites, or ("", []) when it must be replaced."""
@@ -110,22 +145,33 @@ def _generated(raw: str, sources: list[cit.Source], question: str, given: str | 
     if len(sentences) > 1 and min(len(cit.strip_markers(x).split()) for x in sentences) < 3:
         return "", []  # fragments like "The U.S [1]. Secretary of State [2]." are not an answer
     claim_text = cit.strip_markers(text)
-    if not qtypes.fits(claim_text, qtypes.expected(question), question) or restates(claim_text, given or question):
+    if not qtypes.fits(claim_text, question.kind, question.text) or restates(claim_text, given):
         return "", []  # grounded perhaps, but not an answer to what was asked
     fixed: list[str] = []
     used: list[int] = []
     for sentence in sentences:
-        cited = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
         claim = cit.strip_markers(sentence)
-        if not cited:  # no usable marker: cite the first source that supports it, if any does
-            cited = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question)][:1]
-            if not cited:
-                return "", []
-        if unsupported(claim, " ".join(sources[n - 1].text for n in cited), question):
+        cited = _sources_for(claim, [n for n in cit.markers(sentence) if 1 <= n <= len(sources)], sources, question.text)
+        if not cited:
             return "", []
         fixed.append(_cite(claim, cited))
         used += [n for n in cited if n not in used]
     return " ".join(fixed), used
+
+
+def _sources_for(claim: str, cited: list[int], sources: list[cit.Source], question: str) -> list[int]:
+    """The sources a sentence rests on. The model's marker stands when what it points at holds the claim
+    and no other shown source holds more of the claim's own words; otherwise (no usable marker, or an
+    instruct model shown several sources numbering the wrong one) the source that holds most of them,
+    if any holds the claim at all. Empty: no source supports it."""
+    holding = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question)]
+    best = max(holding, key=lambda n: overlap(claim, sources[n - 1].text), default=None)
+    if cited and not unsupported(claim, " ".join(sources[n - 1].text for n in cited), question):
+        if len(cited) > 1 or best is None:
+            return cited
+        keep = overlap(claim, sources[cited[0] - 1].text) >= overlap(claim, sources[best - 1].text)
+        return cited if keep else [best]
+    return [best] if best is not None else []
 
 
 def _cite(claim: str, cited: list[int]) -> str:
@@ -165,7 +211,8 @@ def _quoted(text: str) -> str:
     return cit.quoted(text)
 
 
-def _abstain(record: Answer) -> Answer:
+def _abstain(record: Answer, reason: Reason) -> Answer:
     record.answer = prompts.abstain_sentence()
     record.abstained, record.mode, record.citations = True, "abstained", []
+    record.abstain_reason = reason
     return record

@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import Settings, index_dir, load_settings
 from rag.schema import Answer, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
+
+if TYPE_CHECKING:
+    from rag.question import Question
 
 # (done, total, description): how indexing reports progress; the CLI draws it with rich.
 ProgressFn = Callable[[int, int, str], None]
@@ -31,12 +35,33 @@ class Assistant:
         self._query_encoder = None
 
     # ----- indexing -------------------------------------------------------------------------
-    def index(self, paths: Sequence[Path | str], progress: ProgressFn | None = None) -> IndexReport:
+    def index(self, paths: Sequence[Path | str] = (), progress: ProgressFn | None = None, *, prune: bool = False,
+              wait_s: float | None = None, on_wait: Callable[[str], None] | None = None) -> IndexReport:
+        """Add or update the articles under `paths` (none: re-read every path the index was built from);
+        `prune` drops the articles not under them. Waits up to `wait_s` for another writer."""
+        from rag.builds import LOCK_WAIT_S
         from rag.indexer import build_index
 
-        report = build_index([Path(p) for p in paths], self.index_path, self.settings, progress=progress)
+        report = build_index([Path(p) for p in paths], self.index_path, self.settings, progress=progress,
+                             prune=prune, wait_s=LOCK_WAIT_S if wait_s is None else wait_s, on_wait=on_wait)
         self._store = self._retriever = self._query_encoder = None  # reload on next question
         return report
+
+    def verify_index(self) -> int:
+        """Check every file of the index against the manifest's checksums: the number of files checked,
+        or `IndexCorruptError` naming what is damaged."""
+        from rag.errors import IndexCorruptError, UsageError
+        from rag.store import REBUILD, verify_index
+
+        if self.settings.store.backend != "faiss":  # Milvus keeps no per-file checksums; a load checks it
+            raise UsageError(f"--verify checks the FAISS backend's files; models.toml uses [store] backend = "
+                             f"{self.settings.store.backend!r}: check it with `rag doctor`")
+        checked, problems = verify_index(self.index_path)
+        if problems:
+            more = f" and {len(problems) - 2} more" if len(problems) > 2 else ""
+            raise IndexCorruptError(f"index at {self.index_path} is damaged ({'; '.join(problems[:2])}{more}): "
+                                    f"{REBUILD}")
+        return checked
 
     # ----- state ----------------------------------------------------------------------------
     @property
@@ -64,6 +89,10 @@ class Assistant:
             self._llm = LLM(self.llm_config.resolve(self.settings.base_dir), self.llm_config, self.model_name)
         return self._llm
 
+    def check_model(self) -> None:
+        """Raise ModelMissingError now if the LLM is not there (cheap), rather than after retrieval."""
+        self.llm_config.check(self.settings.base_dir)
+
     def has_index(self) -> bool:
         from rag.store_api import store_exists
 
@@ -86,6 +115,18 @@ class Assistant:
     def switch_model(self, name: str) -> None:
         self.model_name, self.llm_config = self.settings.llm_config(name)
         self._llm = None
+
+    def use_index(self, index_path: Path | str) -> None:
+        """Answer from another index folder; the loaded LLM stays (`rag eval` runs several sets)."""
+        self.index_path = Path(index_path)
+        self._store = self._retriever = self._query_encoder = None
+
+    def parse(self, question: str, history: Sequence[Turn] = ()) -> Question:
+        """The question as the answer core reads it (for `rag ask --explain`)."""
+        from rag.question import parse
+
+        r = self.retriever
+        return parse(question, history, expand=r.expand, roles=r.roles)
 
     def warm_up(self) -> None:
         """Load the index, the query encoder and the LLM now, so the first answer is fast."""

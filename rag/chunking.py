@@ -83,10 +83,28 @@ def _strip(text: str, s: int, e: int, offset: int) -> tuple[int, int]:
     return s + offset, e + offset
 
 
+def fit_spans(text: str, spans: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """Split any span longer than `max_chars` between words (inside a word only when one word is longer
+    than that), so no chunk outgrows the limit even in text without sentence ends. Offsets stay exact."""
+    fitted: list[tuple[int, int]] = []
+    for s, e in spans:
+        while e - s > max_chars:
+            window = text[s : s + max_chars + 1]
+            gap = max((i for i, ch in enumerate(window) if ch.isspace()), default=0)
+            cut = s + gap if gap else s + max_chars
+            fitted.append(_strip(text, s, cut, 0))
+            s = cut
+            while s < e and text[s].isspace():
+                s += 1
+        if s < e:
+            fitted.append((s, e))
+    return fitted
+
+
 def chunk_document(doc: Document, max_chars: int = 700, overlap: int = 1) -> list[Chunk]:
     """Pack whole sentences into chunks of up to `max_chars`, preferring paragraph breaks, with
     `overlap` sentences repeated between neighbours so no fact is cut from its context."""
-    sentences = split_sentences(doc.text)
+    sentences = fit_spans(doc.text, split_sentences(doc.text), max_chars)
     chunks: list[Chunk] = []
     i = 0
     while i < len(sentences):

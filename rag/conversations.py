@@ -20,12 +20,14 @@ from pydantic import BaseModel, Field, ValidationError
 from rag.errors import RagError
 from rag.schema import Answer, Turn
 from rag.citations import quoted
+from rag.sanitize import clean, clean_line
 
 APP_NAME = "rag-news"
 DATA_ENV = "RAG_DATA_DIR"
 DB_NAME = "conversations.db"
 SCHEMA_VERSION = 1
 TITLE_CHARS = 60
+LOCK_TIMEOUT_S = 5.0  # how long a write waits for another process's transaction before giving up
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -100,8 +102,9 @@ class ConversationStore:
     """Create, list, load, extend and export conversations. One short connection per call, so it is
     safe to use from the UI thread and from workers alike."""
 
-    def __init__(self, data_dir: Path | str | None = None) -> None:
+    def __init__(self, data_dir: Path | str | None = None, timeout: float = LOCK_TIMEOUT_S) -> None:
         self.data_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+        self.timeout = timeout
         self.path = self.data_dir / DB_NAME
         try:
             self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -115,7 +118,7 @@ class ConversationStore:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:
-            conn = sqlite3.connect(self.path, timeout=5)
+            conn = sqlite3.connect(self.path, timeout=self.timeout)
         except sqlite3.Error as exc:
             raise ConversationStoreError(f"cannot open {self.path}: {exc}") from None
         try:
@@ -124,6 +127,11 @@ class ConversationStore:
             with conn:  # commit on success, roll back on error
                 yield conn
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
+                raise ConversationStoreError(
+                    f"conversation database {self.path} is locked: another `rag chat` (or another program) is "
+                    f"writing to it; close that one and try again, or set ${DATA_ENV} to another folder"
+                ) from None
             raise ConversationStoreError(
                 f"conversation database {self.path} is unreadable: {exc} (move it aside to start afresh)"
             ) from None
@@ -251,14 +259,14 @@ def _answer(raw: str | None) -> Answer | None:
 
 def conversation_markdown(conv: Conversation) -> str:
     """Questions, answers and, under each answer, its numbered citations with their quotes."""
-    lines = [f"# {conv.info.title}", "", f"_Conversation #{conv.id}, started {conv.info.created_at}_", ""]
+    lines = [f"# {clean_line(conv.info.title)}", "", f"_Conversation #{conv.id}, started {conv.info.created_at}_", ""]
     for i, turn in enumerate(conv.turns, 1):
-        lines += [f"## {i}. {turn.question.strip()}", ""]
+        lines += [f"## {i}. {clean_line(turn.question)}", ""]
         ans = turn.answer
         if ans is None:
             lines += ["_(no answer recorded)_", ""]
             continue
-        lines += [ans.answer.strip() or "_(empty answer)_", ""]
+        lines += [clean(ans.answer).strip() or "_(empty answer)_", ""]
         meta = [m for m in (ans.model, f"{ans.latency_s:.1f}s" if ans.latency_s else "",
                             ans.mode if ans.mode != "generated" else "") if m]
         if meta:
@@ -266,6 +274,7 @@ def conversation_markdown(conv: Conversation) -> str:
         if ans.citations:
             lines += ["**Sources**", ""]
             for c in ans.citations:
-                lines.append(f"- [{c.n}] {c.title} (`{c.doc_id}`, chars {c.start}–{c.end}): {quoted(c.quote)}")
+                lines.append(f"- [{c.n}] {clean_line(c.title)} (`{clean_line(c.doc_id)}`, chars {c.start}–{c.end}): "
+                             f"{clean_line(quoted(c.quote))}")
             lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return "\n".join(lines).rstrip() + "\n"  # read with `cat` as often as in an editor: no escapes in it

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 from rag.errors import InputError
@@ -15,34 +17,57 @@ _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _LEADING_DATE = re.compile(r"\A\s*(date:?\s*)?\d{4}-\d{2}-\d{2}\s*", re.I)
 TITLE_CHARS = 100
+NOT_REGULAR = "not a regular file (a device, FIFO or socket), not an article"
 
 
 class Skipped(Exception):
     """A file that is not an indexable article; the message says why."""
 
 
-def find_articles(paths: list[Path]) -> tuple[list[Path], list[Path]]:
-    """(files named explicitly, files found in folders), each sorted; a missing path is an error."""
+def find_articles(paths: list[Path], problems: list[str] | None = None) -> tuple[list[Path], list[Path]]:
+    """(files named explicitly, files found in folders), each sorted; a missing path is an error. What a
+    folder holds but cannot be read (a locked subfolder, a FIFO named like an article) goes to `problems`."""
     explicit: list[Path] = []
     found: list[Path] = []
+    problems = problems if problems is not None else []
     for p in paths:
         if not p.exists():
             raise InputError(f"path does not exist: {p} (give a folder or .txt/.md files)")
         if p.is_dir():
-            found += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
-                            and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            found += sorted(_walk(p, problems))
         else:
             explicit.append(p)
     return explicit, found
 
 
+def _walk(folder: Path, problems: list[str]) -> list[Path]:
+    """Article files under `folder`, hidden folders and files left out; unreadable parts reported."""
+    def unreadable(exc: OSError) -> None:
+        problems.append(f"{exc.filename or folder}: cannot read folder ({exc.strerror}); its articles were skipped")
+
+    files: list[Path] = []
+    for root, dirs, names in os.walk(folder, onerror=unreadable):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            f = Path(root) / name
+            if name.startswith(".") or f.suffix.lower() not in SUFFIXES:
+                continue
+            try:
+                regular = stat.S_ISREG(f.stat().st_mode)
+            except OSError as exc:
+                problems.append(f"{f}: cannot read ({exc.strerror})")
+                continue
+            if regular:
+                files.append(f)
+            else:
+                problems.append(f"{f}: {NOT_REGULAR}")
+    return files
+
+
 def read_document(path: Path, max_bytes: int = MAX_BYTES) -> tuple[Document, list[str]]:
     """Read one article; raise `Skipped` with a reason, return warnings for what was repaired."""
     warnings: list[str] = []
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise Skipped(f"{path}: {size / 1e6:.0f} MB is too large for an article (limit {max_bytes / 1e6:.0f} MB)")
-    raw = path.read_bytes()
+    raw = _read_capped(path, max_bytes)
     if b"\x00" in raw[:8192]:
         raise Skipped(f"{path}: binary file, not text")
     try:
@@ -67,11 +92,28 @@ def read_document(path: Path, max_bytes: int = MAX_BYTES) -> tuple[Document, lis
     return doc, warnings
 
 
+def _read_capped(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refusing devices and FIFOs (never waiting on one) and anything over `max_bytes`,
+    counted while reading: a size of 0 on disk proves nothing (/proc files, /dev/zero)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO would otherwise wait for a writer
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise Skipped(f"{path}: {NOT_REGULAR}")
+        limit = f"limit {max_bytes / 1e6:.0f} MB"
+        if info.st_size > max_bytes:
+            raise Skipped(f"{path}: {info.st_size / 1e6:.0f} MB is too large for an article ({limit})")
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise Skipped(f"{path}: more than {max_bytes / 1e6:.0f} MB is too large for an article ({limit})")
+    return raw
+
+
 def load_documents(paths: list[Path], max_bytes: int = MAX_BYTES) -> tuple[list[Document], list[str], list[str]]:
     """(documents, skipped reasons, warnings). A bad file named explicitly is an error, not a skip."""
-    explicit, found = find_articles(paths)
-    docs: dict[str, Document] = {}
     skipped: list[str] = []
+    explicit, found = find_articles(paths, skipped)
+    docs: dict[str, Document] = {}
     warnings: list[str] = []
     for path in explicit + found:
         try:
@@ -81,8 +123,11 @@ def load_documents(paths: list[Path], max_bytes: int = MAX_BYTES) -> tuple[list[
                 raise InputError(f"cannot index {exc}") from None
             skipped.append(str(exc))
             continue
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        except OSError as exc:  # unreadable (chmod 000, a broken link): skipped in a folder, refused if named
+            if path in explicit:
+                raise InputError(f"cannot read {path}: {exc.strerror}") from None
+            skipped.append(f"{path}: cannot read ({exc.strerror})")
+            continue
         if doc.doc_id in docs:
             warnings.append(f"{path}: doc_id {doc.doc_id!r} already taken by {docs[doc.doc_id].source}; skipped")
             continue

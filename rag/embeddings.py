@@ -66,6 +66,8 @@ def export_query_encoder(settings: Settings, build_dir: Path) -> None:
     """Export the embedder to ONNX beside the index, so queries need neither torch nor transformers."""
     from rag.onnx_encoder import export
 
+    _offline()  # also when nothing was embedded (a repair, a removal): no hub, no progress bars
+
     export(settings.embedder.resolve(settings.base_dir), build_dir / ENCODER_DIR)
 
 

@@ -23,6 +23,10 @@ class ModelMissingError(RagError):
     exit_code = 5
 
 
+class ModelCrashError(ModelMissingError):
+    """The model file is there, but llama.cpp crashed or failed running it (seen in a child process)."""
+
+
 class ConfigError(RagError):
     exit_code = 6
 
@@ -41,3 +45,21 @@ class QuestionError(RagError):
 
 class GenerationError(RagError):
     exit_code = 8
+
+
+class IndexBusyError(RagError):
+    """Another `rag index` is writing the same index folder and did not finish within the wait."""
+
+    exit_code = 9
+
+
+class IndexWriteError(RagError):
+    """The index folder cannot be written (full disk, read-only folder); the last index is unchanged."""
+
+    exit_code = 10
+
+
+class ModelInstallError(RagError):
+    """`rag models install` could not fetch the parts, or what they join to is not the pinned file."""
+
+    exit_code = 11  # 9 and 10 are taken by the index writer's errors (busy, cannot write)

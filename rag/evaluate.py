@@ -1,21 +1,29 @@
-"""`rag eval`: run a gold set through the same `Assistant` and measure retrieval, answers and citations."""
+"""`rag eval`: run a gold set through the same `Assistant` and measure retrieval, answers and citations
+(the judge, the metrics, one run over a set; rag/eval_run.py runs sets and suites, rag/eval_report.py
+tabulates)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import json
 import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import BaseModel, Field, ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from rag.citations import strip_markers
 from rag.errors import UsageError
 from rag.grounding import names, numbers
+from rag.sanitize import clean_line
 from rag.schema import Answer
+
+SYSTEM = "rag"  # the method name of the system's own answers in tables and records
 
 
 class GoldItem(BaseModel):
@@ -58,17 +66,44 @@ def load_gold(path: Path) -> list[GoldItem]:
     return items
 
 
-def _ask(assistant, item: GoldItem) -> Answer:
+def _ask(ask: Callable[[str], Answer], item: GoldItem) -> Answer:
     try:
-        answer = assistant.ask(item.question)
+        answer = ask(item.question)
     except Exception as exc:  # one bad question must not stop the run
         answer = Answer(question=item.question, answer="", mode="error", error=f"{type(exc).__name__}: {exc}")
     answer.id = item.id
     return answer
 
 
+@dataclass
+class SetRun:
+    """One method's answers to one gold set, judged."""
+
+    name: str    # the set
+    method: str  # "rag", or a baseline's name
+    items: list[GoldItem]
+    records: list[Answer] = field(default_factory=list)
+    verdicts: list[Verdict] = field(default_factory=list)
+
+
+def run_set(ask: Callable[[str], Answer], items: list[GoldItem], documents: dict, sink: TextIO, err: Console,
+            name: str = "", method: str = SYSTEM) -> SetRun:
+    """Ask every gold question, judge each answer, and write each record as it comes."""
+    run = SetRun(name=name, method=method, items=items)
+    label = f"[{name}{'' if method == SYSTEM else ' ' + method}] " if name else ""
+    for item in items:
+        answer = _ask(ask, item)
+        run.records.append(answer)
+        run.verdicts.append(judge(item, answer, documents))
+        sink.write(answer.model_dump_json() + "\n")  # as it goes: an interrupted run keeps what it did
+        sink.flush()
+        err.print(f"{clean_line(label + str(item.id))}: {'PASS' if run.verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
+                  soft_wrap=True, markup=False)
+    return run
+
+
 @contextlib.contextmanager
-def _records_file(path: Path | None):
+def records_file(path: Path | None):
     """The --out file, opened before the run so an unwritable path fails in a second, not after it."""
     if path is None:
         yield io.StringIO()
@@ -109,34 +144,6 @@ def judge(item: GoldItem, answer: Answer, documents: dict) -> Verdict:
     else:
         v.passed = answer.abstained
     return v
-
-
-def run_eval(assistant, gold: Path, out_file: Path | None, compare: Path | None, as_json: bool,
-             out: Console, err: Console) -> dict:
-    items = load_gold(gold)
-    # Read --compare before the run: it fails fast, and `--out x --compare x` then compares with the old x.
-    old = load_answers(compare) if compare else None
-    assistant.warm_up()  # latency is measured warm, as a chat user sees it
-    documents = assistant.store.documents
-    records, verdicts = [], []
-    with _records_file(out_file) as sink:
-        for item in items:
-            answer = _ask(assistant, item)
-            records.append(answer)
-            verdicts.append(judge(item, answer, documents))
-            sink.write(answer.model_dump_json() + "\n")  # as it goes: an interrupted run keeps what it did
-            sink.flush()
-            err.print(f"{item.id}: {'PASS' if verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
-                      soft_wrap=True, markup=False)
-    summary = summarize(items, records, verdicts)
-    summary = summarize(items, records, verdicts)
-    if as_json:
-        out.print_json(json.dumps(summary))
-    else:
-        out.print(summary_table(summary))
-    if compare:
-        out.print(compare_table(items, records, verdicts, compare, documents, old))
-    return summary
 
 
 def summarize(items: list[GoldItem], records: list[Answer], verdicts: list[Verdict]) -> dict:
@@ -212,13 +219,14 @@ def compare_table(items: list[GoldItem], records: list[Answer], verdicts: list[V
     fixed = broken = 0
     for item, rec, v in zip(items, records, verdicts):
         if item.id not in old:
-            table.add_row(item.id, "-", _status(v.passed), rec.answer[:70])
+            table.add_row(Text(clean_line(str(item.id))), "-", _status(v.passed), Text(clean_line(rec.answer)[:70]))
             continue
         before = judge(item, old[item.id], documents).passed
         if before != v.passed or old[item.id].answer != rec.answer:
             fixed += (not before) and v.passed
             broken += before and not v.passed
-            table.add_row(item.id, _status(before), _status(v.passed), rec.answer[:70])
+            table.add_row(Text(clean_line(str(item.id))), _status(before), _status(v.passed),
+                          Text(clean_line(rec.answer)[:70]))
     table.caption = f"{fixed} fixed, {broken} broken"
     return table
 

@@ -1,4 +1,5 @@
-"""Choose the evidence sentences the model sees, and decide whether they can answer the question at all."""
+"""Choose the evidence sentences the model sees, and the language tests abstention uses on them (which
+names the evidence lacks, how much of the question the collection covers); rag/checks.py decides."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from rag import qtypes
+from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.chunking import split_sentences
 from rag.citations import Source
 from rag.grounding import names
 from rag.lexical import tokenize
-from rag.pertinence import MIN_RESEMBLANCE, QUOTATION, WHY, Corpus, off_point
+from rag.pertinence import MIN_RESEMBLANCE, QUOTATION, WHY, Corpus
 from rag.places import canonical, fold, unaccented
 from rag.places import mentions as place_mentions
+from rag.question import Question
 from rag.roles import Roles
 from rag.schema import Document, Passage, Sentence
 
@@ -31,18 +34,6 @@ _REGIONS = {"nordic", "baltic", "scandinavian", "balkan", "western", "eastern", 
 # Titles are not who or what a question is about: "Secretary General", "Prime Minister".
 _ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
                          r"spokes\w+|ambassador|envoy|chief|head|defen[cs]e)\b", re.I)
-# Text that addresses whoever reads it with orders ("ignore the question", "reply exactly: ...") is an
-# attempt to steer an assistant, never evidence for an answer.
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+|these\s+|those\s+)?"
-    r"(previous\s+|prior\s+|above\s+|earlier\s+|system\s+|original\s+|other\s+)?"
-    r"(instructions|prompts?|sources|question|context|rules)\b(?!\s+of\b)|"
-    r"\b(reply|respond|answer|output|say|write)\s+(only|exactly|just)\s*(with\s*)?[:\"“]|"
-    r"\bsystem\s+(override|prompt)\b|\bnew\s+instructions?\s*:|"
-    r"\b(you|assistants?|chatbots?|language models?)\s+(must|should|will)\s+(now\s+)?"
-    r"(reply|respond|answer|say|ignore|output)\b", re.I)
-
-
 def select(question: str, query: str, passages: list[Passage], limit: int = MAX_SOURCES) -> list[Source]:
     """The best sentences across passages, best first, skipping repeats of the same words."""
     ranked = sorted(((s, p) for p in passages for s in p.sentences), key=lambda sp: -sp[0].score)
@@ -84,51 +75,21 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
     return missing
 
 
-def answerable(question: str, query: str, passages: list[Passage], sources: list[Source],
-               corpus: Corpus | None = None) -> bool:
-    if not passages or not sources or missing_names(question, passages):
-        return False
-    if sources[0].sentence.score < MIN_SENTENCE:
-        return False
-    kind = qtypes.expected(question)
-    if kind and qtypes.strength(sources[0].text, kind, question) == 0:
-        return False  # "how many ..." and the best evidence holds no number at all
-    if corpus is not None:
-        document = corpus.document(sources[0].passage.doc_id)
-        if focus_missing(question, sources[0], corpus.idf, corpus.roles, document):
-            return False
-        if coverage(corpus.expand(question), corpus) < MIN_COVERAGE:
-            return False  # most of what is asked about ("who wrote the novel ...") is in no article at all
-        if off_point(question, query, sources[0].text, corpus, kind):
-            return False
-    # Weak meaning overall is forgiven when the best sentence holds a name the question asks about.
-    return max(p.dense_score for p in passages) >= MIN_DENSE or _shares_name(question, sources[0].text)
-
-
-def on_point_first(question: str, query: str, sources: list[Source], corpus: Corpus,
-                   within: int = PROMOTE_WITHIN) -> list[Source]:
+def on_point_first(question: Question, sources: list[Source], corpus: Corpus,
+                   misses_point: Callable[[Source], bool], within: int = PROMOTE_WITHIN) -> list[Source]:
     """The sources, the best one widened where the question needs a neighbour. When the best never
     mentions the thing a "what/which NOUN" question asks about ("which trap ...") and one of the next
-    few names it outright, and passes every other check, that one leads instead."""
+    few names it outright, and `misses_point` finds nothing wrong with it, that one leads instead."""
     if not sources:
         return sources
-    kind = qtypes.expected(question)
-    best = widen(sources[0], question, corpus.document(sources[0].passage.doc_id))
-    noun = qtypes.focus(question)
+    best = widen(sources[0], question.text, corpus.document(sources[0].passage.doc_id))
+    noun = question.focus
     if noun and corpus.resemblance(noun, best.text) < MIN_RESEMBLANCE:
         for i, s in enumerate(sources[1:within], 1):
-            s = widen(s, question, corpus.document(s.passage.doc_id))
-            if corpus.resemblance(noun, s.text) == 1.0 and not _misses_point(question, query, s, corpus, kind):
+            s = widen(s, question.text, corpus.document(s.passage.doc_id))
+            if corpus.resemblance(noun, s.text) == 1.0 and not misses_point(s):
                 return [s] + [x for j, x in enumerate(sources) if j != i]
     return [best] + sources[1:]
-
-
-def _misses_point(question: str, query: str, source: Source, corpus: Corpus, kind: str | None) -> bool:
-    if kind and qtypes.strength(source.text, kind, question) == 0:
-        return True
-    document = corpus.document(source.passage.doc_id)
-    return bool(focus_missing(question, source, corpus.idf, corpus.roles, document)
-                or off_point(question, query, source.text, corpus, kind))
 
 
 def coverage(question: str, corpus: Corpus) -> float:
@@ -139,15 +100,19 @@ def coverage(question: str, corpus: Corpus) -> float:
 
 
 def focus_missing(question: str, source: Source, idf: Callable[[str], float], roles: Roles | None = None,
-                  document: Document | None = None) -> list[str]:
+                  document: Document | None = None,
+                  resolved: list[tuple[tuple[int, int], list[str]]] | None = None) -> list[str]:
     """The question's uncommon names that the best evidence's own passage does not mention. A name
     found all over the collection ("Ukraine" in articles about Ukraine) is its backdrop and may go
     unsaid; a rarer one ("Poland's spending", "the United Kingdom's pledge") is what the question is
     about, and evidence that never mentions it answers some other question. With the article at hand,
     its dateline place ("Brussels, April 4 (EFE)") is backdrop too, and a person the evidence calls
-    "he" or "she" may be named a few sentences before."""
+    "he" or "she" may be named a few sentences before. `resolved` is `roles.resolve(question)` when
+    already worked out."""
+    if resolved is None:
+        resolved = roles.resolve(question) if roles else []
     asked = question
-    for (start, end), _ in sorted(roles.resolve(question) if roles else [], reverse=True):
+    for (start, end), _ in sorted(resolved, reverse=True):
         asked = asked[:start] + " " + asked[end:]  # "France's foreign minister" stands for a person
     asked = _ROLE_WORDS.sub(" ", asked)
     missing = missing_names(asked, [source.passage.chunk.text, source.text])
@@ -181,7 +146,7 @@ def _rarity(name: str, idf: Callable[[str], float]) -> float:
     return max((idf(t) for t in tokens), default=0.0)
 
 
-def _shares_name(question: str, text: str) -> bool:
+def shares_name(question: str, text: str) -> bool:
     words = _words(text)
     return any(n.lower() in words for n in names(question[1:]) if not canonical(n) and len(n) > 3)
 
@@ -189,10 +154,6 @@ def _shares_name(question: str, text: str) -> bool:
 def confident(passages: list[Passage], sources: list[Source]) -> bool:
     """Strong enough evidence to answer extractively even when the model says it cannot."""
     return bool(sources) and sources[0].sentence.score >= CONFIDENT_SENTENCE
-
-
-def is_instruction(text: str) -> bool:
-    return bool(_INSTRUCTION.search(text))
 
 
 def name_forms(name: str) -> set[str]:
@@ -258,8 +219,8 @@ def widen(source: Source, question: str, document: Document) -> Source:
     if pick is None and after and _same_paragraph(text, after, (s0, e0)) \
             and _ELABORATES.match(text[after[0] : after[1]]):
         pick = after  # "... a third party take control. Namely, the Russians want ..." spells it out
-    if pick is None:
-        return source
+    if pick is None or overlaps(list(flagged(text)), *pick):
+        return source  # a neighbour that gives orders is no context
     if kind == "person" and pick[1] <= s0 and e0 - pick[0] > MAX_WIDENED_CHARS:
         pick = (_from_last_name(text, pick), pick[1])  # "..., Mark Episkopos, a research fellow ..., told RS."
     start, end = min(s0, pick[0]), max(e0, pick[1])

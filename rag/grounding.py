@@ -33,13 +33,14 @@ def names(text: str) -> set[str]:
 
 
 def unsupported(claim: str, evidence: str, question: str = "") -> list[str]:
-    """What the claim asserts that neither the evidence nor the question contains (empty = grounded)."""
+    """What the claim asserts that neither the evidence nor the question contains (empty = grounded).
+    Quoted words must be in the evidence itself: the question quoting them does not make the source say them."""
     claim = _plain(claim)
     pool = _plain(f"{evidence}\n{question}")
     pool_lower = pool.lower()
     missing = [n for n in numbers(claim) if n not in numbers(pool)]
     missing += [w for w in names(claim) if w.lower() not in pool_lower]
-    flat = " ".join(pool_lower.split())
+    flat = " ".join(_plain(evidence).lower().split())
     missing += [q for q in _QUOTED.findall(claim) if " ".join(q.lower().split()).strip(" .,;:!?") not in flat]
     words = tokenize(claim)
     if words:
@@ -48,6 +49,17 @@ def unsupported(claim: str, evidence: str, question: str = "") -> list[str]:
         if support < MIN_SUPPORT:
             missing.append(f"(only {support:.0%} of its words are in the sources)")
     return missing
+
+
+def overlap(claim: str, evidence: str) -> float:
+    """The share of the claim's content words that the evidence itself holds (the question not counted):
+    of several sources that all pass `unsupported` (helped by the question's words), the one the claim
+    was taken from holds the most."""
+    words = tokenize(_plain(claim))
+    if not words:
+        return 0.0
+    have = set(tokenize(_plain(evidence)))
+    return sum(w in have for w in words) / len(words)
 
 
 def restates(claim: str, question: str) -> bool:

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rag.config import LLMConfig
-from rag.errors import GenerationError, ModelMissingError
+from rag.errors import ConfigError, GenerationError, ModelMissingError
+from rag.hardware import cores, default_threads, llama_build
+from rag.selfcheck import ensure_runs
 
 
 class LLM:
@@ -18,18 +20,31 @@ class LLM:
         self.name = name
         self._llama = None
 
+    def threads(self) -> tuple[int, int]:
+        """(threads, threads_batch): models.toml's, else chosen from the cores this process may use."""
+        auto_threads, auto_batch = default_threads(cores().usable)
+        return self.config.threads or auto_threads, self.config.threads_batch or auto_batch
+
     def load(self):
         if self._llama is None:
             from llama_cpp import Llama
 
+            # A build that crashes on this CPU is found in a child process, once per model and build.
+            ensure_runs(self.path, llama_build().identity)
+            n_threads, n_threads_batch = self.threads()
             try:
                 with _quiet_stderr():
                     self._llama = Llama(
                         model_path=str(self.path), n_ctx=self.config.context_size,
-                        n_threads=self.config.threads or os.cpu_count() or 2, n_batch=512,
+                        n_threads=n_threads, n_threads_batch=n_threads_batch, n_batch=512,
                         verbose=False, seed=0,
                     )
             except (ValueError, RuntimeError, OSError) as exc:
+                if "context" in str(exc).lower():  # the weights loaded; the context (KV cache) could not be made
+                    raise ConfigError(
+                        f"cannot make a context of {self.config.context_size} tokens for model {self.name}: "
+                        "context_size is too large for this model or this machine's memory (lower it in "
+                        "models.toml)") from None
                 raise ModelMissingError(f"cannot load model {self.path}: not a valid GGUF file? ({exc})") from None
         return self._llama
 

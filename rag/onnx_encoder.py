@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import IndexCorruptError
+from rag.hardware import cores
 
 MODEL_FILE = "model.onnx"
 DATA_FILE = "model.onnx.data"  # the weights, kept outside the graph so loading can map them
@@ -138,11 +139,9 @@ def _corrupt(folder: Path, what: str) -> IndexCorruptError:
 
 
 def default_threads() -> int:
-    """The cores this process may use (at most 8: a batch of short texts gains nothing past that)."""
-    try:
-        return max(1, min(8, len(os.sched_getaffinity(0))))
-    except AttributeError:  # not Linux
-        return max(1, min(8, os.cpu_count() or 1))
+    """The cores this process may use, affinity and cgroup quota counted (at most 8: a batch of short
+    texts gains nothing past that)."""
+    return min(8, cores().usable)
 
 
 class OnnxEncoder:

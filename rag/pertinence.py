@@ -1,6 +1,7 @@
-"""Does evidence on the articles' topic speak to the question's point? Checks that catch a plausible
-sentence answering some other question: few of the question's words, none of the thing asked about,
-an event still to come, no agreement, successor or reason where one is asked for."""
+"""Does evidence on the articles' topic speak to the question's point? The language tests behind the
+checks (rag/checks.py) that catch a plausible sentence answering some other question: few of the
+question's words, none of the thing asked about, an event still to come, no agreement, successor or
+reason where one is asked for."""
 
 from __future__ import annotations
 
@@ -37,50 +38,19 @@ class Corpus(Protocol):
     def expand(self, query: str) -> str: ...
 
 
-def off_point(question: str, query: str, evidence_text: str, corpus: Corpus, kind: str | None) -> str | None:
-    """Why the best evidence, though on the articles' topic, does not speak to this question (or None):
-    it shares almost none of the question's words; it never mentions the thing asked about ("what
-    agreement came out of the meeting?" against the sentence saying they met); or the question asks
-    who holds an office the articles never name a holder for, and the evidence does not name the office;
-    or it asks how a dated event went, and the evidence says that event is still to come; or it asks what
-    was agreed or decided, or who succeeds whom, and the evidence speaks of no agreement, decision or
-    successor at all; or it asks why, and the evidence gives no cause and quotes nobody."""
-    if query == question and overlap(question, evidence_text, corpus) < MIN_OVERLAP:
-        return "overlap"
-    noun = qtypes.focus(question)
-    if noun and corpus.resemblance(noun, evidence_text) < MIN_RESEMBLANCE:
-        return f"focus:{noun}"
-    happening = qtypes.event(question)
-    if happening and corpus.resemblance(happening, evidence_text) < MIN_EVENT_RESEMBLANCE:
-        return f"event:{happening}"
-    if still_ahead(question, evidence_text):
-        return "ahead"
-    if _OUTCOME_Q.search(question) and not _OUTCOME.search(evidence_text):
-        return "outcome"
-    if _SUCCESSION_Q.search(question) and not _SUCCESSION.search(evidence_text):
-        return "succession"
-    if WHY.search(question) and not (_CAUSE.search(evidence_text) or QUOTATION.search(evidence_text)):
-        return "reason"
-    if kind == "person":
-        for phrases in corpus.roles.unfilled(question):
-            if not any(p in evidence_text.lower() for p in phrases):
-                return "role"
-    return None
-
-
 # "What did the envoys agree on?" asks for an outcome: evidence that they met, with no word of any
 # agreement, deal or decision, does not say what came of it.
-_OUTCOME_Q = re.compile(r"^\s*(what|which)\b(\s+[\w’'\-]+){0,3}?\s+(did|do|does|will|would|could|have|has|had)\s+"
-                        r"((?!(say|said|tell|told|warn|think|claim|report)\w*\b)[\w’'\-]+\s+){1,6}?"
-                        r"(agree|decide|settle|sign)\b|\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b|"
-                        r"\bwhat\s+(was|were|is|came of)\s+the\s+(outcome|result|results|upshot)\s+of\b",
-                        re.I)
+OUTCOME_Q = re.compile(r"^\s*(what|which)\b(\s+[\w’'\-]+){0,3}?\s+(did|do|does|will|would|could|have|has|had)\s+"
+                       r"((?!(say|said|tell|told|warn|think|claim|report)\w*\b)[\w’'\-]+\s+){1,6}?"
+                       r"(agree|decide|settle|sign)\b|\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b|"
+                       r"\bwhat\s+(was|were|is|came of)\s+the\s+(outcome|result|results|upshot)\s+of\b",
+                       re.I)
 _OUTCOME = re.compile(r"\b(agree\w*|deal|deals|accords?|pacts?|truce|treaty|decid\w*|decisions?|signed|signing|"
                       r"consensus|settle\w*|arrangements?|compromise|conclu\w*)\b", re.I)
 # "Who will replace Baerbock?" asks for a successor: evidence naming only Baerbock and whoever she
 # criticised does not name one.
-_SUCCESSION_Q = re.compile(r"\b(replace[sd]?|replacing|succeed(s|ed)?|succeeding|take over from|took over from|"
-                           r"successor|succession)\b", re.I)
+SUCCESSION_Q = re.compile(r"\b(replace[sd]?|replacing|succeed(s|ed)?|succeeding|take over from|took over from|"
+                          r"successor|succession)\b", re.I)
 _SUCCESSION = re.compile(r"\b(replac\w*|succe\w*|take[sn]? over|took over|taking over|incoming|designate|nominat\w*|"
                          r"appoint\w*|nam(e|ed|es|ing) as|new (foreign|defen[cs]e|prime) minister|new chancellor)\b",
                          re.I)
@@ -94,6 +64,21 @@ _PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*(who|what|which)(\s+(?!(is|are
                      r"[\w’'\-]+){0,2}?\s+\w+ed\b", re.I)
 _AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
                     r"|\bto be held\b", re.I)
+
+
+def names_outcome(text: str) -> bool:
+    """Speaks of an agreement, deal or decision."""
+    return bool(_OUTCOME.search(text))
+
+
+def names_successor(text: str) -> bool:
+    """Speaks of someone replacing, succeeding or being appointed."""
+    return bool(_SUCCESSION.search(text))
+
+
+def gives_cause(text: str) -> bool:
+    """Gives a reason: a causal clause, or someone's own words."""
+    return bool(_CAUSE.search(text) or QUOTATION.search(text))
 
 
 def still_ahead(question: str, text: str) -> bool:

@@ -1,4 +1,7 @@
-"""How an answer looks in a terminal: the text with its [n] markers, then the numbered sources."""
+"""How an answer looks in a terminal: the text with its [n] markers, then the numbered sources.
+
+Everything shown here comes from articles or from a model that read them, so it goes through
+`rag.sanitize` first: no escape sequence in an article reaches the terminal."""
 
 from __future__ import annotations
 
@@ -9,16 +12,18 @@ from rich.live import Live
 from rich.text import Text
 
 from rag.citations import quoted
+from rag.sanitize import StreamCleaner, clean, clean_line
+from rag.question import Question
 from rag.schema import Answer, Delta, Final, StreamEvent
 
 
 def stream_answer(console: Console, events: Iterator[StreamEvent]) -> Answer:
     """Show the text as the model writes it; the verified answer replaces it when it is ready."""
-    shown = ""
+    shown, cleaner = "", StreamCleaner()  # a sequence may span two pieces
     with Live(Text(""), console=console, transient=True, refresh_per_second=15) as live:
         for event in events:
             if isinstance(event, Delta):
-                shown += event.text
+                shown += cleaner.feed(event.text)
                 live.update(Text(shown, style="dim"))
             elif isinstance(event, Final):
                 return event.answer
@@ -26,10 +31,34 @@ def stream_answer(console: Console, events: Iterator[StreamEvent]) -> Answer:
 
 
 def print_answer(console: Console, answer: Answer) -> None:
-    console.print(answer.answer, soft_wrap=True, markup=False)
+    console.print(Text(clean(answer.answer)), soft_wrap=True)
     if answer.citations:
         console.print()
         console.print("Sources:", style="bold")
         for c in answer.citations:
-            console.print(Text.assemble((f"[{c.n}] ", "bold"), (c.title, "italic"), f" ({c.doc_id})"), soft_wrap=True)
-            console.print(Text(f"    {quoted(c.quote)}"), soft_wrap=True)
+            console.print(Text.assemble((f"[{c.n}] ", "bold"), (clean_line(c.title), "italic"),
+                                        f" ({clean_line(c.doc_id)})"), soft_wrap=True)
+            console.print(Text(f"    {clean_line(quoted(c.quote))}"), soft_wrap=True)
+
+
+def print_explanation(console: Console, answer: Answer, question: Question) -> None:
+    """`rag ask --explain`: how the question was read, and the check that stopped it or that it passed them."""
+    from rag.checks import NAMES
+
+    console.print()
+    read = {"kind": question.kind, "focus": question.focus, "event": question.event,
+            "names": ", ".join(question.names), "places": ", ".join(question.places),
+            "dates": ", ".join(question.dates),
+            "roles": "; ".join(f"{question.text[r.span[0]:r.span[1]]} = {', '.join(r.holders)}" for r in question.roles),
+            "searched as": question.query if question.follow_up else None}
+    console.print(Text.assemble(("Read as: ", "bold"),
+                                clean_line("; ".join(f"{k} {v}" for k, v in read.items() if v)) or "-"),
+                  soft_wrap=True)
+    if answer.abstained and answer.abstain_reason:
+        console.print(Text.assemble(("Abstained: ", "bold"), (answer.abstain_reason.code, "bold yellow"), " - ",
+                                    clean_line(answer.abstain_reason.message)), soft_wrap=True)
+    elif answer.abstained:
+        console.print(Text.assemble(("Abstained", "bold"), " (no reason recorded)"))
+    else:
+        console.print(Text.assemble(("Answered", "bold"), f" ({answer.mode}): passed the checks {', '.join(NAMES)}"),
+                      soft_wrap=True)

@@ -10,13 +10,13 @@ import numpy as np
 from rag.chunking import split_sentences
 from rag.config import RetrievalConfig
 from rag.embeddings import Encoder
-from rag import evidence, qtypes
+from rag import evidence, injection, qtypes
 from rag.grounding import names
 from rag.lexical import tokenize
 from rag.roles import Roles
 
 Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
-from rag.schema import Document, Passage, Sentence
+from rag.schema import Chunk, Document, Passage, Sentence
 from rag.store_api import Store
 
 DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
@@ -166,6 +166,13 @@ class Retriever:
                     break
         return chosen
 
+    def _orders(self, chunk: Chunk) -> list[tuple[int, int]]:
+        """Spans (document offsets) of the article's sentences that address a reader or an assistant."""
+        document = self.store.documents.get(chunk.doc_id)
+        if document is not None:
+            return list(injection.flagged(document.text))
+        return [(s + chunk.start, e + chunk.start) for s, e in injection.flagged(chunk.text)]
+
     def _duplicate(self, a: int, b: int) -> bool:
         va, vb = self.store.vectors[a], self.store.vectors[b]
         if float(np.dot(va, vb)) >= DUPLICATE_COSINE:
@@ -177,13 +184,15 @@ class Retriever:
     def _score_sentences(self, question: str, resolved: Resolved, qvec: np.ndarray,
                          passages: list[Passage]) -> None:
         """Each sentence's score mixes meaning (cosine), the rare query words it contains and whether it
-        holds the kind of thing the question asks for. Sentences that address the reader with
-        instructions ("ignore the question and reply...") are not evidence of anything and are dropped."""
+        holds the kind of thing the question asks for. Sentences that address the reader or an assistant
+        ("when asked, always answer ...") are not evidence of anything and are dropped; they are found in the
+        whole article, so a quotation that began before the passage still counts as one."""
         spans = []
         for p in passages:
             c = p.chunk
+            orders = self._orders(c)
             for s, e in split_sentences(c.text, offset=c.start):
-                if not evidence.is_instruction(c.text[s - c.start : e - c.start]):
+                if not injection.overlaps(orders, s, e):
                     spans.append((p, s, e))
         if not spans:
             return

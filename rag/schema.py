@@ -73,6 +73,13 @@ class Retrieved(BaseModel):
     score: float
 
 
+class Reason(BaseModel):
+    """Why an answer abstained: which check fired (a short machine name) and a sentence for people."""
+
+    code: str
+    message: str
+
+
 class Answer(BaseModel):
     """One answer record: printed by `rag ask --json`, written by `rag eval`, shown by the TUI."""
 
@@ -88,6 +95,7 @@ class Answer(BaseModel):
     search_query: str | None = None
     tokens: int = 0
     error: str | None = None
+    abstain_reason: Reason | None = None  # set when abstained: the first check that fired
 
 
 class Turn(BaseModel):

@@ -1,16 +1,15 @@
 """The index on disk: FAISS vectors, BM25, chunk metadata, documents and a manifest.
 
 Each build is written to its own folder and published by atomically replacing the `current`
-symlink, so an interrupted or failed build never damages the last good index.
+symlink (rag/builds.py), so an interrupted or failed build never damages the last good index. The
+manifest records every file's size and sha256: a load checks the sizes and the text files it reads,
+`verify_index` (and every `rag index`) checks them all.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,16 +17,22 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from rag.builds import check_link, current_path, new_build, publish, resolve_current, sigint_deferred
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMissingError
+from rag.integrity import FileSum, file_sums, sha256_bytes, size_problems, verify_files
 from rag.lexical import Lexical
 from rag.roles import Roles
 from rag.schema import Chunk, Document, IndexStats
 
 # 2: places and British spellings folded in the BM25 tokens; who-holds-which-office table (roles.json).
-FORMAT_VERSION = 2
-CURRENT = "current"
+# 3: the manifest records each file's size and sha256, and its own checksum.
+FORMAT_VERSION = 3
 ROLES_FILE = "roles.json"
+MANIFEST_FILE = "manifest.json"
+READ_ATTEMPTS = 3  # a load that loses its build to a publish retries with the new one
+REBUILD = "rebuild it with `rag index`"
+ENCODER_PREFIX = "encoder/"  # the query encoder's files (rag/embeddings.py ENCODER_DIR)
 
 
 class Manifest(BaseModel):
@@ -40,7 +45,13 @@ class Manifest(BaseModel):
     n_chunks: int
     index_type: str = "flat"
     built_at: str
-    sources: list[str] = []
+    sources: list[str] = []  # every path `rag index` was given (absolute); `rag index` alone re-reads them
+    files: dict[str, FileSum] = {}  # every file of the build but the manifest, by relative path
+    checksum: str = ""  # sha256 of this manifest with checksum empty
+
+
+def manifest_checksum(manifest: Manifest) -> str:
+    return sha256_bytes(manifest.model_copy(update={"checksum": ""}).model_dump_json().encode("utf-8"))
 
 
 class Store:
@@ -87,45 +98,132 @@ class Store:
                           embedder=self.manifest.embedder, built_at=self.manifest.built_at)
 
 
-def current_path(index_dir: Path) -> Path:
-    return index_dir / CURRENT
-
-
 def index_exists(index_dir: Path) -> bool:
-    return (current_path(index_dir) / "manifest.json").is_file()
+    return (current_path(index_dir) / MANIFEST_FILE).is_file()
+
+
+class DamagedIndexError(IndexCorruptError):
+    """A damaged index; `what` is the problem alone ('has a damaged manifest'), for callers that rebuild
+    it anyway and so need no 'rebuild it' advice."""
+
+    def __init__(self, index_dir: Path, what: str) -> None:
+        super().__init__(f"index at {index_dir} {what}: {REBUILD}")
+        self.what = what
+
+
+damaged = DamagedIndexError
 
 
 def load_store(index_dir: Path, settings: Settings) -> Store:
-    """Load and check the published index; every failure is one line saying how to fix it."""
-    path = current_path(index_dir)
-    if not (path / "manifest.json").is_file():
-        raise IndexMissingError(f"no index at {index_dir}: build one with `rag index seeds/` (or your articles)")
+    """Load and check the published index; every failure is one line saying how to fix it.
+
+    `current` is resolved once and every file read from that build, so a publish in the middle cannot
+    mix two builds. If the build disappears while it is read (a publish removed it), the new one is read.
+    """
+    for _ in range(READ_ATTEMPTS):
+        build = resolve_current(index_dir)
+        try:
+            if build is None or not (build / MANIFEST_FILE).is_file():
+                link = current_path(index_dir)
+                if link.exists() and not link.is_symlink() and not link.is_dir():
+                    raise IndexCorruptError(f"{link} is not an index link; move it away and run `rag index` again")
+                raise IndexMissingError(f"no index at {index_dir}: build one with `rag index seeds/` "
+                                        "(or your articles)")
+            return _load_build(index_dir, build, settings)
+        except (IndexCorruptError, IndexMissingError):
+            if resolve_current(index_dir) == build:
+                raise
+    raise damaged(index_dir, "kept changing while it was read (several `rag index` runs?)")
+
+
+def read_manifest(index_dir: Path, build: Path) -> Manifest:
     try:
-        manifest = Manifest.model_validate_json((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = Manifest.model_validate_json((build / MANIFEST_FILE).read_text(encoding="utf-8"))
     except (ValidationError, ValueError, OSError) as exc:
-        raise IndexCorruptError(f"index at {index_dir} has a damaged manifest ({type(exc).__name__}): "
-                                "rebuild it with `rag index`") from None
+        raise damaged(index_dir, f"has a damaged manifest ({type(exc).__name__})") from None
     if manifest.format_version != FORMAT_VERSION:
-        raise IndexCorruptError(f"index at {index_dir} is format {manifest.format_version}, this version reads "
-                                f"{FORMAT_VERSION}: rebuild it with `rag index`")
+        raise damaged(index_dir, f"is format {manifest.format_version}, this version reads {FORMAT_VERSION}")
+    return manifest
+
+
+def _check_manifest(index_dir: Path, manifest: Manifest) -> None:
+    if manifest.checksum != manifest_checksum(manifest):
+        raise damaged(index_dir, "has a damaged manifest (it fails its checksum)")
+
+
+def _load_build(index_dir: Path, path: Path, settings: Settings) -> Store:
+    manifest = read_manifest(index_dir, path)
     if manifest.embedder != settings.embedder.name:
         raise IndexCorruptError(f"index at {index_dir} was built with embedder {manifest.embedder!r} but "
-                                f"models.toml names {settings.embedder.name!r}: rebuild it with `rag index`")
+                                f"models.toml names {settings.embedder.name!r}: {REBUILD}")
+    _check_manifest(index_dir, manifest)
+    # The query encoder checks its own files when it loads (and `rag index` re-exports it alone).
+    data_files = {n: f for n, f in manifest.files.items() if not n.startswith(ENCODER_PREFIX)}
+    if problems := size_problems(path, data_files):
+        raise damaged(index_dir, f"is damaged ({problems[0]})")
     try:
         import faiss
 
-        chunks = [Chunk.model_validate_json(line) for line in _lines(path / "chunks.jsonl")]
-        documents = {d.doc_id: d for d in (Document.model_validate_json(x) for x in _lines(path / "documents.jsonl"))}
+        chunks = [Chunk.model_validate_json(line) for line in _checked_lines(path, "chunks.jsonl", manifest)]
+        documents = {d.doc_id: d for d in (Document.model_validate_json(x)
+                                           for x in _checked_lines(path, "documents.jsonl", manifest))}
         vectors = np.load(path / "vectors.npy", mmap_mode="r")
         faiss_index = faiss.read_index(str(path / "vectors.faiss"))
         lexical = Lexical.load(path / "bm25")
+    except _Damaged as exc:
+        raise damaged(index_dir, f"is damaged ({exc})") from None
     except Exception as exc:  # any damaged file: numpy, faiss, json and bm25 each raise their own types
-        raise IndexCorruptError(f"index at {index_dir} is damaged ({type(exc).__name__}: {_gist(exc)}): "
-                                "rebuild it with `rag index`") from None
+        culprit = verify_files(path, data_files)  # name the file, not only the parser's complaint
+        what = culprit[0] if culprit else f"{type(exc).__name__}: {_gist(exc)}"
+        raise damaged(index_dir, f"is damaged ({what})") from None
     if not (len(chunks) == manifest.n_chunks == vectors.shape[0] == faiss_index.ntotal == lexical.size):
-        raise IndexCorruptError(f"index at {index_dir} is inconsistent (chunk counts differ): "
-                                "rebuild it with `rag index`")
+        raise damaged(index_dir, "is inconsistent (chunk counts differ)")
+    if set(documents) != set(manifest.documents):
+        raise damaged(index_dir, "is inconsistent (its articles differ from its manifest's)")
     return Store(path, manifest, chunks, documents, vectors, faiss_index, lexical)
+
+
+class _Damaged(Exception):
+    """A file that fails its checksum."""
+
+
+def _checked_lines(build: Path, name: str, manifest: Manifest) -> list[str]:
+    """The lines of a text file every load reads whole anyway, so checking its sha256 costs little."""
+    raw = (build / name).read_bytes()
+    entry = manifest.files.get(name)
+    if entry is None or sha256_bytes(raw) != entry.sha256:
+        raise _Damaged(f"{name} fails its checksum")
+    return [ln for ln in raw.decode("utf-8").splitlines() if ln.strip()]
+
+
+def verify_index(index_dir: Path) -> tuple[int, list[str]]:
+    """(files checked, problems): every file of the published build against its size and sha256."""
+    for _ in range(READ_ATTEMPTS):
+        build = resolve_current(index_dir)
+        if build is None or not (build / MANIFEST_FILE).is_file():
+            raise IndexMissingError(f"no index at {index_dir}: build one with `rag index seeds/` (or your articles)")
+        try:
+            manifest = read_manifest(index_dir, build)
+            _check_manifest(index_dir, manifest)
+        except DamagedIndexError as exc:
+            problems, checked = [f"{MANIFEST_FILE}: {exc.what}"], 1
+        else:
+            problems, checked = verify_files(build, manifest.files), len(manifest.files) + 1
+        if not problems or resolve_current(index_dir) == build:
+            return checked, problems
+    return checked, problems
+
+
+def read_sources(index_dir: Path) -> list[str]:
+    """The paths the published index was built from, read leniently: a damaged index still says where
+    its articles came from, so `rag index` can rebuild them."""
+    build = resolve_current(index_dir)
+    try:
+        data = json.loads((build / MANIFEST_FILE).read_text(encoding="utf-8")) if build else {}
+        sources = data.get("sources", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [s for s in sources if isinstance(s, str)] if isinstance(sources, list) else []
 
 
 def _gist(exc: Exception, width: int = 80) -> str:
@@ -186,11 +284,12 @@ def _extends(base, vectors: np.ndarray, kind: str) -> bool:
 
 def write_store(index_dir: Path, manifest: Manifest, documents: list[Document], chunks: list[Chunk],
                 vectors: np.ndarray, settings: Settings,
-                extra: Callable[[Path], None] | None = None, base=None) -> Path:
-    """Write a complete index into a fresh folder, then publish it atomically."""
+                extra: Callable[[Path], None] | None = None, base=None, notes: list[str] | None = None) -> Path:
+    """Write a complete index into a fresh folder, then publish it atomically. The caller holds the
+    folder's writer lock (`build_index` does). A Ctrl-C while publishing is held and told in `notes`."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    build = index_dir / _build_name()
-    tmp = build.with_name(build.name + ".partial")
+    check_link(index_dir)
+    tmp, build = new_build(index_dir)
     tmp.mkdir()
     try:
         faiss_index, kind = build_faiss(vectors, settings, base)
@@ -206,35 +305,22 @@ def write_store(index_dir: Path, manifest: Manifest, documents: list[Document], 
                                       encoding="utf-8")
         if extra:
             extra(tmp)
-        (tmp / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
-        tmp.rename(build)
+        manifest.files = file_sums(tmp, exclude={MANIFEST_FILE})
+        manifest.checksum = manifest_checksum(manifest)
+        (tmp / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
     except BaseException:  # Ctrl-C included: leave the published index as it was
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _publish(index_dir, build)
+    with sigint_deferred() as interrupted:  # from here on the new index is (being) published
+        try:
+            tmp.rename(build)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        publish(index_dir, build)
+    if interrupted() and notes is not None:
+        notes.append(f"Ctrl-C came while the new index was being published; it is published in {index_dir}")
     return build
-
-
-def _build_name() -> str:
-    """Unique per build, so two builds in the same second never share a folder; the time is for people."""
-    return f"build-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
-
-
-def _publish(index_dir: Path, build: Path) -> None:
-    link = current_path(index_dir)
-    if link.exists() and not link.is_symlink():
-        raise IndexCorruptError(f"{link} is not an index link; move it away and run `rag index` again")
-    tmp_link = index_dir / f".{CURRENT}.{build.name}"
-    tmp_link.unlink(missing_ok=True)
-    tmp_link.symlink_to(build.name)
-    os.replace(tmp_link, link)  # atomic on POSIX
-    for old in index_dir.glob("build-*"):
-        if old != build and (old.is_dir() and not old.name.endswith(".partial") or _stale(old)):
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _stale(path: Path) -> bool:
-    return path.name.endswith(".partial") and time.time() - path.stat().st_mtime > 3600
 
 
 def new_manifest(settings: Settings, dim: int, documents: list[Document], n_chunks: int,

@@ -111,10 +111,11 @@ def store_exists(settings: Settings, index_dir: Path) -> bool:
 
 def write_store(settings: Settings, index_dir: Path, manifest: "Manifest", documents: list[Document],
                 chunks: list[Chunk], vectors: np.ndarray, extra: Callable[[Path], None] | None = None,
-                grows: Store | None = None) -> Path:
-    """Write a complete build and publish it atomically; the last good index stays until then.
+                grows: Store | None = None, notes: list[str] | None = None) -> Path:
+    """Write a complete build and publish it atomically; the last good index stays until then. The caller
+    holds the index folder's writer lock (`build_index` does).
     `grows`: the published store when the new build only appends rows to it (FAISS then grows its
-    vector index instead of rebuilding it)."""
+    vector index instead of rebuilding it). `notes`: where FAISS tells of a Ctrl-C held while publishing."""
     if settings.store.backend == "milvus":
         from rag import store_milvus
 
@@ -122,4 +123,5 @@ def write_store(settings: Settings, index_dir: Path, manifest: "Manifest", docum
     from rag import store
 
     base = grows.faiss_index if isinstance(grows, store.Store) else None
-    return store.write_store(index_dir, manifest, documents, chunks, vectors, settings, extra=extra, base=base)
+    return store.write_store(index_dir, manifest, documents, chunks, vectors, settings, extra=extra, base=base,
+                             notes=notes)

@@ -124,10 +124,12 @@ def w_cold_phases(index_dir: str, question: str) -> dict[str, Any]:
             "heavy_imported": [m for m in HEAVY if m in sys.modules]}
 
 
-def w_warm(index_dir: str, questions: list[str]) -> dict[str, Any]:
+def w_warm(index_dir: str, questions: list[str], threads: list[int] | None = None) -> dict[str, Any]:
     from rag.assistant import Assistant
 
     a = Assistant(load_settings(), index_dir)
+    if threads:  # (generation, prompt) threads instead of models.toml's / the automatic choice
+        a.llm_config.threads, a.llm_config.threads_batch = threads
     a.warm_up()
     a.ask(questions[0])  # the first answer still pays for lazy caches
     lat, modes = [], []
@@ -289,6 +291,32 @@ def bench_warm(out: dict, index_dir: Path, q: dict[str, Any]) -> None:
     out["modes"] = {m: r["modes"].count(m) for m in sorted(set(r["modes"]))}
     slowest = sorted(zip(r["latency_s"], questions), reverse=True)[:3]
     out["slowest"] = {"questions": [{"s": round(t, 2), "q": question} for t, question in slowest]}
+
+
+BUSY_LOOP = "while True: pass"  # one CPU-bound process beside the assistant, as a user's other work
+
+
+def bench_contention(out: dict, index_dir: Path, q: dict[str, Any]) -> None:
+    """Warm answers with one competing CPU-bound process running, against the same questions idle: the
+    automatic thread choice, and every core for generation (what llama.cpp does by default)."""
+    from rag.hardware import cores
+
+    questions = gold_questions(q["contention_questions"])
+    usable = cores().usable
+    idle = worker("warm", index_dir=str(index_dir), questions=questions)["latency_s"]
+    out["idle_auto_threads"] = summary(idle, "s", f"warm ask, idle machine, {len(questions)} gold questions")
+    runs = {"busy_auto_threads": None, "busy_all_cores": [usable, usable]}
+    for name, threads in runs.items():
+        hog = subprocess.Popen([PY, "-c", BUSY_LOOP])
+        try:
+            lat = worker("warm", index_dir=str(index_dir), questions=questions, threads=threads)["latency_s"]
+        finally:
+            hog.kill()
+            hog.wait()
+        label = "automatic threads" if threads is None else f"threads = threads_batch = {usable}"
+        out[name] = summary(lat, "s", f"warm ask, one busy process beside it, {label}")
+    out["busy_over_idle_p50"] = single(out["busy_auto_threads"]["median"] / out["idle_auto_threads"]["median"],
+                                       "x", "target <= 2 (issue: threads that survive a busy machine)")
 
 
 def _recall(index, vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
@@ -495,9 +523,9 @@ def show(results: dict[str, dict[str, Any]], info: dict[str, Any], notes: list[s
 
 
 QUICK = {"repeat": 1, "cold_questions": 2, "warm_questions": 6, "chunks": 3_000, "ann_threshold": 1_000,
-         "embed_sample": 200, "search_queries": 20, "random_recall": 0}
+         "embed_sample": 200, "search_queries": 20, "random_recall": 0, "contention_questions": 6}
 FULL = {"repeat": 3, "cold_questions": 4, "warm_questions": None, "chunks": 100_000, "ann_threshold": None,
-        "embed_sample": 2_000, "search_queries": 100, "random_recall": 0}
+        "embed_sample": 2_000, "search_queries": 100, "random_recall": 0, "contention_questions": 40}
 
 
 def main() -> None:
@@ -512,6 +540,7 @@ def main() -> None:
                    help="store backends to compare (default faiss,milvus; milvus needs pip install '.[milvus]')")
     p.add_argument("--backend-corpus", type=Path, default=ROOT / "seeds",
                    help="articles the backends are compared on (default seeds/; e.g. ../shared/eval/bbc-all)")
+    p.add_argument("--skip-contention", action="store_true", help="skip the busy-machine latency runs")
     p.add_argument("--chunks", type=int, help="scale corpus size (default 100000; --quick 3000)")
     p.add_argument("--repeat", type=int, help="repeats of each cold measurement (default 3)")
     p.add_argument("--vectors", choices=["synthetic", "real"], default="synthetic",
@@ -539,11 +568,13 @@ def main() -> None:
         if not args.skip_cold:
             index_dir = bench_cold(results.setdefault("cold", {}), notes, tmp, q)
             results["cold"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
-        elif not args.skip_warm:
+        elif not (args.skip_warm and args.skip_contention):
             timed([RAG, "index", str(ROOT / "seeds"), "--index-dir", str(index_dir)])
         if not args.skip_warm:
             bench_warm(results.setdefault("warm", {}), index_dir, q)
             results["warm"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
+        if not args.skip_contention:
+            bench_contention(results.setdefault("contention", {}), index_dir, q)
         if not args.skip_scale:
             bench_scale(results.setdefault("scale", {}), notes, tmp, q, args.vectors)
             results["scale"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}

@@ -48,6 +48,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+def pytest_collection_finish(session):
+    """Smoke test before any in-process model test: one real generation in a child process. A llama.cpp
+    build that crashes on this CPU then stops the run with one clear line instead of killing pytest."""
+    if not any(item.get_closest_marker("slow") for item in session.items):
+        return
+    from rag.selfcheck import FIX, run_probe
+
+    settings = load_settings(MODELS_TOML)
+    outcome = run_probe(settings.llm_config()[1].resolve(settings.base_dir))
+    if not outcome.ok:
+        pytest.exit(f"llama.cpp smoke test failed before any model test: {outcome.detail}; {FIX}", returncode=3)
+
+
 def gold_items() -> dict[str, dict]:
     return {g["id"]: g for g in (json.loads(x) for x in GOLD.read_text(encoding="utf-8").splitlines() if x.strip())}
 

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from conftest import SEED_FILES
-from rag.chunking import chunk_document, split_sentences
+from rag.chunking import chunk_document, fit_spans, split_sentences
 from rag.documents import read_document
 from rag.schema import Document
 
@@ -116,12 +116,14 @@ def test_chunk_size_bounds(max_chars):
         assert max(sizes) > max_chars // 2
 
 
-def test_a_sentence_longer_than_the_limit_is_its_own_chunk():
+def test_a_sentence_longer_than_the_limit_is_split_between_words():
     text = "Short opening sentence about the meeting. " + ("word " * 80).strip() + ". Closing sentence of it all."
     doc = make_doc(text)
     chunks = chunk_document(doc, max_chars=100, overlap=0)
-    assert any(len(c.text) > 100 for c in chunks)
+    assert len(chunks) >= 4 and all(len(c.text) <= 100 for c in chunks)
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
+    assert all(c.end == len(text) or text[c.end] == " " for c in chunks)  # between words
+    assert all(c.start == 0 or text[c.start - 1] == " " for c in chunks)
 
 
 @pytest.mark.parametrize("overlap", [0, 1, 2])
@@ -145,7 +147,7 @@ def test_overlap_repeats_whole_sentences(overlap):
 def test_overlap_never_stalls():
     doc = make_doc(" ".join(f"This is sentence {i} of a document with fairly long sentences in it." for i in range(12)))
     chunks = chunk_document(doc, max_chars=60, overlap=5)
-    assert len(chunks) <= 12
+    assert len(chunks) <= len(fit_spans(doc.text, split_sentences(doc.text), 60))  # at most one per piece
     assert [c.start for c in chunks] == sorted(set(c.start for c in chunks))
 
 
@@ -156,3 +158,20 @@ def test_chunking_prefers_paragraph_breaks():
     # a paragraph is ~314 chars: two and a bit fit in 700, but no chunk should end mid-paragraph
     assert len(chunks) >= 2
     assert all(c.end == len(doc.text) or doc.text[c.end] == "\n" for c in chunks), [c.text[-30:] for c in chunks]
+
+
+@pytest.mark.parametrize("text", [
+    "word " * 40_000,                                     # one 200,000-character line, no sentence end
+    ("Opening sentence of the piece. " + "x" * 5_000 + " tail words here."),  # a 'word' longer than a chunk
+])
+def test_no_chunk_exceeds_the_limit_even_without_sentence_ends(text):
+    doc = make_doc(text)
+    chunks = chunk_document(doc, max_chars=700, overlap=1)
+    assert chunks and max(len(c.text) for c in chunks) <= 700
+    assert all(doc.text[c.start : c.end] == c.text for c in chunks)
+    covered = [False] * len(text)
+    for c in chunks:
+        covered[c.start : c.end] = [True] * (c.end - c.start)
+    assert all(covered[i] for i, ch in enumerate(text) if not ch.isspace())  # nothing dropped
+    cut_inside_a_word = [c for c in chunks if c.end < len(text) and not text[c.end].isspace()]
+    assert all(len(c.text) == 700 for c in cut_inside_a_word)  # only a word longer than a chunk is cut

@@ -113,6 +113,15 @@ def test_answer_sentences_do_not_split_at_abbreviations():
     assert len(answer_sentences("Mr. Barrot met Gen. Smith in Brussels [2].")) == 1
 
 
+def test_answer_sentences_do_not_split_inside_a_quotation():
+    # an instruct model quotes a speaker's two sentences; a marker must not land inside the quotation
+    said = 'David Lammy said: "We see you, Vladimir Putin. We know what you are doing." [2]'
+    assert answer_sentences(said) == [said]
+    curly = "Lammy said: “We see you. We know.” [1] Barrot agreed [2]."
+    assert answer_sentences(curly) == ["Lammy said: “We see you. We know.” [1]", "Barrot agreed [2]."]
+    assert answer_sentences('He said "yes." Then he left [1].') == ['He said "yes."', "Then he left [1]."]
+
+
 def test_a_quote_is_one_line_without_marks_around_marks():
     from rag.citations import quoted
 

@@ -94,7 +94,49 @@ def test_empty_question_is_a_usage_error(seeds_index, question):
 
 
 def test_empty_stdin_is_a_usage_error(seeds_index):
-    assert_one_line_error(rag("ask", "--json", "--index-dir", str(seeds_index), "-", stdin=""), 2)
+    proc = rag("ask", "--json", "--index-dir", str(seeds_index), "-", stdin="")
+    assert_json_error(proc, 2)
+
+
+def assert_json_error(proc: subprocess.CompletedProcess, code: int) -> dict:
+    """With --json, an error is one line on stderr and also one error record on stdout."""
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and one_line(proc.stderr) and proc.stderr.startswith("error:")
+    (line,) = proc.stdout.splitlines()
+    record = json.loads(line)
+    assert record == {"error": proc.stderr.strip().removeprefix("error: "), "code": code}
+    return record
+
+
+@pytest.mark.parametrize("args, code", [
+    (["ask", "--json", "--index-dir", "{empty}", "What did Barrot demand?"], 3),  # no index
+    (["ask", "--json", "-k", "0", "x"], 2),  # a bad option, found before the command runs
+    (["eval", "--json", "--index-dir", "{empty}"], 3),
+])
+def test_json_errors_are_also_records_on_stdout(tmp_path, args, code):
+    record = assert_json_error(rag(*[a.format(empty=tmp_path) for a in args]), code)
+    assert record["error"]
+
+
+def test_question_not_valid_utf8_on_stdin_is_read_with_replacement(seeds_index):
+    proc = subprocess.run([RAG, "ask", "--json", "--index-dir", str(seeds_index), "-"],
+                          input="What did Barrot demand\xff?".encode("latin-1") + b"\xc3(\n", capture_output=True,
+                          timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=PROJECT)
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    record = json.loads(proc.stdout)
+    assert "\ufffd" in record["question"] and record["question"].startswith("What did Barrot demand")
+
+
+def test_question_argument_that_is_not_utf8_is_read_with_replacement(seeds_index):
+    """Python hands undecodable argv bytes over as lone surrogates; no encoder or JSON takes those."""
+    proc = subprocess.run([RAG.encode(), b"ask", b"--json", b"--index-dir", str(seeds_index).encode(),
+                           b"What did Barrot \xff\xfe demand?"], capture_output=True, timeout=300,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=PROJECT)
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    record = json.loads(proc.stdout)
+    assert "\ufffd" in record["question"]
 
 
 @pytest.mark.parametrize("args, names, command", [
@@ -219,6 +261,61 @@ def test_index_of_bad_input_exits_7_and_keeps_the_index(tmp_path, live_index, wh
     assert index_fingerprint(index) == before
 
 
+def test_empty_documents_file_is_a_damaged_index_not_a_missing_one(tmp_path, seeds_index):
+    index = copy_index(seeds_index, tmp_path / "index")
+    (index / "current" / "documents.jsonl").write_text("")
+    message = assert_one_line_error(rag("ask", "--index-dir", str(index), "What did Barrot demand?"), 4)
+    assert "rag index" in message
+
+
+def test_index_verify_reports_an_intact_index(seeds_index):
+    proc = rag("index", "--verify", "--index-dir", str(seeds_index))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "" and one_line(proc.stderr) and "intact" in proc.stderr
+
+
+def test_index_verify_names_the_damaged_file_and_exits_4(tmp_path, seeds_index):
+    index = copy_index(seeds_index, tmp_path / "index")
+    target = index / "current" / "vectors.npy"
+    data = bytearray(target.read_bytes())
+    data[-100] ^= 0xFF  # same size, one flipped byte: a load does not see it, --verify does
+    target.write_bytes(bytes(data))
+    message = assert_one_line_error(rag("index", "--verify", "--index-dir", str(index)), 4)
+    assert "vectors.npy" in message and "rag index" in message
+
+
+def test_index_verify_of_no_index_exits_3(tmp_path):
+    assert_one_line_error(rag("index", "--verify", "--index-dir", str(tmp_path / "none")), 3)
+
+
+def test_index_refuses_while_another_index_writes(tmp_path, live_index):
+    from filelock import FileLock
+
+    index, before = live_index
+    with FileLock(str(index / ".lock")):
+        (index / ".writer").write_text("4242")  # what the holder of the lock writes
+        message = assert_one_line_error(rag("index", str(SEEDS), "--wait", "0", "--index-dir", str(index)), 9)
+        (index / ".writer").unlink()
+    assert "4242" in message and "rag index" in message
+    assert index_fingerprint(index) == before
+
+
+def _capped_memory() -> None:  # before the fix /dev/zero was read until memory ran out: not the machine's
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+def test_index_of_a_device_exits_7_at_once(tmp_path, live_index):
+    index, before = live_index
+    env = {k: v for k, v in os.environ.items() if k not in ("RAG_CONFIG", "RAG_INDEX_DIR")}
+    proc = subprocess.run([RAG, "index", str(SEEDS), "/dev/zero", "--index-dir", str(index)], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=PROJECT, preexec_fn=_capped_memory)
+    message = assert_one_line_error(proc, 7)
+    assert "/dev/zero" in message and "regular file" in message
+    assert index_fingerprint(index) == before
+
+
 def test_index_error_is_the_only_thing_on_stderr(tmp_path):
     proc = rag("index", str(tmp_path / "nowhere"), "--index-dir", str(tmp_path / "index"))
     assert proc.returncode == 7 and proc.stderr.startswith("error:"), repr(proc.stderr)
@@ -298,3 +395,50 @@ def test_eval_compare_shows_fixed_and_broken(tmp_path, seeds_index):
     assert f"{fixed} fixed, {broken} broken" in result.stdout
     assert "changes against" in result.stdout
     assert "combined_score" in result.stdout
+
+
+# ----- eval --suite and ask --explain ----------------------------------------------------------------
+
+def test_a_bad_suite_file_is_a_usage_error(tmp_path):
+    bad = tmp_path / "dev.toml"
+    bad.write_text("[[set]\nname = 'x'\n")
+    message = assert_one_line_error(rag("eval", "--suite", str(bad)), 2)
+    assert str(bad) in message and "not valid TOML" in message
+    bad.write_text("[[set]]\nname = 'x'\narticles = 'nowhere'\ngold = 'gold.jsonl'\n")
+    message = assert_one_line_error(rag("eval", "--suite", str(bad)), 2)
+    assert "set 'x': articles folder not found" in message
+
+
+def test_suite_and_gold_together_is_a_usage_error(tmp_path):
+    message = assert_one_line_error(rag("eval", "--suite", "eval/dev.toml", "--gold", "seeds/gold.jsonl"), 2)
+    assert "--suite cannot be combined with --gold" in message
+
+
+def test_an_unknown_baseline_is_a_usage_error():
+    assert_one_line_error(rag("eval", "--baseline", "naive"), 2)
+
+
+@pytest.mark.slow
+def test_ask_explain_says_why_it_abstained(seeds_index):
+    proc = rag("ask", "--explain", "--index-dir", str(seeds_index), OFF_TOPIC)
+    assert proc.returncode == 0, proc.stderr
+    from rag.checks import NAMES
+    from rag.prompts import abstain_sentence
+
+    answer, _, *explained = proc.stdout.strip().split("\n")
+    assert answer == abstain_sentence()
+    assert explained[0].startswith("Read as: kind person")  # "who won": a person or body
+    code = explained[1].removeprefix("Abstained: ").split(" - ")[0]
+    assert code in NAMES and len(explained[1].split(" - ")[1]) > 20
+    record = json.loads(rag("ask", "--json", "--explain", "--index-dir", str(seeds_index), OFF_TOPIC).stdout)
+    assert record["abstain_reason"]["code"] == code  # the JSON record carries the same reason
+
+
+@pytest.mark.slow
+def test_ask_explain_of_an_answer_lists_the_checks_it_passed(seeds_index):
+    proc = rag("ask", "--explain", "--index-dir", str(seeds_index), "What did Barrot demand?")
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("Answered (") and "passed the checks no_passages, " in last and "weak_match" in last
+    assert "Read as: kind directive; names Barrot" in proc.stdout
+    assert "Sources:" in proc.stdout

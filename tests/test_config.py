@@ -227,3 +227,36 @@ def test_store_section(tmp_path):
 def test_bad_store_section(tmp_path, section, key):
     message = config_error(write(tmp_path, GOOD + "\n" + section))
     assert key in message
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("threads", "100000", "100000 is too large (at most 256)"),  # was a std::bad_alloc abort in llama.cpp
+    ("threads", "0", "0 is too small (at least 1)"),
+    ("context_size", "100000000", "100000000 is too large (at most 131072)"),  # was "not a valid GGUF file"
+])
+def test_absurd_model_settings_are_config_errors(tmp_path, key, value, says):
+    text = GOOD.replace("context_size = 2048", f"context_size = {value}") if key == "context_size" \
+        else GOOD + f"{key} = {value}\n"
+    message = config_error(write(tmp_path, text))
+    assert f"llm.tiny.{key}: {says}" in message
+
+
+def test_a_context_the_model_cannot_make_is_named_as_such(tmp_path, monkeypatch):
+    """When llama.cpp loads the weights but cannot make the context (the KV cache for context_size
+    tokens), the message says the context size is too large, not that the file is no GGUF."""
+    import llama_cpp
+
+    from rag.llm import LLM
+
+    def refuse(*args, **kwargs):
+        raise ValueError("Failed to create llama_context")
+
+    monkeypatch.setattr(llama_cpp, "Llama", refuse)
+    monkeypatch.setattr("rag.llm.ensure_runs", lambda model, build: None)  # no real model file to self-check
+    s = load_settings(write(tmp_path, GOOD.replace("context_size = 2048", "context_size = 131072")))
+    name, cfg = s.llm_config()
+    with pytest.raises(ConfigError) as info:
+        LLM(tmp_path / "model.gguf", cfg, name).load()
+    message = str(info.value)
+    assert "131072" in message and "context_size is too large" in message and "GGUF" not in message
+    assert one_line(message) and info.value.exit_code == 6

@@ -48,6 +48,25 @@ def test_corrupt_database_is_one_clear_error(tmp_path: Path) -> None:
         ConversationStore(tmp_path)
 
 
+def test_a_database_locked_by_another_chat_says_so(tmp_path: Path) -> None:
+    """Another `rag chat` holding a write transaction: a one-line error saying so, not "move it aside"."""
+    store = ConversationStore(tmp_path, timeout=0.1)
+    conversation = store.create()
+    other = sqlite3.connect(store.path)
+    try:
+        other.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(ConversationStoreError) as info:
+            store.append(conversation, "What did Barrot demand?", answer("What did Barrot demand?"))
+    finally:
+        other.rollback()
+        other.close()
+    message = str(info.value)
+    assert "locked" in message and "another `rag chat`" in message and "\n" not in message
+    assert "move it aside" not in message
+    store.append(conversation, "What did Barrot demand?", answer("What did Barrot demand?"))  # free again
+    assert len(store.load(conversation).turns) == 1
+
+
 def test_create_append_load_and_survive_restart(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path)
     cid = store.create()

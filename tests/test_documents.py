@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +194,125 @@ def test_same_doc_id_twice_keeps_the_first_with_a_warning(tmp_path):
     docs, _, warnings = load_documents([tmp_path / "x", tmp_path / "y"])
     assert [d.title for d in docs] == ["First"]
     assert len(warnings) == 1 and "story" in warnings[0]
+
+
+# ----- hostile files: devices, FIFOs, unreadable files and folders, lying sizes ---------------------
+
+def _deny(monkeypatch, *paths):
+    """Make `paths` unreadable, as chmod 000 does for a normal user (root reads through chmod, so the
+    refusal is also simulated at the system call the reader uses)."""
+    import builtins
+    import io
+    import os
+
+    denied = {os.path.abspath(p) for p in paths}
+    for p in paths:
+        p.chmod(0)
+
+    def guard(real):
+        def call(path, *args, **kwargs):
+            if isinstance(path, (str, os.PathLike)) and os.path.abspath(path) in denied:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(os, "open", guard(os.open))
+    monkeypatch.setattr(os, "scandir", guard(os.scandir))
+    monkeypatch.setattr(io, "open", guard(io.open))
+    monkeypatch.setattr(builtins, "open", guard(builtins.open))
+
+
+def test_unreadable_file_in_a_folder_is_skipped_with_a_reason(tmp_path, monkeypatch):
+    (tmp_path / "good.txt").write_text("Good article\n" + BODY)
+    locked = tmp_path / "locked.txt"
+    locked.write_text("Locked article\n" + BODY)
+    _deny(monkeypatch, locked)
+    docs, skipped, _ = load_documents([tmp_path])
+    assert [d.doc_id for d in docs] == ["good"]
+    assert len(skipped) == 1 and "locked.txt" in skipped[0] and "ermission" in skipped[0] and one_line(skipped[0])
+
+
+def test_unreadable_file_named_explicitly_is_an_input_error(tmp_path, monkeypatch):
+    locked = tmp_path / "locked.txt"
+    locked.write_text("Locked article\n" + BODY)
+    _deny(monkeypatch, locked)
+    with pytest.raises(InputError) as info:
+        load_documents([locked])
+    assert str(locked) in str(info.value) and one_line(str(info.value))
+
+
+def test_unreadable_subfolder_is_skipped_with_a_reason_not_silently(tmp_path, monkeypatch):
+    (tmp_path / "good.txt").write_text("Good article\n" + BODY)
+    sub = tmp_path / "private"
+    sub.mkdir()
+    (sub / "secret.txt").write_text("Secret article\n" + BODY)
+    _deny(monkeypatch, sub)
+    try:
+        docs, skipped, _ = load_documents([tmp_path])
+    finally:
+        sub.chmod(0o755)
+    assert [d.doc_id for d in docs] == ["good"]
+    assert len(skipped) == 1 and "private" in skipped[0] and one_line(skipped[0]), skipped
+
+
+def _finishes(fn, seconds: float = 10.0):
+    """Run `fn` in a thread; (finished, result or exception). A read that blocks must not hang the run."""
+    import threading
+
+    box: dict = {}
+
+    def run():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            box["error"] = exc
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(seconds)
+    return not t.is_alive(), box
+
+
+def test_fifo_is_refused_not_waited_on(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    try:
+        done, box = _finishes(lambda: load_documents([fifo]))
+        assert done, "reading a FIFO blocked"
+        assert isinstance(box.get("error"), InputError) and "regular file" in str(box["error"])
+        (tmp_path / "good.txt").write_text("Good article\n" + BODY)
+        done, box = _finishes(lambda: load_documents([tmp_path]))
+        assert done and "result" in box, box
+        docs, skipped, _ = box["result"]
+        assert [d.doc_id for d in docs] == ["good"]
+        assert any("pipe.txt" in s and "regular file" in s for s in skipped), skipped
+    finally:  # release a reader stuck on the FIFO (before the fix), so the test run can end
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass
+
+
+def test_device_is_refused_not_read_forever():
+    with pytest.raises(InputError) as info:
+        load_documents([Path("/dev/zero")])
+    assert "/dev/zero" in str(info.value) and "regular file" in str(info.value) and one_line(str(info.value))
+
+
+def test_size_cap_holds_when_the_size_on_disk_says_0(tmp_path, monkeypatch):
+    """Files in /proc, and some network file systems, report size 0: the cap is enforced while reading."""
+    import os
+
+    big = tmp_path / "big.txt"
+    big.write_text("Big article\n" + "All work and no play. " * 1000)
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def zero(st):
+        return os.stat_result((*st[:6], 0, *st[7:10]))
+
+    monkeypatch.setattr(os, "stat", lambda *a, **k: zero(real_stat(*a, **k)))
+    monkeypatch.setattr(os, "fstat", lambda *a, **k: zero(real_fstat(*a, **k)))
+    with pytest.raises(Skipped, match="too large"):
+        read_document(big, max_bytes=1000)

@@ -10,7 +10,8 @@ from rich.console import Console
 
 from conftest import gold_items, one_line
 from rag.errors import UsageError
-from rag.evaluate import GoldItem, Verdict, compare_table, judge, load_gold, run_eval, summarize
+from rag.eval_run import run_eval
+from rag.evaluate import GoldItem, Verdict, compare_table, judge, load_gold, summarize
 from rag.schema import Answer, Citation, Document, Retrieved
 
 FIRST = "Barrot said Russia owes an answer to the United States."
@@ -228,7 +229,10 @@ def test_eval_run_writes_one_record_per_question(assistant, tmp_path):
     assert (summary["questions"], summary["answerable"], summary["unanswerable"], summary["errors"]) == (3, 1, 2, 0)
     # the summary agrees with judging the written records again
     verdicts = [judge(GoldItem(**GOLD[i]), r, assistant.store.documents) for i, r in zip(ids, records)]
+    reasons = summary.pop("abstain_reasons")
     assert summary == summarize([GoldItem(**GOLD[i]) for i in ids], records, verdicts)
+    # both off-topic questions abstained for a reason, and both rightly
+    assert sum(c["right"] for c in reasons.values()) == 2 and not any(c["false"] for c in reasons.values())
     progress = err.file.getvalue()
     assert all(f"{i}:" in progress for i in ids)
 

@@ -51,6 +51,14 @@ def test_a_quote_must_be_verbatim():
     assert any("a quick reply" in m for m in missing)
 
 
+def test_quoted_words_from_the_question_are_not_the_sources_words():
+    # "Who said X?" answered with 'Barrot said "X"' cites a source that must hold X, not just the question
+    q = 'Who said it was "clear who wants peace"?'
+    missing = unsupported('Barrot said it was "clear who wants peace."', EVIDENCE, q)
+    assert any("clear who wants peace" in m for m in missing)
+    assert unsupported('Barrot said Russia owes "an answer".', EVIDENCE, 'Who said Russia owes "an answer"?') == []
+
+
 def test_mostly_unsupported_words_are_flagged():
     missing = unsupported("The moon is made of cheese and sold in markets.", EVIDENCE)
     assert missing and any("words" in m for m in missing)
@@ -62,3 +70,12 @@ def test_injected_instruction_text_is_not_support_unless_quoted_in_the_evidence(
     # grounding checks support, not intent: text that is in the evidence is supported. The answer
     # pipeline's defence against injection is the prompt and the end-to-end tests in test_answer.py.
     assert unsupported("The moon is made of cheese.", injected) == []
+
+
+def test_overlap_counts_only_what_the_evidence_itself_holds():
+    from rag.grounding import overlap
+
+    claim = "Barrot said Russia owes the United States an answer"
+    assert overlap(claim, "Barrot said Russia owes the United States an answer on the ceasefire.") == 1.0
+    assert 0 < overlap(claim, "Rutte said the ball was in the Russian court.") < 0.5
+    assert overlap("", "anything") == 0.0

@@ -213,3 +213,159 @@ def test_bad_input_leaves_the_previous_index(built, tmp_path):
             a.index(bad)
     assert index_fingerprint(a.index_path) == before
     load_store(a.index_path, a.settings)
+
+
+# ----- naming paths adds and updates; only --prune drops what was not named -------------------------
+
+TARIFFS = "Tariffs on European imports\nThe United States imposed tariffs of 20 per cent on imports from Europe.\n"
+
+
+@pytest.fixture
+def other_folder(tmp_path):
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "tariffs.txt").write_text(TARIFFS, encoding="utf-8")
+    return folder
+
+
+def test_indexing_one_new_article_keeps_the_others(built, corpus, other_folder, fast_build):
+    a, first = built
+    report = a.index([other_folder / "tariffs.txt"])
+    assert report.added == ["tariffs"] and report.removed == [] and sorted(report.unchanged) == IDS
+    assert report.chunks_embedded == sum(c.doc_id == "tariffs" for c in a.store.chunks) > 0
+    assert sorted(a.store.documents) == sorted(IDS + ["tariffs"])
+    assert a.store.manifest.sources == [str(corpus), str(other_folder / "tariffs.txt")]
+    assert a.retriever.search("What did Barrot demand?", k=3)[0].doc_id == "barrot"
+
+
+def test_deleting_under_a_named_folder_drops_only_its_articles(built, corpus, other_folder, fast_build):
+    a, _ = built
+    a.index([other_folder])
+    (other_folder / "tariffs.txt").unlink()
+    (other_folder / "ferry.txt").write_text("Ferry deal\n" + EXTRA_PARAGRAPH, encoding="utf-8")
+    report = a.index([other_folder])
+    assert report.removed == ["tariffs"] and report.added == ["ferry"] and sorted(report.unchanged) == IDS
+    assert sorted(a.store.documents) == sorted(IDS + ["ferry"])
+
+
+def test_prune_keeps_only_the_named_paths(built, other_folder, fast_build):
+    a, _ = built
+    report = a.index([other_folder], prune=True)
+    assert report.added == ["tariffs"] and report.removed == IDS
+    assert sorted(a.store.documents) == ["tariffs"] and a.store.manifest.sources == [str(other_folder)]
+
+
+def test_no_path_resyncs_the_remembered_sources(built, corpus, other_folder, fast_build):
+    a, _ = built
+    a.index([other_folder])
+    changed = corpus / "lithuania.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + EXTRA_PARAGRAPH, encoding="utf-8")
+    (corpus / "ottawa.txt").unlink()
+    (other_folder / "ferry.md").write_text("Ferry deal\n" + EXTRA_PARAGRAPH, encoding="utf-8")
+    report = a.index([])
+    assert report.updated == ["lithuania"] and report.removed == ["ottawa"] and report.added == ["ferry"]
+    assert sorted(report.unchanged) == ["barrot", "tariffs"]
+    assert a.store.manifest.sources == [str(corpus), str(other_folder)]
+
+
+def test_a_remembered_source_that_is_gone_drops_its_articles_with_a_warning(built, corpus, other_folder,
+                                                                             fast_build):
+    a, _ = built
+    a.index([other_folder])
+    shutil.rmtree(other_folder)
+    report = a.index([])
+    assert report.removed == ["tariffs"] and sorted(report.unchanged) == IDS
+    assert any(str(other_folder) in w and "no longer exists" in w for w in report.warnings)
+    assert a.store.manifest.sources == [str(corpus)]
+
+
+def test_no_path_and_no_index_indexes_seeds_beside_the_config(tmp_path, settings, fast_build):
+    from rag.config import load_settings
+
+    base = tmp_path / "project"
+    (base / "seeds").mkdir(parents=True)
+    (base / "seeds" / "tariffs.txt").write_text(TARIFFS, encoding="utf-8")
+    config = base / "models.toml"
+    config.write_text(settings.source.read_text(encoding="utf-8"), encoding="utf-8")
+    a = Assistant(settings=load_settings(config), index_path=tmp_path / "index")
+    report = a.index([])
+    assert report.added == ["tariffs"] and a.store.manifest.sources == [str(base / "seeds")]
+
+
+def test_same_doc_id_from_another_folder_does_not_replace_a_kept_article(built, corpus, tmp_path, fast_build):
+    a, _ = built
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "barrot.txt").write_text("Another Barrot\nA different article with the same name.\n")
+    report = a.index([elsewhere / "barrot.txt"])
+    assert report.added == [] and report.updated == [] and "barrot" in report.unchanged
+    assert any("barrot" in w and str(corpus / "barrot.txt") in w for w in report.warnings)
+    assert "Moscow" in a.store.documents["barrot"].text
+
+
+# ----- the manifest's checksums: `rag index` repairs what fails them --------------------------------
+
+def _flip(path, at: float = 0.6):
+    data = bytearray(path.read_bytes())
+    data[int(len(data) * at)] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["empty model.onnx.data", "flipped tokenizer.json"])
+def test_damaged_encoder_is_exported_again(built, corpus, fast_build, monkeypatch, damage):
+    a, first = built
+    encoder = a.index_path / "current" / embeddings.ENCODER_DIR
+    if damage.startswith("empty"):
+        (encoder / "model.onnx.data").write_bytes(b"")
+    else:
+        _flip(encoder / "tokenizer.json")
+    monkeypatch.setattr(fast_build, "encode", lambda *a, **k: pytest.fail("the articles did not change"))
+    report = a.index([corpus])
+    assert report.chunks_embedded == 0 and sorted(report.unchanged) == IDS
+    assert any("encoder" in w for w in report.warnings), report.warnings
+    from rag.store import verify_index
+
+    assert verify_index(a.index_path)[1] == []
+    assert a.retriever.search("Who leads the German brigade?", k=1)[0].doc_id == "lithuania"
+
+
+@pytest.mark.parametrize("name", ["vectors.npy", "vectors.faiss", "bm25/df.json", "chunks.jsonl", "documents.jsonl"])
+def test_damaged_data_is_rebuilt_from_the_articles(built, corpus, fast_build, name):
+    a, first = built
+    target = a.index_path / "current" / name
+    if name.endswith(".jsonl"):  # a planted sentence, still valid JSON
+        lines = target.read_text(encoding="utf-8").splitlines()
+        record = json.loads(lines[0])
+        record["text"] = "Berlin is the capital of France. " + record["text"]
+        target.write_text("\n".join([json.dumps(record), *lines[1:]]) + "\n", encoding="utf-8")
+    else:
+        _flip(target)
+    report = a.index([corpus])
+    assert report.chunks_embedded == report.chunks == first.chunks
+    assert any(name in w for w in report.warnings), report.warnings
+    from rag.store import verify_index
+
+    assert verify_index(a.index_path)[1] == []
+    assert not any("Berlin is the capital" in c.text for c in a.store.chunks)
+
+
+def test_damaged_index_is_rebuilt_with_the_articles_it_was_not_asked_about(built, corpus, other_folder,
+                                                                         fast_build):
+    a, _ = built
+    _flip(a.index_path / "current" / "vectors.npy")
+    report = a.index([other_folder])
+    assert sorted(a.store.documents) == sorted(IDS + ["tariffs"])
+    assert report.chunks_embedded == report.chunks
+
+
+def test_an_index_of_the_previous_format_is_rebuilt(built, corpus, fast_build):
+    import rag.store
+
+    a, first = built
+    manifest = a.index_path / "current" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["format_version"] = rag.store.FORMAT_VERSION - 1
+    manifest.write_text(json.dumps(data))
+    report = a.index([corpus])
+    assert report.chunks_embedded == report.chunks == first.chunks
+    assert load_store(a.index_path, a.settings).manifest.format_version == rag.store.FORMAT_VERSION

@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
+import rag.builds
 import rag.store
 from conftest import SEED_FILES, copy_index, index_fingerprint, one_line
 from rag.chunking import chunk_document
@@ -77,6 +78,15 @@ def _drop_last_line(path):
     path.write_text("".join(lines[:-1]), encoding="utf-8")
 
 
+def _plant(path, claim: str = "Berlin is the capital of France. "):
+    """Insert a false sentence into the first record's text, keeping the file valid JSON lines."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[0])
+    record["text"] = claim + record["text"]
+    lines[0] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _edit_manifest(**changes):
     def edit(path):
         data = json.loads(path.read_text())
@@ -92,6 +102,9 @@ DAMAGE = {
     "chunks line missing": ("chunks.jsonl", _drop_last_line),
     "chunks not json": ("chunks.jsonl", lambda p: p.write_text("{oops\n" * 3)),
     "documents garbage": ("documents.jsonl", lambda p: p.write_text("[1, 2]\n")),
+    "documents emptied": ("documents.jsonl", lambda p: p.write_text("")),
+    "documents edited": ("documents.jsonl", lambda p: _plant(p)),
+    "chunks edited": ("chunks.jsonl", lambda p: _plant(p)),
     "vectors truncated": ("vectors.npy", _truncate),
     "bm25 missing": ("bm25", shutil.rmtree),
     "manifest garbage": ("manifest.json", lambda p: p.write_text("{")),
@@ -193,7 +206,7 @@ def test_two_builds_in_the_same_second(tmp_path, settings, small, monkeypatch):
         def now(cls, tz=None):
             return datetime(2025, 3, 1, 12, 0, 0, tzinfo=tz)
 
-    monkeypatch.setattr(rag.store, "datetime", Frozen)
+    monkeypatch.setattr(rag.builds, "datetime", Frozen)
     write, _, _ = small
     index = tmp_path / "index"
     first = write(index)
@@ -229,3 +242,87 @@ def test_refuses_to_replace_a_current_folder_that_is_not_a_link(tmp_path, small)
         write(index)
     assert one_line(str(info.value))
     assert (index / "current" / "precious.txt").read_text() == "keep me"
+
+
+# ----- readers see one build, whatever is published meanwhile ---------------------------------------
+
+@pytest.fixture
+def two_builds(tmp_path, seeds_index, small):
+    """A copy of the seeds index (published) plus a second, smaller complete build beside it."""
+    write, _, _ = small
+    index = copy_index(seeds_index, tmp_path / "index")
+    other = write(tmp_path / "other")
+    shutil.move(str(other), str(index / other.name))
+    return index, os.readlink(index / "current"), other.name
+
+
+def _publish_during_load(monkeypatch, index, target, remove_old=False):
+    """Swap `current` to `target` the moment the loader reads the vectors, as a concurrent publish would."""
+    real_load = np.load
+    swapped = []
+
+    def load(path, *args, **kwargs):
+        if not swapped:
+            swapped.append(os.readlink(index / "current"))
+            tmp = index / ".swap"
+            tmp.symlink_to(target)
+            os.replace(tmp, index / "current")
+            if remove_old:
+                shutil.rmtree(index / swapped[0])
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(np, "load", load)
+    return swapped
+
+
+def test_a_load_reads_every_file_from_the_build_it_started_with(two_builds, settings, monkeypatch):
+    index, first, second = two_builds
+    swapped = _publish_during_load(monkeypatch, index, second)
+    store = load_store(index, settings)
+    assert swapped == [first]
+    assert store.path.name == first
+    assert len(store.chunks) == store.vectors.shape[0] == store.faiss_index.ntotal == store.lexical.size
+    assert set(store.documents) == {f.stem for f in SEED_FILES}
+
+
+def test_a_load_whose_build_is_removed_meanwhile_reads_the_new_one(two_builds, settings, monkeypatch):
+    index, first, second = two_builds
+    swapped = _publish_during_load(monkeypatch, index, second, remove_old=True)
+    store = load_store(index, settings)
+    assert swapped == [first] and store.path.name == second
+    assert len(store.chunks) == store.vectors.shape[0] == store.faiss_index.ntotal == store.lexical.size
+
+
+# ----- every file is checksummed: `rag index --verify` finds what a load does not read -------------
+
+def _flip_byte(path, at: float = 0.6):
+    data = bytearray(path.read_bytes())
+    i = int(len(data) * at)
+    data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_verify_passes_an_intact_index(seeds_index):
+    from rag.store import verify_index
+
+    checked, problems = verify_index(seeds_index)
+    assert problems == [] and checked >= 8
+
+
+@pytest.mark.parametrize("name", ["vectors.npy", "vectors.faiss", "bm25/df.json", "encoder/model.onnx.data",
+                                  "encoder/tokenizer.json", "roles.json"])
+def test_verify_finds_a_flipped_byte_in_any_file(tmp_path, seeds_index, name):
+    from rag.store import verify_index
+
+    index = copy_index(seeds_index, tmp_path / "index")
+    _flip_byte(index / "current" / name)
+    _, problems = verify_index(index)
+    assert len(problems) == 1 and problems[0].startswith(name), problems
+
+
+def test_manifest_records_every_file_it_publishes(store):
+    listed = set(store.manifest.files)
+    on_disk = {str(p.relative_to(store.path)) for p in store.path.rglob("*") if p.is_file()}
+    assert listed == on_disk - {"manifest.json"}
+    for name, entry in store.manifest.files.items():
+        assert entry.sha256 == hashlib.sha256((store.path / name).read_bytes()).hexdigest()

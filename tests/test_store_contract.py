@@ -210,6 +210,11 @@ def test_reindexing_reuses_rows_with_milvus(tmp_path, settings, fast_build, seed
     assert store.chunks[hit].doc_id == "zz_new"
     manifest = json.loads((store.path / "manifest.json").read_text())
     assert manifest["n_chunks"] == len(store.chunks) == first.chunks + 1
+    # `rag index` with no paths re-reads the remembered sources, which Milvus keeps in its loaded manifest
+    # (there is no `current` link to read them from): nothing changed, so nothing is written or warned.
+    resync = a.index([])
+    assert resync.chunks_embedded == 0 and not resync.added and not resync.removed and not resync.warnings
+    assert "zz_new" in resync.unchanged and a.store.manifest.sources == [str(seeds_copy.absolute())]
 
 
 def test_gold_answers_are_the_same_with_both_backends(assistant, tmp_path_factory, settings, seeds_index,

@@ -195,3 +195,13 @@ def test_passage_too_long_for_milvus_is_refused_before_writing(tmp_path, setting
         write_store(cfg, tmp_path / "index", manifest, [doc], [chunk], np.ones((1, 4), dtype=np.float32))
     assert one_line(str(info.value)) and "'long'" in str(info.value) and info.value.exit_code == 7
     assert not (tmp_path / "index").exists()
+
+
+def test_verify_is_refused_for_milvus_in_one_line(tmp_path, settings):
+    """--verify checks the FAISS backend's per-file checksums; with Milvus it says so instead of a traceback."""
+    from rag.assistant import Assistant
+    from rag.errors import UsageError
+
+    with pytest.raises(UsageError) as info:
+        Assistant(settings=backend_settings(settings, "milvus"), index_path=tmp_path / "index").verify_index()
+    assert one_line(str(info.value)) and "milvus" in str(info.value) and "rag doctor" in str(info.value)

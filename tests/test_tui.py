@@ -16,8 +16,9 @@ from textual.widgets import Markdown, OptionList
 
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore
-from rag.errors import GenerationError, IndexMissingError, ModelMissingError
-from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
+from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
+from rag.schema import (Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent,
+                        Turn)
 from rag.tui.app import ChatApp
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
 from rag.tui.widgets import QuestionInput, SourcesPanel, TurnView, linked
@@ -272,6 +273,27 @@ async def test_export_writes_markdown_with_citations(tmp_path: Path, monkeypatch
         assert any(str(files[0].name) in t for t in toasts(app))
 
 
+class AbstainingAssistant(FakeAssistant):
+    """Answers every question with an abstention and the reason a check gave."""
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        self.calls.append((question, list(history)))
+        yield Final(answer=Answer(question=question, answer="The articles I have do not answer that question.",
+                                  abstained=True, mode="abstained", model=self.model_name, latency_s=0.2,
+                                  abstain_reason=Reason(code="missing_name", message="The question names 'Kallas', "
+                                                        "which no passage found mentions.")))
+
+
+async def test_an_abstention_shows_its_reason_in_the_footnote(tmp_path: Path) -> None:
+    app = make_app(tmp_path, AbstainingAssistant())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ask(pilot, app, "What did Kallas say?")
+        turn = app.query(TurnView).last()
+        meta = str(turn.query_one(".meta").render())
+        assert "abstained: The question names 'Kallas', which no passage found mentions." in meta
+        assert turn.has_class("-abstained")
+
+
 async def test_errors_are_notifications_and_the_app_keeps_running(tmp_path: Path) -> None:
     fake = FakeAssistant(fail=GenerationError("the model failed to generate (try again)"))
     app = make_app(tmp_path, fake)
@@ -320,6 +342,23 @@ async def test_missing_index_or_model_is_reported_at_start(tmp_path: Path) -> No
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         assert any("model file not found" in t and "Switch model: other-model" in t for t in toasts(app))
+        assert "model not loaded" in str(app.status.render())
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_a_model_that_crashes_its_self_check_is_a_notification(tmp_path: Path) -> None:
+    def crash() -> None:
+        raise ModelCrashError("model m.gguf: llama.cpp crashed (SIGSEGV) in a one-token self-check: this "
+                              "llama-cpp-python build does not run on this CPU; rebuild ... `make rebuild-llama`")
+
+    fake = FakeAssistant()
+    fake.warm_up = crash  # type: ignore[method-assign]
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        crashed = [n for n in app._notifications if n.title == "Model crashed"]
+        assert crashed and "SIGSEGV" in str(crashed[0].message) and "make rebuild-llama" in str(crashed[0].message)
         assert "model not loaded" in str(app.status.render())
         await pilot.press("ctrl+q")
     assert app.return_code == 0

@@ -6,7 +6,7 @@ shows what comes back. Models load in a worker after the first frame, so the UI 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import events, work
 from textual.app import App, ComposeResult
@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from rag.assistant import Assistant
 from rag.conversations import Conversation, ConversationStore, ConversationStoreError, quoted
 from rag.errors import RagError
+from rag.sanitize import StreamCleaner, clean, clean_line
 from rag.schema import Answer, Citation, Delta, Document, Final, Turn
 from rag.tui.commands import ChatCommands
 from rag.tui.history import HistoryApp
@@ -45,6 +46,7 @@ class Pending:
     question: str
     turn: TurnView
     stream: MarkdownStream
+    cleaner: StreamCleaner = field(default_factory=StreamCleaner)  # the model may copy escapes from a source
 
 
 class ChatApp(HistoryApp):
@@ -201,7 +203,7 @@ class ChatApp(HistoryApp):
         if event.delta:
             pending.turn.add_delta(event.delta)
             self._follow()
-            await pending.stream.write(event.delta)
+            await pending.stream.write(pending.cleaner.feed(event.delta))
             return
         self._pending = None
         await pending.stream.stop()
@@ -327,9 +329,9 @@ class ChatApp(HistoryApp):
         if answer is None:
             self.notify("No answer to copy yet.", severity="warning")
             return
-        lines = [answer.answer.strip(), ""] + [f"[{c.n}] {c.title} ({c.doc_id}): {quoted(c.quote)}"
-                                               for c in answer.citations]
-        self.copy_to_clipboard("\n".join(lines).strip() + "\n")
+        lines = [answer.answer.strip(), ""] + [f"[{c.n}] {clean_line(c.title)} ({clean_line(c.doc_id)}): "
+                                               f"{clean_line(quoted(c.quote))}" for c in answer.citations]
+        self.copy_to_clipboard(clean("\n".join(lines)).strip() + "\n")  # pasted into a terminal, perhaps
         self.notify("Copied the answer and its sources to the clipboard.", timeout=3)
 
     def action_help(self) -> None:

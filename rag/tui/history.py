@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rag.assistant import Assistant
 from rag.conversations import Conversation, ConversationInfo, ConversationStore, ConversationStoreError
+from rag.sanitize import clean_line
 from rag.schema import Answer, Turn
 from rag.tui.screens import ConversationsScreen
 from rag.tui.tasks import CoreApp
@@ -73,6 +74,7 @@ class HistoryApp(CoreApp):
         self.notify(f"Exported to {path}", title="Export")
 
     def _show_title(self, title: str) -> None:
+        title = clean_line(title)  # from the first question, which may have been pasted with escapes in it
         self.sub_title = title
         self.status.set(conversation=title)
 

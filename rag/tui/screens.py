@@ -12,6 +12,7 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rag.conversations import ConversationInfo
+from rag.sanitize import clean, clean_line
 from rag.schema import Citation, Document
 
 HIGHLIGHT = "bold reverse"
@@ -57,8 +58,8 @@ class ArticleScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="article"):
-            meta = " · ".join(x for x in (self.doc.doc_id, self.doc.date or "", self.doc.source) if x)
-            yield Label(Text(f"[{self.citation.n}] {self.doc.title}", style="bold"), id="article-title")
+            meta = " · ".join(clean_line(x) for x in (self.doc.doc_id, self.doc.date or "", self.doc.source) if x)
+            yield Label(Text(f"[{self.citation.n}] {clean_line(self.doc.title)}", style="bold"), id="article-title")
             yield Label(Text(meta, style="dim"), id="article-meta")
             with VerticalScroll(id="article-body"):
                 for i, (start, end) in enumerate(paragraphs(self.doc.text)):
@@ -70,11 +71,16 @@ class ArticleScreen(ModalScreen[None]):
             yield Label(Text(hint, style="dim"), id="article-hint")
 
     def _paragraph(self, start: int, end: int) -> Text:
-        text = Text(self.doc.text[start:end])
+        """One paragraph, the cited span highlighted. The offsets are the stored text's; each piece is
+        cleaned of escape sequences on its own, so the highlight still covers the quote."""
+        cut = [start, end]
         if self.span:
-            s, e = max(self.span[0], start) - start, min(self.span[1], end) - start
+            s, e = max(self.span[0], start), min(self.span[1], end)
             if s < e:
-                text.stylize(HIGHLIGHT, s, e)
+                cut = [start, s, e, end]
+        text = Text()
+        for i, (a, b) in enumerate(zip(cut, cut[1:])):
+            text.append(clean(self.doc.text[a:b]), style=HIGHLIGHT if len(cut) == 4 and i == 1 else "")
         return text
 
     def on_mount(self) -> None:
@@ -109,7 +115,7 @@ class ConversationsScreen(ModalScreen[int | None]):
             options = []
             for c in self.items:
                 text = Text(f"#{c.id} ", style="dim")
-                text.append(c.title, style="bold" if c.id == self.current else "")
+                text.append(clean_line(c.title), style="bold" if c.id == self.current else "")
                 text.append(f"  · {c.turns} turn{'s' if c.turns != 1 else ''} · {c.updated_at[:16].replace('T', ' ')}",
                             style="dim")
                 options.append(Option(text, id=str(c.id)))

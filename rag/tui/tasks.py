@@ -7,13 +7,15 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import App
 from textual.message import Message
 
 from rag.assistant import Assistant
-from rag.errors import IndexMissingError, ModelMissingError, RagError
+from rag.errors import IndexMissingError, ModelCrashError, ModelMissingError, RagError
+from rag.sanitize import clean, clean_line
 from rag.schema import IndexReport, IndexStats
 from rag.tui.widgets import StatusLine
 
@@ -37,6 +39,12 @@ class CoreApp(App[int]):
         self.assistant = assistant
         self._core_lock = threading.Lock()
         self._indexing = False
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Notifications quote errors, paths and titles: cleaned of escape sequences, and plain text (not
+        markup) unless asked, so "[llm.x]" or a "[1]" in them is shown as written."""
+        super().notify(clean(message), title=clean_line(title), severity=severity, timeout=timeout, markup=markup)
 
     @property
     def status(self) -> StatusLine:
@@ -71,7 +79,8 @@ class CoreApp(App[int]):
                 self.assistant.warm_up()
                 self.post_message(CoreEvent("ready"))
             except ModelMissingError as exc:
-                self.post_message(CoreEvent("no-model", str(exc) + self.error_hint(exc)))
+                kind = "model-crash" if isinstance(exc, ModelCrashError) else "no-model"
+                self.post_message(CoreEvent(kind, str(exc) + self.error_hint(exc)))
             except RagError as exc:
                 self.post_message(CoreEvent("error", str(exc)))
             except Exception as exc:
@@ -151,9 +160,10 @@ class CoreApp(App[int]):
         elif event.kind == "no-index":
             self.status.set(index="no index", state="ready")
             self.notify(event.text, title="No index", severity="error", timeout=15)
-        elif event.kind == "no-model":
+        elif event.kind in ("no-model", "model-crash"):
             self.status.set(state="model not loaded")
-            self.notify(event.text, title="Model missing", severity="error", timeout=15)
+            title = "Model crashed" if event.kind == "model-crash" else "Model missing"
+            self.notify(event.text, title=title, severity="error", timeout=15)
         elif event.kind == "error":
             self.status.set(state="ready")
             self.notify(event.text, title="Error", severity="error", timeout=15)

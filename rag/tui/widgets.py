@@ -17,6 +17,7 @@ from textual.widgets import Label, Markdown, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from rag.conversations import quoted
+from rag.sanitize import clean, clean_line
 from rag.schema import Answer, Citation
 
 QUOTE_CHARS = 280
@@ -178,8 +179,9 @@ class TurnView(Vertical):
 
 
 def linked(answer: str) -> str:
-    """Make each `[n]` marker a link the viewer can follow (it still reads `[n]`)."""
-    return CITE_MARK.sub(lambda m: f"[\\[{m.group(1)}\\]](cite:{m.group(1)})", answer)
+    """Make each `[n]` marker a link the viewer can follow (it still reads `[n]`). The answer quotes
+    articles, so it is cleaned of escape sequences first."""
+    return CITE_MARK.sub(lambda m: f"[\\[{m.group(1)}\\]](cite:{m.group(1)})", clean(answer))
 
 
 def speed(tps: float) -> str:
@@ -187,7 +189,7 @@ def speed(tps: float) -> str:
 
 
 def question_line(question: str) -> str:
-    return "❯ " + question.strip()
+    return "❯ " + clean(question).strip()
 
 
 def answer_meta(answer: Answer) -> str:
@@ -204,21 +206,21 @@ def answer_meta(answer: Answer) -> str:
     if answer.mode == "extractive":
         parts.append("extractive: quoted from the sources")
     elif answer.abstained or answer.mode == "abstained":
-        parts.append("abstained")
+        parts.append(f"abstained: {answer.abstain_reason.message}" if answer.abstain_reason else "abstained")
     if answer.error:
         parts.append(f"error: {answer.error}")
-    return " · ".join(parts)
+    return clean_line(" · ".join(parts))
 
 
 def citation_prompt(c: Citation) -> Text:
     """A sources-panel entry: number and title, doc id, then the quoted sentence."""
-    quote = " ".join(c.quote.split())
+    quote = clean_line(c.quote)
     if len(quote) > QUOTE_CHARS:
         quote = quote[:QUOTE_CHARS].rsplit(" ", 1)[0] + "…"
     text = Text()
     text.append(f"[{c.n}] ", style="bold")
-    text.append(c.title or c.doc_id, style="bold")
-    text.append(f"\n{c.doc_id}", style="dim")
+    text.append(clean_line(c.title or c.doc_id), style="bold")
+    text.append(f"\n{clean_line(c.doc_id)}", style="dim")
     text.append(f"\n{quoted(quote)}", style="italic")
     return text
 
@@ -291,5 +293,5 @@ class StatusLine(Static):
     def render(self) -> Text:
         wide = self.size.width >= self.WIDE
         model = f"model {self.model}" if wide and self.model else self.model
-        parts = [p for p in (model, self.index, self.state, self.last, self.conversation) if p]
+        parts = [clean_line(p) for p in (model, self.index, self.state, self.last, self.conversation) if p]
         return Text(("  │  " if wide else " │ ").join(parts), no_wrap=True, overflow="ellipsis")

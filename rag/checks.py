@@ -1,0 +1,219 @@
+"""Abstention as an ordered list of named checks. Each looks at the parsed question, the evidence found
+and the collection, and either passes (None) or says why the evidence cannot answer (a `Reason`). The
+first that fires is recorded on the answer as `abstain_reason`, so `rag ask --explain` can show it and
+`rag eval` can count what each check costs and saves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag import evidence, qtypes
+from rag.citations import Source
+from rag.evidence import MIN_COVERAGE, MIN_DENSE, MIN_SENTENCE
+from rag.pertinence import (MIN_EVENT_RESEMBLANCE, MIN_OVERLAP, MIN_RESEMBLANCE, Corpus, gives_cause,
+                            names_outcome, names_successor, overlap, still_ahead)
+from rag.question import Question
+from rag.schema import Passage, Reason
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found for a question: the passages, and the evidence sentences best first."""
+
+    passages: list[Passage] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def best(self) -> Source:
+        return self.sources[0]
+
+
+Check = Callable[[Question, Evidence, Corpus | None], Reason | None]
+
+
+# ----- the evidence found at all ---------------------------------------------------------------------------
+def no_passages(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if not ev.passages:
+        return Reason(code="no_passages", message="No passage of the articles matches the question.")
+    return None
+
+
+def no_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if not ev.sources:
+        return Reason(code="no_evidence", message="The passages found hold no sentence that can serve as evidence.")
+    return None
+
+
+def missing_name(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    missing = evidence.missing_names(q.text, ev.passages)
+    if missing:
+        return Reason(code="missing_name",
+                      message=f"The question names {_listed(missing)}, which no passage found mentions.")
+    return None
+
+
+def weak_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    score = ev.best.sentence.score
+    if score < MIN_SENTENCE:
+        return Reason(code="weak_evidence", message=f"The best evidence sentence matches the question too weakly "
+                                                    f"(score {score:.2f}, below {MIN_SENTENCE}).")
+    return None
+
+
+def wrong_kind(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if q.kind and qtypes.strength(ev.best.text, q.kind, q.text) == 0:
+        return Reason(code="wrong_kind", message=f"The question asks for {_KINDS.get(q.kind, q.kind)}, and the best "
+                                                 "evidence holds none.")
+    return None
+
+
+_KINDS = {"person": "a person", "number": "a number", "date": "a date", "place": "a place",
+          "directive": "what someone demanded or urged", "name": "a name"}
+
+
+# ----- checks that need the collection (idf, word vectors, who holds which office) ------------------------
+def name_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is None:
+        return None
+    document = corpus.document(ev.best.passage.doc_id)
+    missing = evidence.focus_missing(q.text, ev.best, corpus.idf, corpus.roles, document,
+                                     resolved=q.resolved_roles())
+    if missing:
+        return Reason(code="name_not_in_evidence",
+                      message=f"The best evidence never mentions {_listed(missing)}, which the question is about.")
+    return None
+
+
+def uncovered(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is None:
+        return None
+    share = evidence.coverage(q.expanded, corpus)
+    if share < MIN_COVERAGE:
+        return Reason(code="uncovered", message=f"Most of what the question asks about is in no article "
+                                                f"({share:.0%} of its weighted words, below {MIN_COVERAGE:.0%}).")
+    return None
+
+
+def few_shared_words(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is None or q.follow_up:  # a follow-up's own words say little: its context is searched
+        return None
+    share = overlap(q.text, ev.best.text, corpus)
+    if share < MIN_OVERLAP:
+        return Reason(code="few_shared_words", message=f"The best evidence shares almost none of the question's "
+                                                       f"words ({share:.0%}, below {MIN_OVERLAP:.0%}).")
+    return None
+
+
+def focus_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is None or not q.focus:
+        return None
+    if corpus.resemblance(q.focus, ev.best.text) < MIN_RESEMBLANCE:
+        return Reason(code="focus_not_in_evidence",
+                      message=f"The question asks about the {q.focus}, which the best evidence never mentions.")
+    return None
+
+
+def event_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is None or not q.event:
+        return None
+    if corpus.resemblance(q.event, ev.best.text) < MIN_EVENT_RESEMBLANCE:
+        return Reason(code="event_not_in_evidence",
+                      message=f"The question asks about a {q.event}, which the best evidence does not speak of.")
+    return None
+
+
+def event_still_ahead(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is None or not q.dates:
+        return None
+    if still_ahead(q.text, ev.best.text):
+        return Reason(code="event_still_ahead", message="The question asks how a dated event went, and the "
+                                                        "articles speak of it as still to come.")
+    return None
+
+
+def no_outcome(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is not None and q.asks_outcome and not names_outcome(ev.best.text):
+        return Reason(code="no_outcome", message="The question asks what was agreed or decided, and the best "
+                                                 "evidence speaks of no agreement or decision.")
+    return None
+
+
+def no_successor(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is not None and q.asks_successor and not names_successor(ev.best.text):
+        return Reason(code="no_successor", message="The question asks who succeeds whom, and the best evidence "
+                                                   "names no successor.")
+    return None
+
+
+def no_cause(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is not None and q.asks_why and not gives_cause(ev.best.text):
+        return Reason(code="no_cause", message="The question asks why, and the best evidence gives no cause and "
+                                               "quotes nobody.")
+    return None
+
+
+def unnamed_office(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    if corpus is None or q.kind != "person":
+        return None
+    low = ev.best.text.lower()
+    for phrases in q.unfilled_roles:
+        if not any(p in low for p in phrases):
+            return Reason(code="unnamed_office", message=f"The question asks for a {phrases[0]} of a place no "
+                                                         "article names one for, and the evidence does not name "
+                                                         "the office.")
+    return None
+
+
+def weak_match(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    """Weak meaning overall is forgiven when the best sentence holds a name the question asks about."""
+    best = max(p.dense_score for p in ev.passages)
+    if best < MIN_DENSE and not evidence.shares_name(q.text, ev.best.text):
+        return Reason(code="weak_match", message=f"No passage is close in meaning to the question (best "
+                                                 f"{best:.2f}, below {MIN_DENSE}), and none names what it asks about.")
+    return None
+
+
+# Evidence on the articles' topic that misses the question's point (rag/pertinence.py).
+OFF_POINT_CHECKS: tuple[Check, ...] = (
+    few_shared_words, focus_not_in_evidence, event_not_in_evidence, event_still_ahead, no_outcome,
+    no_successor, no_cause, unnamed_office,
+)
+# Everything asked of one evidence sentence: a candidate that fails none of these may lead instead of a
+# best sentence that misses the thing asked about.
+POINT_CHECKS: tuple[Check, ...] = (wrong_kind, name_not_in_evidence, *OFF_POINT_CHECKS)
+# The order matters: the first reason is the one recorded.
+CHECKS: tuple[Check, ...] = (
+    no_passages, no_evidence, missing_name, weak_evidence, wrong_kind, name_not_in_evidence, uncovered,
+    *OFF_POINT_CHECKS, weak_match,
+)
+NAMES: tuple[str, ...] = tuple(c.__name__ for c in CHECKS)
+MODEL_DECLINED = "model_declined"  # the reason after generation: see `declined`
+
+
+def first_reason(q: Question, ev: Evidence, corpus: Corpus | None,
+                 checks: tuple[Check, ...] = CHECKS) -> Reason | None:
+    """The reason of the first check that fires, or None when the evidence may answer."""
+    for check in checks:
+        reason = check(q, ev, corpus)
+        if reason is not None:
+            return reason
+    return None
+
+
+def misses_point(q: Question, source: Source, corpus: Corpus | None) -> bool:
+    return first_reason(q, Evidence(sources=[source]), corpus, POINT_CHECKS) is not None
+
+
+def declined(ev: Evidence) -> Reason | None:
+    """After generation: the model said the sources do not answer, and the best evidence is not strong
+    enough to quote against its word."""
+    if evidence.confident(ev.passages, ev.sources):
+        return None
+    return Reason(code=MODEL_DECLINED, message="The model found no answer in the evidence, and the evidence is "
+                                               "not strong enough to quote instead.")
+
+
+def _listed(items: list[str]) -> str:
+    quoted = [f"'{x}'" for x in dict.fromkeys(items)]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]

