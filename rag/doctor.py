@@ -3,7 +3,6 @@ anything is broken. Every check is a row: section, what, value, and ok / warn / 
 
 from __future__ import annotations
 
-import hashlib
 import platform
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from rag.errors import RagError
 from rag.hardware import FEATURES, LLAMA_FEATURE_FLAGS, cores, cpu_flags, cpu_model, default_threads, llama_build
 
 Status = Literal["ok", "warn", "fail"]
-HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -26,14 +24,6 @@ class Row:
     value: str
     status: Status = "ok"
     exit_code: int = 0  # for a failed row: the exit code of the error behind it
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(HASH_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _error_row(section: str, name: str, exc: Exception, status: Status = "fail") -> Row:
@@ -69,6 +59,7 @@ def build_rows() -> Iterator[Row]:
 
 
 def model_rows(settings: Settings, check_runs: bool = True) -> Iterator[Row]:
+    from rag.models import known_sha256
     from rag.selfcheck import ensure_runs
 
     try:
@@ -84,7 +75,7 @@ def model_rows(settings: Settings, check_runs: bool = True) -> Iterator[Row]:
             yield _error_row("models", label, exc, "fail" if name == settings.default_llm else "warn")
             continue
         size_mb = path.stat().st_size / 1e6
-        yield Row("models", label, f"{path} ({size_mb:,.0f} MB, sha256 {sha256_file(path)})")
+        yield Row("models", label, f"{path} ({size_mb:,.0f} MB, sha256 {known_sha256(path)})")
         threads, batch = default_threads(usable)
         yield Row("models", f"{name} threads", f"{config.threads or threads} generation, "
                   f"{config.threads_batch or batch} prompt" + ("" if config.threads else " (auto)"))
