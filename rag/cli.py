@@ -128,7 +128,7 @@ def index(
     config: ConfigOpt = None,
 ) -> None:
     """Build or update the index; only new or changed articles are embedded."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rag.index_progress import index_progress
 
     with _errors():
         assistant = _assistant(config, index_dir)
@@ -139,18 +139,7 @@ def index(
             err.print(f"verified {checked} files of the index at {assistant.index_path}: all intact",
                       soft_wrap=True, markup=False)
             return
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        # Only on a terminal: elsewhere a (transient) progress bar still leaves an empty line on stderr,
-        # ahead of the warnings, the summary or the one-line error.
-        with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
-            task = progress.add_task("reading articles", total=None)
-
-            def report(done: int, total: int, what: str) -> None:
-                progress.update(task, completed=done, total=total, description=what)
-
-            def waiting(message: str) -> None:
-                progress.console.print(message, soft_wrap=True, markup=False)
-
+        with index_progress(err) as (report, waiting):
             result = assistant.index(paths or [], progress=report, prune=prune, wait_s=wait, on_wait=waiting)
         try:
             for line in result.skipped + result.warnings:

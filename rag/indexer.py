@@ -26,7 +26,10 @@ from rag.schema import Chunk, Document, IndexReport
 from rag.store import ENCODER_PREFIX, REBUILD, DamagedIndexError, new_manifest, read_sources
 from rag.store_api import Store, open_store, store_exists, write_store
 
+# (done, total, what): how a build reports progress. One call names the articles and chunks to embed,
+# (articles, chunks, ARTICLES_TO_EMBED), before the "embedding" calls count chunks done of chunks.
 ProgressFn = Callable[[int, int, str], None]
+ARTICLES_TO_EMBED = "articles to embed"
 
 
 def build_index(paths: list[Path], index_dir: Path, settings: Settings, progress: ProgressFn | None = None,
@@ -220,6 +223,7 @@ def _embed(to_embed: list[tuple[int, Chunk]], chunks: list[Chunk], vectors: list
     from rag.embeddings import index_encoder
 
     if progress:
+        progress(len({c.doc_id for _, c in to_embed}), len(to_embed), ARTICLES_TO_EMBED)
         progress(0, len(to_embed), "loading embedder")
     encoder = index_encoder(settings)
     texts = [_embed_text(c) for _, c in to_embed]

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from rag.cache import cache_root
 from rag.config import InstallSpec, LLMConfig, Settings
 from rag.errors import ModelInstallError, ModelMissingError, RagError
 
-APP_NAME = "rag-news"
-CACHE_ENV = "RAG_CACHE_DIR"
 VERIFIED_FILE = "verified.json"  # {path: {size, mtime_ns, sha256}} of files already hashed
 WORK_PREFIX = ".install-"        # temporary folders of installs under way: .install-PID-random
 BLOCK = 1 << 20                  # bytes read at a time while joining and hashing
@@ -36,18 +35,8 @@ BLOCK = 1 << 20                  # bytes read at a time while joining and hashin
 ProgressFn = Callable[[int, int, str], None]
 
 
-def cache_dir() -> Path:
-    """$RAG_CACHE_DIR, else the platform's per-user cache dir."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP_NAME))
-
-
 def models_dir() -> Path:
-    return cache_dir() / "models"
+    return cache_root() / "models"
 
 
 def installed_path(spec: InstallSpec) -> Path:

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,11 +148,12 @@ def default_threads() -> int:
 class OnnxEncoder:
     """Embed texts like `SentenceTransformer.encode(normalize_embeddings=...)`, without torch."""
 
-    def __init__(self, folder: Path, threads: int | None = None) -> None:
+    def __init__(self, folder: Path, threads: int | None = None, batch_size: int = 32) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.folder = folder = Path(folder)
+        self.batch_size = batch_size
         try:
             self.config: dict[str, Any] = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
             if self.config.get("format_version") != FORMAT_VERSION or self.config["pooling"] not in POOLING_MODES:
@@ -199,13 +201,16 @@ class OnnxEncoder:
     def normalize(self) -> bool:
         return bool(self.config["normalize"])
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """float32 (len(texts), dim); batches are formed by length so little time goes on padding."""
+    def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """float32 (len(texts), dim); batches are formed by length so little time goes on padding.
+        `progress(done, total)` is told after each batch."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
             out[idx] = self._encode_batch([texts[i] for i in idx])
+            if progress:
+                progress(start + len(idx), len(texts))
         return out
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:

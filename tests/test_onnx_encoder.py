@@ -98,7 +98,11 @@ def test_batch_equals_single(encoder: OnnxEncoder) -> None:
     texts = corpus_texts()[::7]
     single = np.stack([encoder.encode([t])[0] for t in texts])
     for batch_size in (1, 5, 64):
-        np.testing.assert_allclose(encoder.encode(texts, batch_size=batch_size), single, atol=2e-5)
+        batched = OnnxEncoder(encoder.folder, threads=2, batch_size=batch_size)
+        seen: list[tuple[int, int]] = []
+        np.testing.assert_allclose(batched.encode(texts, progress=lambda d, t: seen.append((d, t))), single,
+                                   atol=2e-5)
+        assert seen[-1] == (len(texts), len(texts)) and len(seen) == -(-len(texts) // batch_size)
 
 
 @pytest.mark.slow

@@ -6,10 +6,11 @@ from __future__ import annotations
 import sys
 
 import pytest
+from conftest import MODELS_TOML, one_line
 from typer.testing import CliRunner
 
-from conftest import MODELS_TOML, one_line
 from rag import selfcheck
+from rag.cache import CACHE_ENV
 from rag.cli import app
 from rag.errors import ModelCrashError
 from rag.hardware import llama_build
@@ -22,7 +23,7 @@ HANGS = [sys.executable, "-c", "import time; time.sleep(30)"]
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(selfcheck.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ def test_a_cached_crash_is_still_refused(model):
 def test_an_unwritable_cache_only_costs_a_recheck(model, monkeypatch, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    monkeypatch.setenv(selfcheck.CACHE_ENV, str(blocker / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
     selfcheck.ensure_runs(model, "build-a", command=[sys.executable, "-c", "pass"])
 
 

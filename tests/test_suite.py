@@ -6,11 +6,12 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import GOLD, SEEDS, one_line
+
 from rag.assistant import Assistant
+from rag.cache import CACHE_ENV, cache_root
 from rag.errors import UsageError
-from rag.suite import CACHE_ENV, cache_root, index_dir_for, index_key, load_suite, open_index
+from rag.suite import index_dir_for, index_key, load_suite, open_index
 
 
 def write_suite(tmp_path, body: str):
