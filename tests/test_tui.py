@@ -17,8 +17,7 @@ from textual.widgets import Markdown, OptionList
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore
 from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
-from rag.schema import (Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent,
-                        Turn)
+from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent, Turn
 from rag.tui.app import ChatApp
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
 from rag.tui.widgets import QuestionInput, SourcesPanel, TurnView, linked
@@ -60,7 +59,8 @@ class FakeAssistant:
         self.switched.append(name)
         self.model_name = name
 
-    def index(self, paths: Sequence[Path | str], progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
+    def index(self, paths: Sequence[Path | str],
+              progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
         self.indexed.append([str(p) for p in paths])
         if progress:
             progress(5, 5, "embedding")
@@ -100,13 +100,13 @@ async def settle(pilot: Pilot, app: ChatApp) -> None:
     for _ in range(100):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if app._pending is None and not app.workers._workers:
+        if not app.chat.answering and not app.workers._workers:
             break
     await pilot.pause()
 
 
 async def ask(pilot: Pilot, app: ChatApp, question: str) -> None:
-    app.question_input.set_text(question)
+    app.chat.question_input.set_text(question)
     await pilot.press("enter")
     await settle(pilot, app)
 
@@ -124,11 +124,11 @@ async def test_ask_streams_then_settles_into_cited_answer(tmp_path: Path) -> Non
         await pilot.press("enter")
         for _ in range(50):  # the first delta is on screen while the model still "writes"
             await pilot.pause(0.02)
-            if app._pending and app._pending.turn.streamed:
+            if app.chat._pending and app.chat._pending.turn.streamed:
                 break
         turn = app.query_one(TurnView)
         assert turn.streamed == "Barrot " and turn.answer is None
-        assert app.question_input.text == ""
+        assert app.chat.question_input.text == ""
         gate.set()
         await settle(pilot, app)
         assert turn.streamed == "".join(DELTAS)
@@ -184,26 +184,26 @@ async def test_escape_cancels_and_keeps_the_question(tmp_path: Path) -> None:
     fake = FakeAssistant(gate=gate)
     app = make_app(tmp_path, fake)
     async with app.run_test(size=(100, 30)) as pilot:
-        app.question_input.set_text("What did Barrot demand?")
+        app.chat.question_input.set_text("What did Barrot demand?")
         await pilot.press("enter")
         for _ in range(50):
             await pilot.pause(0.02)
-            if app._pending and app._pending.turn.streamed:
+            if app.chat._pending and app.chat._pending.turn.streamed:
                 break
         await pilot.press("escape")
         await pilot.pause()
-        assert app._pending is None
-        assert app.question_input.text == "What did Barrot demand?"
+        assert not app.chat.answering
+        assert app.chat.question_input.text == "What did Barrot demand?"
         assert not app.query(TurnView)
         gate.set()  # the model "writes" on; its tokens must be discarded and the generator closed
         await settle(pilot, app)
         assert fake.closed.wait(5)
-        assert not app.query(TurnView) and app.turns == []
-        assert app.store is not None and app.store.latest() is None  # nothing saved
+        assert not app.query(TurnView) and app.chat.turns == []
+        assert app.history.store is not None and app.history.store.latest() is None  # nothing saved
         # The UI still works: ask again.
         await pilot.press("enter")
         await settle(pilot, app)
-        assert len(app.query(TurnView)) == 1 and len(app.turns) == 1
+        assert len(app.query(TurnView)) == 1 and len(app.chat.turns) == 1
 
 
 async def test_follow_up_passes_history(tmp_path: Path) -> None:
@@ -222,14 +222,14 @@ async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, app, "What did Barrot demand?")
-        first_id = app.conversation_id
+        first_id = app.chat.conversation_id
     assert first_id is not None
 
     fake = FakeAssistant()
     app2 = make_app(tmp_path, fake)  # reopens the last conversation
     async with app2.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert app2.conversation_id == first_id
+        assert app2.chat.conversation_id == first_id
         turn = app2.query_one(TurnView)
         assert turn.question == "What did Barrot demand?"
         assert turn.query_one(Markdown).source == linked(FINAL_TEXT)
@@ -237,14 +237,14 @@ async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
         await ask(pilot, app2, "Why did he say that?")  # a follow-up sees the restored turn
         assert fake.calls[0][1][0].question == "What did Barrot demand?"
         await pilot.press("up")  # earlier questions are recallable
-        assert app2.question_input.text == "Why did he say that?"
+        assert app2.chat.question_input.text == "Why did he say that?"
 
     app3 = make_app(tmp_path, new=True)
     async with app3.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert app3.conversation_id is None and not app3.query(TurnView)
+        assert app3.chat.conversation_id is None and not app3.query(TurnView)
         await ask(pilot, app3, "Something else?")
-        assert app3.conversation_id != first_id
+        assert app3.chat.conversation_id != first_id
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert isinstance(app3.screen, ConversationsScreen)
@@ -253,7 +253,7 @@ async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
         options.highlighted = [o.id for o in options.options].index(str(first_id))
         await pilot.press("enter")
         await settle(pilot, app3)
-        assert app3.conversation_id == first_id and len(app3.query(TurnView)) == 2
+        assert app3.chat.conversation_id == first_id and len(app3.query(TurnView)) == 2
 
 
 async def test_export_writes_markdown_with_citations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -300,7 +300,7 @@ async def test_errors_are_notifications_and_the_app_keeps_running(tmp_path: Path
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, app, "What did Barrot demand?")
         assert any("failed to generate" in t for t in toasts(app))
-        assert app.question_input.text == "What did Barrot demand?" and not app.query(TurnView)
+        assert app.chat.question_input.text == "What did Barrot demand?" and not app.query(TurnView)
         fake.fail = IndexMissingError("no index at x: build one with `rag index seeds/`")
         await pilot.press("enter")
         await settle(pilot, app)
@@ -308,17 +308,16 @@ async def test_errors_are_notifications_and_the_app_keeps_running(tmp_path: Path
         fake.fail = None
         await pilot.press("enter")
         await settle(pilot, app)
-        assert len(app.turns) == 1
+        assert len(app.chat.turns) == 1
 
 
 async def test_app_runs_without_conversation_history(tmp_path: Path) -> None:
-    app = ChatApp(cast("Assistant", FakeAssistant()), store=None)
-    app.store_error = "cannot open /nowhere/conversations.db"
+    app = ChatApp(cast("Assistant", FakeAssistant()), store=None, store_error="cannot open /nowhere/conversations.db")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         assert any("will not be saved" in t for t in toasts(app))
         await ask(pilot, app, "What did Barrot demand?")
-        assert len(app.turns) == 1 and app.conversation_id is None
+        assert len(app.chat.turns) == 1 and app.chat.conversation_id is None
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert not isinstance(app.screen, ConversationsScreen)
@@ -369,15 +368,15 @@ async def test_input_newline_and_history_keys(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, app, "first question")
         await pilot.press("a", "ctrl+j", "b")  # a newline, not a send
-        assert app.question_input.text == "a\nb" and len(app.turns) == 1
+        assert app.chat.question_input.text == "a\nb" and len(app.chat.turns) == 1
         await pilot.press("down", "up")  # on the last line Down does nothing; Up moves within the text
         await pilot.press("up")  # now on the first line: recall
-        assert app.question_input.text == "first question"
+        assert app.chat.question_input.text == "first question"
         await pilot.press("down")  # back to the draft
-        assert app.question_input.text == "a\nb"
+        assert app.chat.question_input.text == "a\nb"
         app.query_one("#sources-list").focus()  # typing elsewhere goes to the question box
         await pilot.press("x")
-        assert app.focused is app.question_input and app.question_input.text.endswith("x")
+        assert app.focused is app.chat.question_input and app.chat.question_input.text.endswith("x")
 
 
 def burst(app: ChatApp, text: str, *keys: str) -> None:
@@ -403,16 +402,16 @@ async def test_a_burst_of_typing_elsewhere_lands_in_the_box(tmp_path: Path) -> N
         await settle(pilot, app)
         assert not isinstance(app.screen, (HelpScreen, ArticleScreen))
         assert [q for q, _ in fake.calls] == ["What did Barrot demand?", "Why 2 and 1?"]
-        assert app.question_input.text == "" and app.focused is app.question_input
+        assert app.chat.question_input.text == "" and app.focused is app.chat.question_input
         # A paste while the sources have focus goes into the box too.
         app.query_one("#sources-list").focus()
         await pilot.pause()
         app.post_message(events.Paste("pasted words"))
         await pilot.pause()
-        assert app.question_input.text == "pasted words" and app.focused is app.question_input
+        assert app.chat.question_input.text == "pasted words" and app.focused is app.chat.question_input
         # With the box focused, typing ? and digits still just types them.
         await pilot.press("space", "?", "3")
-        assert app.question_input.text == "pasted words ?3" and not isinstance(app.screen, HelpScreen)
+        assert app.chat.question_input.text == "pasted words ?3" and not isinstance(app.screen, HelpScreen)
 
 
 async def test_palette_help_copy_and_quit(tmp_path: Path) -> None:
@@ -480,12 +479,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 async def ask_real(pilot: Pilot, app: ChatApp, question: str) -> None:
-    app.question_input.focus()
-    app.question_input.set_text(question)
+    app.chat.question_input.focus()
+    app.chat.question_input.set_text(question)
     await pilot.press("enter")
     for _ in range(1200):
         await pilot.pause(0.1)
-        if app._pending is None:
+        if not app.chat.answering:
             break
     await settle(pilot, app)
 
@@ -500,8 +499,8 @@ async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
         await settle(pilot, app)
         assert "articles" in str(app.status.render())
         await ask_real(pilot, app, "What did Barrot demand?")
-        assert len(app.turns) == 1 and app.turns[0].answer is not None
-        answer = app.turns[0].answer
+        assert len(app.chat.turns) == 1 and app.chat.turns[0].answer is not None
+        answer = app.chat.turns[0].answer
         turn = app.query_one(TurnView)
         assert turn.query_one(Markdown).source.strip() == (linked(answer.answer).strip() or "_(no answer)_")
         assert not any(n.severity == "error" for n in app._notifications), toasts(app)
@@ -519,6 +518,6 @@ async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
             assert answer.abstained
         # A follow-up: the UI hands the core the conversation, and the core searches with its subject.
         await ask_real(pilot, app, "Why did he say that?")
-        assert len(app.turns) == 2 and app.turns[1].answer is not None
-        assert "Barrot" in (app.turns[1].answer.search_query or ""), app.turns[1].answer
+        assert len(app.chat.turns) == 2 and app.chat.turns[1].answer is not None
+        assert "Barrot" in (app.chat.turns[1].answer.search_query or ""), app.chat.turns[1].answer
         assert len(app.query(TurnView)) == 2 and not isinstance(app.screen, ArticleScreen)
