@@ -10,17 +10,21 @@ from typing import Any, cast
 
 import pytest
 from textual import events
+from textual.app import App, ComposeResult
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Markdown, OptionList
 
 from rag.assistant import Assistant
-from rag.conversations import ConversationStore
+from rag.conversations import ConversationStore, ConversationStoreError
 from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
 from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent, Turn
 from rag.tui.app import ChatApp
+from rag.tui.chat import Chat
+from rag.tui.core import Core
+from rag.tui.history import History
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
-from rag.tui.widgets import QuestionInput, SourcesPanel, TurnView, linked
+from rag.tui.widgets import QuestionInput, SourcesPanel, StatusUpdate, TurnView, linked
 
 QUOTE = "Barrot demanded an immediate ceasefire."
 FILLER = "\n\n".join(f"Paragraph {i} of background that pushes the quote below the fold." for i in range(40))
@@ -473,6 +477,126 @@ async def test_layout_is_usable_small_and_large(tmp_path: Path, size: tuple[int,
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_lists_the_chat_commands_and_finds_saved_conversations(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        first_id = app.chat.conversation_id
+    assert first_id is not None
+
+    app = make_app(tmp_path, new=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for title in ("New conversation", "Conversations: list and resume", "Export conversation to Markdown",
+                      "Copy last answer", "Re-index articles", "Help: keys", "Switch model: fake-model (current)",
+                      "Switch model: other-model", "Quit"):
+            assert commands[title].discover, title
+        saved = commands[f"Open conversation #{first_id}: What did Barrot demand?"]
+        assert not saved.discover  # found by typing, not listed up front
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.5)
+        shown = [str(o.prompt) for o in app.screen.query_one(OptionList).options]  # listed before typing
+        assert any("Re-index articles" in s for s in shown) and any("Switch model: other-model" in s for s in shown)
+        assert not any("Open conversation" in s for s in shown)
+        await pilot.press(*f"open conversation #{first_id}")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.chat.conversation_id == first_id and len(app.query(TurnView)) == 1
+
+
+class ChatHost(App[None]):
+    """The `Chat` widget on its own, to check what it owns without the chat app around it."""
+
+    def __init__(self, chat: Chat) -> None:
+        super().__init__()
+        self.chat = chat
+        self.updates: list[dict[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.chat
+
+    def on_status_update(self, event: StatusUpdate) -> None:
+        self.updates.append(event.fields)
+
+
+async def settle_host(pilot: Pilot, host: ChatHost) -> None:
+    for _ in range(100):
+        await host.workers.wait_for_complete()
+        await pilot.pause()
+        if not host.chat.answering and not host.workers._workers:
+            break
+    await pilot.pause()
+
+
+async def test_the_chat_widget_asks_the_assistant_and_keeps_the_conversation(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    history = History(ConversationStore(tmp_path / "data"))
+    host = ChatHost(Chat(Core(cast("Assistant", fake)), history))
+    async with host.run_test(size=(100, 30)) as pilot:
+        for question in ("What did Barrot demand?", "Why did he say that?"):
+            host.chat.question_input.set_text(question)
+            await pilot.press("enter")
+            await settle_host(pilot, host)
+        assert [q for q, _ in fake.calls] == ["What did Barrot demand?", "Why did he say that?"]
+        assert [t.question for t in fake.calls[1][1]] == ["What did Barrot demand?"]  # the follow-up's history
+        assert len(host.chat.turns) == 2 and host.chat.sources.citations[0].quote == QUOTE
+        saved = history.load(host.chat.conversation_id or 0)
+        assert [t.question for t in saved.turns] == ["What did Barrot demand?", "Why did he say that?"]
+        assert {"state": "answering… (esc cancels)"} in host.updates
+        assert {"state": "ready", "last": "last 0.5s · 40 tok/s"} in host.updates
+        assert {"conversation": f"#{saved.id} What did Barrot demand?"} in host.updates
+
+
+async def test_the_chat_widget_runs_unsaved_without_a_store(tmp_path: Path) -> None:
+    history = History(None, "cannot open /nowhere/conversations.db")
+    host = ChatHost(Chat(Core(cast("Assistant", FakeAssistant())), history))
+    async with host.run_test(size=(100, 30)) as pilot:
+        host.chat.question_input.set_text("What did Barrot demand?")
+        await pilot.press("enter")
+        await settle_host(pilot, host)
+        assert len(host.chat.turns) == 1 and host.chat.conversation_id is None
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert not isinstance(host.screen, ConversationsScreen)
+        assert any("cannot open /nowhere" in str(n.message) for n in host._notifications)
+
+
+def test_history_saves_to_one_conversation_and_says_why_it_is_unavailable(tmp_path: Path) -> None:
+    history = History.open(tmp_path / "data")
+    assert history.available and history.recent() == []
+    answer = Answer(question="q", answer="a")
+    conversation_id, title = history.save(None, "What did Barrot demand?", answer)
+    assert history.save(conversation_id, "And then?", answer) == (conversation_id, title)
+    assert title == "What did Barrot demand?" and [c.turns for c in history.recent()] == [2]
+
+    (tmp_path / "a-file").write_text("not a folder")
+    broken = History.open(tmp_path / "a-file")
+    assert not broken.available and "cannot create data dir" in broken.unavailable_reason
+    assert broken.recent() == []
+    with pytest.raises(ConversationStoreError, match="cannot create data dir"):
+        broken.save(None, "q", answer)
+
+
+async def test_a_model_that_fails_to_load_on_switching_is_not_kept(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+
+        def broken() -> None:
+            raise ModelMissingError("model file not found: /nowhere/other.gguf")
+
+        fake.warm_up = broken  # type: ignore[method-assign]
+        app.switch_model("other-model")
+        await settle(pilot, app)
+        assert fake.model_name == "fake-model" and fake.switched == ["other-model", "fake-model"]
+        status = str(app.status.render())
+        assert "fake-model" in status and "other-model" not in status
+        assert any("cannot use model 'other-model'" in t and "still using fake-model" in t for t in toasts(app))
 
 
 REPO = Path(__file__).resolve().parent.parent
