@@ -99,7 +99,7 @@ def make_app(tmp_path: Path, fake: FakeAssistant | None = None, **kwargs: Any) -
     return ChatApp(assistant, store=ConversationStore(tmp_path / "data"), **kwargs)
 
 
-async def settle(pilot: Pilot, app: ChatApp) -> None:
+async def settle(pilot: Pilot, app: ChatApp | ChatHost) -> None:
     """Let workers finish and their messages be handled."""
     for _ in range(100):
         await app.workers.wait_for_complete()
@@ -523,15 +523,6 @@ class ChatHost(App[None]):
         self.updates.append(event.fields)
 
 
-async def settle_host(pilot: Pilot, host: ChatHost) -> None:
-    for _ in range(100):
-        await host.workers.wait_for_complete()
-        await pilot.pause()
-        if not host.chat.answering and not host.workers._workers:
-            break
-    await pilot.pause()
-
-
 async def test_the_chat_widget_asks_the_assistant_and_keeps_the_conversation(tmp_path: Path) -> None:
     fake = FakeAssistant()
     history = History(ConversationStore(tmp_path / "data"))
@@ -540,7 +531,7 @@ async def test_the_chat_widget_asks_the_assistant_and_keeps_the_conversation(tmp
         for question in ("What did Barrot demand?", "Why did he say that?"):
             host.chat.question_input.set_text(question)
             await pilot.press("enter")
-            await settle_host(pilot, host)
+            await settle(pilot, host)
         assert [q for q, _ in fake.calls] == ["What did Barrot demand?", "Why did he say that?"]
         assert [t.question for t in fake.calls[1][1]] == ["What did Barrot demand?"]  # the follow-up's history
         assert len(host.chat.turns) == 2 and host.chat.sources.citations[0].quote == QUOTE
@@ -557,7 +548,7 @@ async def test_the_chat_widget_runs_unsaved_without_a_store(tmp_path: Path) -> N
     async with host.run_test(size=(100, 30)) as pilot:
         host.chat.question_input.set_text("What did Barrot demand?")
         await pilot.press("enter")
-        await settle_host(pilot, host)
+        await settle(pilot, host)
         assert len(host.chat.turns) == 1 and host.chat.conversation_id is None
         await pilot.press("ctrl+o")
         await pilot.pause()
