@@ -284,7 +284,8 @@ class SourcesPanel(Vertical):
 
 class StatusUpdate(Message):
     """New values for some `StatusLine` fields (model, index, state, last, conversation), posted by
-    the widgets that know them; the app owns the status line and applies them."""
+    the widgets that know them, so they need not find the status line: the app owns it and applies
+    them (the conversation's title goes in the header too)."""
 
     def __init__(self, **fields: str) -> None:
         super().__init__()
