@@ -86,15 +86,15 @@ async def test_qwen_in_the_chat_app_after_switching_to_it(qwen, assistant, tmp_p
         app.switch_model(QWEN)
         await settle(pilot, app)
         assert core.model_name == QWEN and QWEN in str(app.status.render())
-        app.question_input.focus()
-        app.question_input.set_text("Who chaired the last Ramstein meeting?")
+        app.chat.question_input.focus()
+        app.chat.question_input.set_text("Who chaired the last Ramstein meeting?")
         await pilot.press("enter")
         for _ in range(6000):  # a shared 2-core machine can take minutes
             await pilot.pause(0.1)
-            if app._pending is None:
+            if not app.chat.answering:
                 break
         await settle(pilot, app)
-        answer = app.turns[-1].answer
+        answer = app.chat.turns[-1].answer
         assert answer is not None and answer.model == QWEN and "United Kingdom" in answer.answer
         assert_verified(core, answer)
         app.query_one("#sources-list").focus()

@@ -249,7 +249,7 @@ async def test_chat_app_title_and_answer_survive_a_hostile_article(hostile_index
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot, app)
         await ask_real(pilot, app, QUESTION)
-        answer = app.turns[0].answer
+        answer = app.chat.turns[0].answer
         assert answer is not None and not answer.abstained, answer
         assert any(ESC in c.quote or ESC in c.title for c in answer.citations)  # hostile text was cited
         drawn = screen_text(app)
@@ -268,10 +268,10 @@ async def test_chat_app_title_and_answer_survive_a_hostile_article(hostile_index
         assert "pwned" not in drawn
         await pilot.press("escape")
         await pilot.pause()
-        app.action_copy_answer()
+        app.chat.action_copy_answer()
         assert_terminal_safe(app.clipboard.encode())
         monkeypatch.chdir(tmp_path)
-        app.action_export()
+        app.chat.action_export()
         exported = next(tmp_path.glob("conversation-*.md")).read_bytes()
         assert b"90 million euros" in exported
         assert_terminal_safe(exported)
@@ -310,7 +310,7 @@ async def test_chat_app_streams_and_notifies_without_escapes(tmp_path):
     app = make_app(tmp_path, Hostile())
     async with app.run_test(size=(140, 44)) as pilot:
         await settle(pilot, app)
-        app.question_input.set_text(f"What did it cost{ESC}[2J?")
+        app.chat.question_input.set_text(f"What did it cost{ESC}[2J?")
         await pilot.press("enter")
         for _ in range(50):
             await pilot.pause(0.05)
@@ -330,8 +330,8 @@ async def test_chat_app_streams_and_notifies_without_escapes(tmp_path):
         app.screen.dismiss()
         await settle(pilot, app)
         assert not isinstance(app.screen, ArticleScreen)
-        app.question_input.focus()
-        app.question_input.set_text("fail")
+        app.chat.question_input.focus()
+        app.chat.question_input.set_text("fail")
         await pilot.press("enter")
         await settle(pilot, app)
         (note,) = [n for n in app._notifications if n.severity == "error"]

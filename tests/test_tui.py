@@ -10,18 +10,21 @@ from typing import Any, cast
 
 import pytest
 from textual import events
+from textual.app import App, ComposeResult
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Markdown, OptionList
 
 from rag.assistant import Assistant
-from rag.conversations import ConversationStore
+from rag.conversations import ConversationStore, ConversationStoreError
 from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
-from rag.schema import (Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent,
-                        Turn)
+from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent, Turn
 from rag.tui.app import ChatApp
+from rag.tui.chat import Chat
+from rag.tui.core import Core
+from rag.tui.history import History
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
-from rag.tui.widgets import QuestionInput, SourcesPanel, TurnView, linked
+from rag.tui.widgets import QuestionInput, SourcesPanel, StatusUpdate, TurnView, linked
 
 QUOTE = "Barrot demanded an immediate ceasefire."
 FILLER = "\n\n".join(f"Paragraph {i} of background that pushes the quote below the fold." for i in range(40))
@@ -60,7 +63,8 @@ class FakeAssistant:
         self.switched.append(name)
         self.model_name = name
 
-    def index(self, paths: Sequence[Path | str], progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
+    def index(self, paths: Sequence[Path | str],
+              progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
         self.indexed.append([str(p) for p in paths])
         if progress:
             progress(5, 5, "embedding")
@@ -95,18 +99,18 @@ def make_app(tmp_path: Path, fake: FakeAssistant | None = None, **kwargs: Any) -
     return ChatApp(assistant, store=ConversationStore(tmp_path / "data"), **kwargs)
 
 
-async def settle(pilot: Pilot, app: ChatApp) -> None:
+async def settle(pilot: Pilot, app: ChatApp | ChatHost) -> None:
     """Let workers finish and their messages be handled."""
     for _ in range(100):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if app._pending is None and not app.workers._workers:
+        if not app.chat.answering and not app.workers._workers:
             break
     await pilot.pause()
 
 
 async def ask(pilot: Pilot, app: ChatApp, question: str) -> None:
-    app.question_input.set_text(question)
+    app.chat.question_input.set_text(question)
     await pilot.press("enter")
     await settle(pilot, app)
 
@@ -124,11 +128,11 @@ async def test_ask_streams_then_settles_into_cited_answer(tmp_path: Path) -> Non
         await pilot.press("enter")
         for _ in range(50):  # the first delta is on screen while the model still "writes"
             await pilot.pause(0.02)
-            if app._pending and app._pending.turn.streamed:
+            if app.chat._pending and app.chat._pending.turn.streamed:
                 break
         turn = app.query_one(TurnView)
         assert turn.streamed == "Barrot " and turn.answer is None
-        assert app.question_input.text == ""
+        assert app.chat.question_input.text == ""
         gate.set()
         await settle(pilot, app)
         assert turn.streamed == "".join(DELTAS)
@@ -184,26 +188,26 @@ async def test_escape_cancels_and_keeps_the_question(tmp_path: Path) -> None:
     fake = FakeAssistant(gate=gate)
     app = make_app(tmp_path, fake)
     async with app.run_test(size=(100, 30)) as pilot:
-        app.question_input.set_text("What did Barrot demand?")
+        app.chat.question_input.set_text("What did Barrot demand?")
         await pilot.press("enter")
         for _ in range(50):
             await pilot.pause(0.02)
-            if app._pending and app._pending.turn.streamed:
+            if app.chat._pending and app.chat._pending.turn.streamed:
                 break
         await pilot.press("escape")
         await pilot.pause()
-        assert app._pending is None
-        assert app.question_input.text == "What did Barrot demand?"
+        assert not app.chat.answering
+        assert app.chat.question_input.text == "What did Barrot demand?"
         assert not app.query(TurnView)
         gate.set()  # the model "writes" on; its tokens must be discarded and the generator closed
         await settle(pilot, app)
         assert fake.closed.wait(5)
-        assert not app.query(TurnView) and app.turns == []
-        assert app.store is not None and app.store.latest() is None  # nothing saved
+        assert not app.query(TurnView) and app.chat.turns == []
+        assert app.history.store is not None and app.history.store.latest() is None  # nothing saved
         # The UI still works: ask again.
         await pilot.press("enter")
         await settle(pilot, app)
-        assert len(app.query(TurnView)) == 1 and len(app.turns) == 1
+        assert len(app.query(TurnView)) == 1 and len(app.chat.turns) == 1
 
 
 async def test_follow_up_passes_history(tmp_path: Path) -> None:
@@ -222,14 +226,14 @@ async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, app, "What did Barrot demand?")
-        first_id = app.conversation_id
+        first_id = app.chat.conversation_id
     assert first_id is not None
 
     fake = FakeAssistant()
     app2 = make_app(tmp_path, fake)  # reopens the last conversation
     async with app2.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert app2.conversation_id == first_id
+        assert app2.chat.conversation_id == first_id
         turn = app2.query_one(TurnView)
         assert turn.question == "What did Barrot demand?"
         assert turn.query_one(Markdown).source == linked(FINAL_TEXT)
@@ -237,14 +241,14 @@ async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
         await ask(pilot, app2, "Why did he say that?")  # a follow-up sees the restored turn
         assert fake.calls[0][1][0].question == "What did Barrot demand?"
         await pilot.press("up")  # earlier questions are recallable
-        assert app2.question_input.text == "Why did he say that?"
+        assert app2.chat.question_input.text == "Why did he say that?"
 
     app3 = make_app(tmp_path, new=True)
     async with app3.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        assert app3.conversation_id is None and not app3.query(TurnView)
+        assert app3.chat.conversation_id is None and not app3.query(TurnView)
         await ask(pilot, app3, "Something else?")
-        assert app3.conversation_id != first_id
+        assert app3.chat.conversation_id != first_id
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert isinstance(app3.screen, ConversationsScreen)
@@ -253,7 +257,7 @@ async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
         options.highlighted = [o.id for o in options.options].index(str(first_id))
         await pilot.press("enter")
         await settle(pilot, app3)
-        assert app3.conversation_id == first_id and len(app3.query(TurnView)) == 2
+        assert app3.chat.conversation_id == first_id and len(app3.query(TurnView)) == 2
 
 
 async def test_export_writes_markdown_with_citations(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -300,7 +304,7 @@ async def test_errors_are_notifications_and_the_app_keeps_running(tmp_path: Path
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, app, "What did Barrot demand?")
         assert any("failed to generate" in t for t in toasts(app))
-        assert app.question_input.text == "What did Barrot demand?" and not app.query(TurnView)
+        assert app.chat.question_input.text == "What did Barrot demand?" and not app.query(TurnView)
         fake.fail = IndexMissingError("no index at x: build one with `rag index seeds/`")
         await pilot.press("enter")
         await settle(pilot, app)
@@ -308,17 +312,16 @@ async def test_errors_are_notifications_and_the_app_keeps_running(tmp_path: Path
         fake.fail = None
         await pilot.press("enter")
         await settle(pilot, app)
-        assert len(app.turns) == 1
+        assert len(app.chat.turns) == 1
 
 
 async def test_app_runs_without_conversation_history(tmp_path: Path) -> None:
-    app = ChatApp(cast("Assistant", FakeAssistant()), store=None)
-    app.store_error = "cannot open /nowhere/conversations.db"
+    app = ChatApp(cast("Assistant", FakeAssistant()), store=None, store_error="cannot open /nowhere/conversations.db")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
         assert any("will not be saved" in t for t in toasts(app))
         await ask(pilot, app, "What did Barrot demand?")
-        assert len(app.turns) == 1 and app.conversation_id is None
+        assert len(app.chat.turns) == 1 and app.chat.conversation_id is None
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert not isinstance(app.screen, ConversationsScreen)
@@ -369,15 +372,15 @@ async def test_input_newline_and_history_keys(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await ask(pilot, app, "first question")
         await pilot.press("a", "ctrl+j", "b")  # a newline, not a send
-        assert app.question_input.text == "a\nb" and len(app.turns) == 1
+        assert app.chat.question_input.text == "a\nb" and len(app.chat.turns) == 1
         await pilot.press("down", "up")  # on the last line Down does nothing; Up moves within the text
         await pilot.press("up")  # now on the first line: recall
-        assert app.question_input.text == "first question"
+        assert app.chat.question_input.text == "first question"
         await pilot.press("down")  # back to the draft
-        assert app.question_input.text == "a\nb"
+        assert app.chat.question_input.text == "a\nb"
         app.query_one("#sources-list").focus()  # typing elsewhere goes to the question box
         await pilot.press("x")
-        assert app.focused is app.question_input and app.question_input.text.endswith("x")
+        assert app.focused is app.chat.question_input and app.chat.question_input.text.endswith("x")
 
 
 def burst(app: ChatApp, text: str, *keys: str) -> None:
@@ -403,16 +406,16 @@ async def test_a_burst_of_typing_elsewhere_lands_in_the_box(tmp_path: Path) -> N
         await settle(pilot, app)
         assert not isinstance(app.screen, (HelpScreen, ArticleScreen))
         assert [q for q, _ in fake.calls] == ["What did Barrot demand?", "Why 2 and 1?"]
-        assert app.question_input.text == "" and app.focused is app.question_input
+        assert app.chat.question_input.text == "" and app.focused is app.chat.question_input
         # A paste while the sources have focus goes into the box too.
         app.query_one("#sources-list").focus()
         await pilot.pause()
         app.post_message(events.Paste("pasted words"))
         await pilot.pause()
-        assert app.question_input.text == "pasted words" and app.focused is app.question_input
+        assert app.chat.question_input.text == "pasted words" and app.focused is app.chat.question_input
         # With the box focused, typing ? and digits still just types them.
         await pilot.press("space", "?", "3")
-        assert app.question_input.text == "pasted words ?3" and not isinstance(app.screen, HelpScreen)
+        assert app.chat.question_input.text == "pasted words ?3" and not isinstance(app.screen, HelpScreen)
 
 
 async def test_palette_help_copy_and_quit(tmp_path: Path) -> None:
@@ -476,16 +479,127 @@ async def test_layout_is_usable_small_and_large(tmp_path: Path, size: tuple[int,
         assert isinstance(app.screen, HelpScreen)
 
 
+async def test_palette_lists_the_chat_commands_and_finds_saved_conversations(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        first_id = app.chat.conversation_id
+    assert first_id is not None
+
+    app = make_app(tmp_path, new=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        for title in ("New conversation", "Conversations: list and resume", "Export conversation to Markdown",
+                      "Copy last answer", "Re-index articles", "Help: keys", "Switch model: fake-model (current)",
+                      "Switch model: other-model", "Quit"):
+            assert commands[title].discover, title
+        saved = commands[f"Open conversation #{first_id}: What did Barrot demand?"]
+        assert not saved.discover  # found by typing, not listed up front
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.5)
+        shown = [str(o.prompt) for o in app.screen.query_one(OptionList).options]  # listed before typing
+        assert any("Re-index articles" in s for s in shown) and any("Switch model: other-model" in s for s in shown)
+        assert not any("Open conversation" in s for s in shown)
+        await pilot.press(*f"open conversation #{first_id}")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert app.chat.conversation_id == first_id and len(app.query(TurnView)) == 1
+
+
+class ChatHost(App[None]):
+    """The `Chat` widget on its own, to check what it owns without the chat app around it."""
+
+    def __init__(self, chat: Chat) -> None:
+        super().__init__()
+        self.chat = chat
+        self.updates: list[dict[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.chat
+
+    def on_status_update(self, event: StatusUpdate) -> None:
+        self.updates.append(event.fields)
+
+
+async def test_the_chat_widget_asks_the_assistant_and_keeps_the_conversation(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    history = History(ConversationStore(tmp_path / "data"))
+    host = ChatHost(Chat(Core(cast("Assistant", fake)), history))
+    async with host.run_test(size=(100, 30)) as pilot:
+        for question in ("What did Barrot demand?", "Why did he say that?"):
+            host.chat.question_input.set_text(question)
+            await pilot.press("enter")
+            await settle(pilot, host)
+        assert [q for q, _ in fake.calls] == ["What did Barrot demand?", "Why did he say that?"]
+        assert [t.question for t in fake.calls[1][1]] == ["What did Barrot demand?"]  # the follow-up's history
+        assert len(host.chat.turns) == 2 and host.chat.sources.citations[0].quote == QUOTE
+        saved = history.load(host.chat.conversation_id or 0)
+        assert [t.question for t in saved.turns] == ["What did Barrot demand?", "Why did he say that?"]
+        assert {"state": "answering… (esc cancels)"} in host.updates
+        assert {"state": "ready", "last": "last 0.5s · 40 tok/s"} in host.updates
+        assert {"conversation": f"#{saved.id} What did Barrot demand?"} in host.updates
+
+
+async def test_the_chat_widget_runs_unsaved_without_a_store(tmp_path: Path) -> None:
+    history = History(None, "cannot open /nowhere/conversations.db")
+    host = ChatHost(Chat(Core(cast("Assistant", FakeAssistant())), history))
+    async with host.run_test(size=(100, 30)) as pilot:
+        host.chat.question_input.set_text("What did Barrot demand?")
+        await pilot.press("enter")
+        await settle(pilot, host)
+        assert len(host.chat.turns) == 1 and host.chat.conversation_id is None
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert not isinstance(host.screen, ConversationsScreen)
+        assert any("cannot open /nowhere" in str(n.message) for n in host._notifications)
+
+
+def test_history_saves_to_one_conversation_and_says_why_it_is_unavailable(tmp_path: Path) -> None:
+    history = History.open(tmp_path / "data")
+    assert history.available and history.recent() == []
+    answer = Answer(question="q", answer="a")
+    conversation_id, title = history.save(None, "What did Barrot demand?", answer)
+    assert history.save(conversation_id, "And then?", answer) == (conversation_id, title)
+    assert title == "What did Barrot demand?" and [c.turns for c in history.recent()] == [2]
+
+    (tmp_path / "a-file").write_text("not a folder")
+    broken = History.open(tmp_path / "a-file")
+    assert not broken.available and "cannot create data dir" in broken.unavailable_reason
+    assert broken.recent() == []
+    with pytest.raises(ConversationStoreError, match="cannot create data dir"):
+        broken.save(None, "q", answer)
+
+
+async def test_a_model_that_fails_to_load_on_switching_is_not_kept(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+
+        def broken() -> None:
+            raise ModelMissingError("model file not found: /nowhere/other.gguf")
+
+        fake.warm_up = broken  # type: ignore[method-assign]
+        app.switch_model("other-model")
+        await settle(pilot, app)
+        assert fake.model_name == "fake-model" and fake.switched == ["other-model", "fake-model"]
+        status = str(app.status.render())
+        assert "fake-model" in status and "other-model" not in status
+        assert any("cannot use model 'other-model'" in t and "still using fake-model" in t for t in toasts(app))
+
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 async def ask_real(pilot: Pilot, app: ChatApp, question: str) -> None:
-    app.question_input.focus()
-    app.question_input.set_text(question)
+    app.chat.question_input.focus()
+    app.chat.question_input.set_text(question)
     await pilot.press("enter")
     for _ in range(1200):
         await pilot.pause(0.1)
-        if app._pending is None:
+        if not app.chat.answering:
             break
     await settle(pilot, app)
 
@@ -500,8 +614,8 @@ async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
         await settle(pilot, app)
         assert "articles" in str(app.status.render())
         await ask_real(pilot, app, "What did Barrot demand?")
-        assert len(app.turns) == 1 and app.turns[0].answer is not None
-        answer = app.turns[0].answer
+        assert len(app.chat.turns) == 1 and app.chat.turns[0].answer is not None
+        answer = app.chat.turns[0].answer
         turn = app.query_one(TurnView)
         assert turn.query_one(Markdown).source.strip() == (linked(answer.answer).strip() or "_(no answer)_")
         assert not any(n.severity == "error" for n in app._notifications), toasts(app)
@@ -519,6 +633,6 @@ async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
             assert answer.abstained
         # A follow-up: the UI hands the core the conversation, and the core searches with its subject.
         await ask_real(pilot, app, "Why did he say that?")
-        assert len(app.turns) == 2 and app.turns[1].answer is not None
-        assert "Barrot" in (app.turns[1].answer.search_query or ""), app.turns[1].answer
+        assert len(app.chat.turns) == 2 and app.chat.turns[1].answer is not None
+        assert "Barrot" in (app.chat.turns[1].answer.search_query or ""), app.chat.turns[1].answer
         assert len(app.query(TurnView)) == 2 and not isinstance(app.screen, ArticleScreen)

@@ -1,91 +1,62 @@
-"""The chat app's conversation history: the SQLite store behind it, the list to resume from, export to
-Markdown, and saving each answered turn. Showing a loaded conversation is the chat app's job (app.py)."""
+"""Where the chat keeps its conversations: a plain object around `ConversationStore` that the chat widget
+is given. It knows nothing of Textual; errors surface as `ConversationStoreError` for the widget to show."""
 
 from __future__ import annotations
 
-from rag.assistant import Assistant
+from pathlib import Path
+
 from rag.conversations import Conversation, ConversationInfo, ConversationStore, ConversationStoreError
-from rag.sanitize import clean_line
-from rag.schema import Answer, Turn
-from rag.tui.screens import ConversationsScreen
-from rag.tui.tasks import CoreApp
+from rag.schema import Answer
+
+RECENT_LIMIT = 200
 
 
-class HistoryApp(CoreApp):
-    """Conversations kept in a `ConversationStore`; the app runs on (unsaved) when it cannot be opened."""
+class History:
+    """The conversation store, or the reason it could not be opened: the chat then runs on unsaved
+    instead of refusing to start."""
 
-    def __init__(self, assistant: Assistant, store: ConversationStore | None = None) -> None:
-        super().__init__(assistant)
+    def __init__(self, store: ConversationStore | None, error: str = "") -> None:
         self.store = store
-        self.store_error = ""
-        self.conversation_id: int | None = None
-        self.turns: list[Turn] = []
+        self.error = error if store is None else ""
 
-    def open_store(self) -> None:
-        if self.store is None and not self.store_error:
-            try:
-                self.store = ConversationStore()
-            except ConversationStoreError as exc:
-                self.store_error = str(exc)
-        if self.store_error:
-            self.notify(f"{self.store_error}. Conversations will not be saved.", title="History", severity="warning")
-
-    def recent_conversations(self, limit: int = 200) -> list[ConversationInfo]:
+    @classmethod
+    def open(cls, data_dir: Path | str | None = None) -> History:
+        """The store in `data_dir` (default: the user data dir), or an unavailable history saying why."""
         try:
-            return self.store.list_all(limit) if self.store else []
+            return cls(ConversationStore(data_dir))
         except ConversationStoreError as exc:
-            self.notify(str(exc), title="Conversations", severity="error")
-            return []
+            return cls(None, str(exc))
 
-    async def open_conversation(self, conversation_id: int) -> None:
-        """Show a saved conversation; its turns become the history for follow-ups."""
+    @property
+    def available(self) -> bool:
+        return self.store is not None
+
+    @property
+    def unavailable_reason(self) -> str:
+        return self.error or "conversation history is unavailable"
+
+    def recent(self, limit: int = RECENT_LIMIT) -> list[ConversationInfo]:
+        """Most recently used first; none when there is no store."""
+        return self.store.list_all(limit) if self.store else []
+
+    def load(self, conversation_id: int) -> Conversation:
+        return self._store().load(conversation_id)
+
+    def save(self, conversation_id: int | None, question: str, answer: Answer) -> tuple[int, str]:
+        """Append an answered turn, creating the conversation with the first one. Returns the
+        conversation's id and title (the first question), so the chat can show what it saved to."""
+        store = self._store()
+        if conversation_id is None:
+            conversation_id = store.create()
+        store.append(conversation_id, question, answer)
+        info = store.info(conversation_id)
+        return conversation_id, info.title if info else ""
+
+    def export(self, conversation_id: int) -> Path:
+        """Write the conversation as Markdown (into the current folder when writable); returns its path."""
+        return self._store().export(conversation_id)
+
+    def _store(self) -> ConversationStore:
         if self.store is None:
-            return
-        try:
-            conv = self.store.load(conversation_id)
-        except ConversationStoreError as exc:
-            self.notify(str(exc), title="Conversations", severity="error")
-            return
-        await self.show_conversation(conv)
-
-    async def show_conversation(self, conv: Conversation) -> None:
-        raise NotImplementedError
-
-    def action_open_conversations(self) -> None:
-        if self.store is None:
-            self.notify(self.store_error or "conversation history is unavailable", severity="warning")
-            return
-
-        async def chosen(conversation_id: int | None) -> None:
-            if conversation_id is not None:
-                await self.open_conversation(conversation_id)
-
-        self.push_screen(ConversationsScreen(self.recent_conversations(), self.conversation_id), chosen)
-
-    def action_export(self) -> None:
-        if self.store is None or self.conversation_id is None or not self.turns:
-            self.notify("Nothing to export yet: ask a question first.", severity="warning")
-            return
-        try:
-            path = self.store.export(self.conversation_id)
-        except ConversationStoreError as exc:
-            self.notify(str(exc), title="Export failed", severity="error")
-            return
-        self.notify(f"Exported to {path}", title="Export")
-
-    def _show_title(self, title: str) -> None:
-        title = clean_line(title)  # from the first question, which may have been pasted with escapes in it
-        self.sub_title = title
-        self.status.set(conversation=title)
-
-    def _save(self, question: str, answer: Answer) -> None:
-        if self.store is None:
-            return
-        try:
-            if self.conversation_id is None:
-                self.conversation_id = self.store.create()
-            self.store.append(self.conversation_id, question, answer)
-            info = self.store.info(self.conversation_id)
-            self._show_title(f"#{self.conversation_id} {info.title if info else ''}")
-        except ConversationStoreError as exc:
-            self.notify(f"{exc}. The answer is shown but not saved.", title="History", severity="error")
+            raise ConversationStoreError(self.unavailable_reason)
+        return self.store

@@ -79,7 +79,7 @@ class ArticleScreen(ModalScreen[None]):
             if s < e:
                 cut = [start, s, e, end]
         text = Text()
-        for i, (a, b) in enumerate(zip(cut, cut[1:])):
+        for i, (a, b) in enumerate(zip(cut, cut[1:], strict=False)):
             text.append(clean(self.doc.text[a:b]), style=HIGHLIGHT if len(cut) == 4 and i == 1 else "")
         return text
 

@@ -6,12 +6,13 @@ They only display things and post messages; the app decides what happens. No ret
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.widgets import Label, Markdown, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -23,6 +24,16 @@ from rag.schema import Answer, Citation
 QUOTE_CHARS = 280
 CITE_MARK = re.compile(r"\[(\d+)\]")
 NEWLINE_KEYS = ("shift+enter", "ctrl+j", "alt+enter")
+
+
+Severity = Literal["information", "warning", "error"]
+
+
+def notify_plain(node: DOMNode, message: str, *, title: str = "", severity: Severity = "information",
+                 timeout: float | None = None) -> None:
+    """Notifications quote errors, paths and titles: cleaned of escape sequences, and plain text (not
+    markup), so "[llm.x]" or a "[1]" in them is shown as written. Thread-safe, like `App.notify`."""
+    node.app.notify(clean(message), title=clean_line(title), severity=severity, timeout=timeout, markup=False)
 
 
 def tokens_per_second(answer: Answer) -> float | None:
@@ -269,6 +280,16 @@ class SourcesPanel(Vertical):
             citation = self.citation(int(event.option.id[1:]))
             if citation:
                 self.post_message(self.Chosen(citation))
+
+
+class StatusUpdate(Message):
+    """New values for some `StatusLine` fields (model, index, state, last, conversation), posted by
+    the widgets that know them, so they need not find the status line: the app owns it and applies
+    them (the conversation's title goes in the header too)."""
+
+    def __init__(self, **fields: str) -> None:
+        super().__init__()
+        self.fields = fields
 
 
 class StatusLine(Static):
