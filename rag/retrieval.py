@@ -4,6 +4,7 @@ passages collapsed, and the best evidence sentences found inside the passages ke
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,9 +16,10 @@ from rag.grounding import names
 from rag.lexical import tokenize
 from rag.roles import Roles
 
-Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
 from rag.schema import Chunk, Document, Passage, Sentence
 from rag.store_api import Store
+
+Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
 
 DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
 DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
@@ -41,6 +43,16 @@ def _denies(text: str, terms: set[str]) -> bool:
 
 def _shared_prefix(a: str, b: str) -> int:
     return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+@dataclass
+class Found:
+    """What retrieval proper hands to sentence scoring: the passages, the roles the question named, and
+    the question's vector (both computed once)."""
+
+    passages: list[Passage]
+    resolved: Resolved
+    qvec: np.ndarray
 
 
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
@@ -120,9 +132,21 @@ class Retriever:
         return units
 
     def search(self, query: str, k: int | None = None, lexical: bool = True, dense: bool = True) -> list[Passage]:
+        """The best `k` passages for the question, each with its best evidence sentences scored."""
+        found = self.passages(query, k, lexical, dense)
+        self.score_sentences(query, found)
+        return found.passages
+
+    def score_sentences(self, question: str, found: Found) -> None:
+        """Rank the sentences inside the passages `passages()` found, best evidence first."""
+        self._score_sentences(question, found.resolved, found.qvec, found.passages)
+
+    def passages(self, query: str, k: int | None = None, lexical: bool = True, dense: bool = True) -> Found:
+        """Retrieval proper: dense and lexical candidates fused, near-duplicates collapsed, names anchored.
+        The evidence sentences inside them are left unscored (`search` scores them)."""
         k = k or self.config.k
         resolved = self.roles.resolve(query)  # once per question: expansion and term weights share it
-        question, query = query, self.expand(query, resolved)
+        query = self.expand(query, resolved)
         qvec = self.encoder.encode([query])[0]
         n = self.config.candidates
         dense_hits = self.store.search_dense(qvec, n) if dense else []
@@ -145,8 +169,7 @@ class Retriever:
                 ds = float(np.dot(self.store.vectors[idx], qvec))
             passages.append(Passage(chunk=self.store.chunks[idx], score=fused[idx], dense_score=ds,
                                     lexical_score=lex_score.get(idx, 0.0)))
-        self._score_sentences(question, resolved, qvec, passages)
-        return passages
+        return Found(passages=passages, resolved=resolved, qvec=qvec)
 
     def _anchor_names(self, query: str, chosen: list[int], fused: dict[int, float]) -> list[int]:
         """A name in the question that no chosen passage mentions ("Estonia's minister") is looked up

@@ -37,6 +37,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # bench_archive, a section of this bench in its own file
+from bench_archive import WORKERS as ARCHIVE_WORKERS  # noqa: E402
+from bench_archive import bench_archive  # noqa: E402
+
+SHARED_EVAL = ROOT.parent / "shared" / "eval"  # the dev sets beside the repository (never copied into it)
 PY = sys.executable
 RAG = str(Path(PY).with_name("rag"))
 RESULT = "BENCH_RESULT "  # a worker's last stdout line: this prefix, then JSON
@@ -247,7 +252,8 @@ def w_backend_search(index_dir: str, backend: str, questions: list[str]) -> dict
 
 
 WORKERS = {"cold_phases": w_cold_phases, "warm": w_warm, "search": w_search, "add_article": w_add_article,
-           "throughput": w_throughput, "backend_index": w_backend_index, "backend_search": w_backend_search}
+           "throughput": w_throughput, "backend_index": w_backend_index, "backend_search": w_backend_search,
+           **ARCHIVE_WORKERS}
 
 
 # ----- the three benchmarks ------------------------------------------------------------------
@@ -523,7 +529,8 @@ def show(results: dict[str, dict[str, Any]], info: dict[str, Any], notes: list[s
 
 
 QUICK = {"repeat": 1, "cold_questions": 2, "warm_questions": 6, "chunks": 3_000, "ann_threshold": 1_000,
-         "embed_sample": 200, "search_queries": 20, "random_recall": 0, "contention_questions": 6}
+         "embed_sample": 200, "search_queries": 20, "random_recall": 0, "contention_questions": 6,
+         "archive_warm_questions": 10}
 FULL = {"repeat": 3, "cold_questions": 4, "warm_questions": None, "chunks": 100_000, "ann_threshold": None,
         "embed_sample": 2_000, "search_queries": 100, "random_recall": 0, "contention_questions": 40}
 
@@ -541,6 +548,12 @@ def main() -> None:
     p.add_argument("--backend-corpus", type=Path, default=ROOT / "seeds",
                    help="articles the backends are compared on (default seeds/; e.g. ../shared/eval/bbc-all)")
     p.add_argument("--skip-contention", action="store_true", help="skip the busy-machine latency runs")
+    p.add_argument("--skip-archive", action="store_true", help="skip the real-archive section")
+    p.add_argument("--archive", type=Path, default=SHARED_EVAL / "bbc-all",
+                   help="a real archive to index whole (default ../shared/eval/bbc-all; skipped if absent)")
+    p.add_argument("--archive-gold", type=Path, default=SHARED_EVAL / "bbc-dev" / "gold.jsonl",
+                   help="gold questions about some of the archive's articles; their own articles sit in "
+                        "articles/ beside it (default ../shared/eval/bbc-dev/gold.jsonl)")
     p.add_argument("--chunks", type=int, help="scale corpus size (default 100000; --quick 3000)")
     p.add_argument("--repeat", type=int, help="repeats of each cold measurement (default 3)")
     p.add_argument("--vectors", choices=["synthetic", "real"], default="synthetic",
@@ -564,6 +577,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     started = time.perf_counter()
     try:
+        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+        if not args.skip_archive and args.archive.is_dir() and args.archive_gold.is_file():
+            bench_archive(results.setdefault("archive", {}), notes, tmp, args.archive, args.archive_gold,
+                          backends, q["archive_warm_questions"])
+            results["archive"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
+        elif not args.skip_archive:
+            notes.append(f"archive: {args.archive} or {args.archive_gold} is absent; section skipped")
         index_dir = tmp / "seeds-index"
         if not args.skip_cold:
             index_dir = bench_cold(results.setdefault("cold", {}), notes, tmp, q)
@@ -579,7 +599,6 @@ def main() -> None:
             bench_scale(results.setdefault("scale", {}), notes, tmp, q, args.vectors)
             results["scale"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
         if not args.skip_backends:
-            backends = [b.strip() for b in args.backends.split(",") if b.strip()]
             bench_backends(results.setdefault("backends", {}), notes, tmp, q, backends, args.backend_corpus)
             results["backends"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
     finally:

@@ -1,0 +1,153 @@
+"""The archive benchmark (a section of scripts/bench.py): a real news archive indexed whole, and questions
+about a few of its articles asked among all the others.
+
+  - index: `build_index` of the whole archive from scratch in a fresh process: wall time, chunks, peak
+    RSS, size on disk; then again with nothing changed; then with 10 articles removed (their chunks are
+    dropped) and with the same 10 added back (only theirs are embedded);
+  - retrieval among distractors: the gold set's answerable questions (bbc-dev's, whose 40 articles are
+    part of bbc-all) searched in the archive index and in an index of the gold set's own articles:
+    recall@k of the source article, retrieval p50/p95;
+  - warm answers: `Assistant.ask` p50/p95 over the same questions on both indexes.
+Each store backend named gets its own index and rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+FRESH_ARTICLES = 10  # articles taken out and put back to time an incremental update
+RECALL_K = 5  # the source article must be among this many retrieved passages
+
+
+def gold_rows(gold: Path) -> list[dict[str, Any]]:
+    rows = [json.loads(x) for x in gold.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [r for r in rows if r.get("answerable", True) and r.get("sources")]
+
+
+def same_text(folder: Path) -> dict[str, list[str]]:
+    """doc_id -> the doc_ids of every article with the same bytes (itself included). An archive can hold
+    one story twice under two names (bbc-all holds 98 such pairs); retrieval keeps one copy of the
+    passages, and either copy is the source."""
+    groups: dict[str, list[str]] = {}
+    for f in sorted(folder.glob("*.txt")):
+        groups.setdefault(hashlib.sha256(f.read_bytes().strip()).hexdigest(), []).append(f.stem)
+    return {d: g for g in groups.values() for d in g}
+
+
+def w_archive_search(index_dir: str, backend: str, questions: list[str], sources: list[list[str]],
+                     k: int) -> dict[str, Any]:
+    """recall@k of the source article and the latency of a whole `Retriever.search`."""
+    from bench import load_settings, peak_rss_mb
+
+    from rag.embeddings import query_encoder
+    from rag.retrieval import Retriever
+    from rag.store_api import open_store
+
+    settings = load_settings(backend=backend)
+    store = open_store(settings, Path(index_dir))
+    retriever = Retriever(store, query_encoder(store, settings), settings.retrieval)
+    retriever.search("warm up")
+    latency, scoring, hits = [], [], []
+    for q, want in zip(questions, sources):
+        started = time.perf_counter()
+        found = retriever.passages(q, k=k)
+        middle = time.perf_counter()
+        retriever.score_sentences(q, found)
+        latency.append(middle - started)
+        scoring.append(time.perf_counter() - middle)
+        hits.append(bool({p.chunk.doc_id for p in found.passages[:k]} & set(want)))
+    return {"latency_s": latency, "scoring_s": scoring, "hits": hits, "chunks": len(store.chunks),
+            "peak_rss_mb": peak_rss_mb()}
+
+
+def w_archive_warm(index_dir: str, backend: str, questions: list[str]) -> dict[str, Any]:
+    from bench import load_settings
+
+    from rag.assistant import Assistant
+
+    a = Assistant(load_settings(backend=backend), index_dir)
+    a.warm_up()
+    a.ask(questions[0])
+    latency = []
+    for q in questions:
+        started = time.perf_counter()
+        a.ask(q)
+        latency.append(time.perf_counter() - started)
+    return {"latency_s": latency}
+
+
+WORKERS = {"archive_search": w_archive_search, "archive_warm": w_archive_warm}
+
+
+def _size_mb(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink()) / 2**20
+
+
+def bench_archive(out: dict, notes: list[str], tmp: Path, archive: Path, gold: Path, backends: list[str],
+                  warm_questions: int | None) -> None:
+    from bench import single, summary, worker
+
+    rows = gold_rows(gold)
+    copies = same_text(archive)
+    questions = [r["question"] for r in rows]
+    sources = [sorted({c for s in r["sources"] for c in copies.get(s, [s])}) for r in rows]
+    corpus = tmp / "archive"  # a private copy, so articles can be taken out and put back
+    shutil.copytree(archive, corpus)
+    own = gold.parent / "articles"
+    fresh = sorted(corpus.glob("*.txt"))[:: max(1, len(list(corpus.glob("*.txt"))) // FRESH_ARTICLES)][
+        :FRESH_ARTICLES]
+    for backend in backends:
+        pre = f"{backend}_"
+        index_dir = tmp / f"archive-{backend}"
+        r = worker("backend_index", corpus_dir=str(corpus), index_dir=str(index_dir), backend=backend)
+        rep = r["report"]
+        out[pre + "index"] = single(r["wall_s"], "s", f"fresh process, from scratch: {rep['documents']} articles, "
+                                    f"{rep['chunks_embedded']} chunks embedded ({len(rep['skipped'])} skipped)")
+        out[pre + "index_peak_rss"] = single(r["peak_rss_mb"], "MB", "the indexing process")
+        out[pre + "size_on_disk"] = single(_size_mb(index_dir), "MB", "index folder")
+        r = worker("backend_index", corpus_dir=str(corpus), index_dir=str(index_dir), backend=backend)
+        out[pre + "reindex_unchanged"] = single(r["wall_s"], "s", f"fresh process, nothing changed "
+                                                f"({r['report']['chunks_embedded']} chunks embedded)")
+        held = tmp / "held"
+        held.mkdir(exist_ok=True)
+        for f in fresh:
+            shutil.move(f, held / f.name)
+        r = worker("backend_index", corpus_dir=str(corpus), index_dir=str(index_dir), backend=backend)
+        out[pre + "remove_10"] = single(r["wall_s"], "s", f"fresh process, {len(r['report']['removed'])} articles "
+                                        "removed, their chunks dropped")
+        for f in fresh:
+            shutil.move(held / f.name, f)
+        r = worker("backend_index", corpus_dir=str(corpus), index_dir=str(index_dir), backend=backend)
+        out[pre + "add_10"] = single(r["wall_s"], "s", f"fresh process, {len(r['report']['added'])} articles "
+                                     f"added, {r['report']['chunks_embedded']} chunks embedded")
+        small = tmp / f"own-{backend}"
+        worker("backend_index", corpus_dir=str(own), index_dir=str(small), backend=backend)
+        for name, folder in (("archive", index_dir), ("own", small)):
+            s = worker("archive_search", index_dir=str(folder), backend=backend, questions=questions,
+                       sources=sources, k=RECALL_K)
+            where = f"{s['chunks']:,} chunks" + (" (the whole archive)" if name == "archive" else
+                                                 f" ({own.parent.name}'s own articles)")
+            out[f"{pre}{name}_recall@{RECALL_K}"] = single(sum(s["hits"]) / len(s["hits"]), "share",
+                                                           f"source article in the top {RECALL_K}, "
+                                                           f"{len(s['hits'])} answerable questions, {where}")
+            out[f"{pre}{name}_retrieval"] = summary(s["latency_s"], "s", f"the passages (encode, dense, BM25, fusion, "
+                                                    f"duplicates, names), {where}")
+            out[f"{pre}{name}_evidence_scoring"] = summary(s["scoring_s"], "s", "then their sentences embedded "
+                                                           "and scored (the rest of Retriever.search)")
+            if name == "archive":
+                out[pre + "search_peak_rss"] = single(s["peak_rss_mb"], "MB", "fresh process: load + encoder + queries")
+                missed = [q for q, hit in zip(questions, s["hits"]) if not hit]
+                if missed:
+                    notes.append(f"archive/{backend}: source not in the top {RECALL_K} for {len(missed)}: "
+                                 + " | ".join(missed[:8]))
+        if warm_questions != 0:
+            asked = questions[:warm_questions] if warm_questions else questions
+            for name, folder in (("archive", index_dir), ("own", small)):
+                w = worker("archive_warm", index_dir=str(folder), backend=backend, questions=asked)
+                out[f"{pre}{name}_warm_answer"] = summary(w["latency_s"], "s", f"Assistant.ask, {len(asked)} "
+                                                          f"questions, {name} index")
