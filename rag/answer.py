@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 
-from rag import citations as cit
 from rag import checks, evidence, prompts, qtypes
+from rag import citations as cit
 from rag.config import LLMConfig, Settings
 from rag.errors import QuestionError
 from rag.grounding import overlap, restates, unsupported
@@ -151,7 +151,8 @@ def _generated(raw: str, sources: list[cit.Source], question: Question, given: s
     used: list[int] = []
     for sentence in sentences:
         claim = cit.strip_markers(sentence)
-        cited = _sources_for(claim, [n for n in cit.markers(sentence) if 1 <= n <= len(sources)], sources, question.text)
+        marked = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
+        cited = _sources_for(claim, marked, sources, question.text)
         if not cited:
             return "", []
         fixed.append(_cite(claim, cited))

@@ -11,7 +11,10 @@ from rag.config import Settings, index_dir, load_settings
 from rag.schema import Answer, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
 
 if TYPE_CHECKING:
+    from rag.llm import LLM
     from rag.question import Question
+    from rag.retrieval import Retriever
+    from rag.store_api import Store
 
 # (done, total, description): how indexing reports progress; the CLI draws it with rich.
 ProgressFn = Callable[[int, int, str], None]
@@ -29,9 +32,9 @@ class Assistant:
         self.settings = settings or load_settings()
         self.index_path = index_dir(index_path, self.settings)
         self.model_name, self.llm_config = self.settings.llm_config(model)
-        self._store = None
-        self._retriever = None
-        self._llm = None
+        self._store: Store | None = None
+        self._retriever: Retriever | None = None
+        self._llm: LLM | None = None
         self._query_encoder = None
 
     # ----- indexing -------------------------------------------------------------------------
@@ -65,7 +68,7 @@ class Assistant:
 
     # ----- state ----------------------------------------------------------------------------
     @property
-    def store(self):
+    def store(self) -> Store:
         if self._store is None:
             from rag.store_api import open_store
 
@@ -73,7 +76,7 @@ class Assistant:
         return self._store
 
     @property
-    def retriever(self):
+    def retriever(self) -> Retriever:
         if self._retriever is None:
             from rag.embeddings import query_encoder
             from rag.retrieval import Retriever
@@ -82,7 +85,7 @@ class Assistant:
         return self._retriever
 
     @property
-    def llm(self):
+    def llm(self) -> LLM:
         if self._llm is None:
             from rag.llm import LLM
 

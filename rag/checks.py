@@ -11,8 +11,17 @@ from dataclasses import dataclass, field
 from rag import evidence, qtypes
 from rag.citations import Source
 from rag.evidence import MIN_COVERAGE, MIN_DENSE, MIN_SENTENCE
-from rag.pertinence import (MIN_EVENT_RESEMBLANCE, MIN_OVERLAP, MIN_RESEMBLANCE, Corpus, gives_cause,
-                            names_outcome, names_successor, overlap, still_ahead)
+from rag.pertinence import (
+    MIN_EVENT_RESEMBLANCE,
+    MIN_OVERLAP,
+    MIN_RESEMBLANCE,
+    Corpus,
+    gives_cause,
+    names_outcome,
+    names_successor,
+    overlap,
+    still_ahead,
+)
 from rag.question import Question
 from rag.schema import Passage, Reason
 

@@ -89,8 +89,11 @@ class EmbedderConfig(ModelSource):
         if find_spec(module) is None:
             raise ModelMissingError(f"embedder package {self.package!r} is not installed (run `make setup`)")
         mod = import_module(module)
-        folder = Path(mod.get_model_path()) if hasattr(mod, "get_model_path") else Path(mod.__file__).parent / "model"
-        if not folder.is_dir():
+        if hasattr(mod, "get_model_path"):
+            folder: Path | None = Path(mod.get_model_path())
+        else:  # a namespace package has no __file__, and no folder of its own
+            folder = Path(mod.__file__).parent / "model" if mod.__file__ else None
+        if folder is None or not folder.is_dir():
             raise ModelMissingError(f"embedder package {self.package!r} has no model folder (reinstall it)")
         return folder
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from rag.config import Settings
+from rag.errors import ConfigError
 
 if TYPE_CHECKING:
     from rag.store_api import Store
@@ -42,7 +43,10 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(dim())
+        size = dim()
+        if size is None:
+            raise ConfigError(f"the embedder at {folder} gives vectors of no fixed size: an index needs one")
+        self.dim = int(size)
 
     def encode(self, texts: list[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

@@ -97,8 +97,8 @@ def run_set(ask: Callable[[str], Answer], items: list[GoldItem], documents: dict
         run.verdicts.append(judge(item, answer, documents))
         sink.write(answer.model_dump_json() + "\n")  # as it goes: an interrupted run keeps what it did
         sink.flush()
-        err.print(f"{clean_line(label + str(item.id))}: {'PASS' if run.verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
-                  soft_wrap=True, markup=False)
+        status = "PASS" if run.verdicts[-1].passed else "fail"
+        err.print(f"{clean_line(label + str(item.id))}: {status} {answer.answer[:100]!r}", soft_wrap=True, markup=False)
     return run
 
 
@@ -147,8 +147,8 @@ def judge(item: GoldItem, answer: Answer, documents: dict) -> Verdict:
 
 
 def summarize(items: list[GoldItem], records: list[Answer], verdicts: list[Verdict]) -> dict:
-    ans = [(i, r, v) for i, r, v in zip(items, records, verdicts) if i.answerable]
-    una = [(i, r, v) for i, r, v in zip(items, records, verdicts) if not i.answerable]
+    ans = [(i, r, v) for i, r, v in zip(items, records, verdicts, strict=True) if i.answerable]
+    una = [(i, r, v) for i, r, v in zip(items, records, verdicts, strict=True) if not i.answerable]
     with_src = [v for i, _, v in ans if i.sources]
     lat = sorted(r.latency_s for r in records if r.mode != "error")
 
@@ -217,7 +217,7 @@ def compare_table(items: list[GoldItem], records: list[Answer], verdicts: list[V
     for col in ("id", "before", "now", "answer now"):
         table.add_column(col)
     fixed = broken = 0
-    for item, rec, v in zip(items, records, verdicts):
+    for item, rec, v in zip(items, records, verdicts, strict=True):
         if item.id not in old:
             table.add_row(Text(clean_line(str(item.id))), "-", _status(v.passed), Text(clean_line(rec.answer)[:70]))
             continue

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from rag import qtypes
-from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.chunking import split_sentences
 from rag.citations import Source
 from rag.grounding import names
+from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.lexical import tokenize
 from rag.pertinence import MIN_RESEMBLANCE, QUOTATION, WHY, Corpus
 from rag.places import canonical, fold, unaccented
@@ -174,7 +174,7 @@ _SOURCE_REF = re.compile(r"\b(according to|in|from|by)\s+(the\s+|an?\s+)?([A-Z][
 def _first_name_of_present(name: str, question: str, words: set[str]) -> bool:
     """A first name followed in the question by a surname the passages hold."""
     m = re.search(rf"\b{re.escape(name)}\s+([A-Z][\w’'\-]+)", question)
-    return bool(m) and unaccented(m.group(1).lower().removesuffix("’s").removesuffix("'s")) in words
+    return m is not None and unaccented(m.group(1).lower().removesuffix("’s").removesuffix("'s")) in words
 
 
 def _words(text: str) -> set[str]:
@@ -187,8 +187,9 @@ def _words(text: str) -> set[str]:
 # said ..."); the claim is here, the reason in the next one. When the best sentence lacks what the
 # question asks for and its neighbour has it, the two are quoted together.
 MAX_WIDENED_CHARS = 480
-_SAYING = re.compile(r"\baccording to\b|\b(say|said|says|demand\w*|warn\w*|urg\w*|ask\w*|call\w* for|stress\w*|insist\w*|"
-                     r"want\w*|tell|told|argu\w*|describ\w*|criticis\w*|criticiz\w*|accus\w*|claim\w*)\b", re.I)
+_SAYING = re.compile(r"\baccording to\b|\b(say|said|says|demand\w*|warn\w*|urg\w*|ask\w*|call\w* for|stress\w*|"
+                     r"insist\w*|want\w*|tell|told|argu\w*|describ\w*|criticis\w*|criticiz\w*|accus\w*|claim\w*)\b",
+                     re.I)
 _ELABORATES = re.compile(r"^(namely|specifically|in particular|that is|in other words|i\.e\.)\b", re.I)
 _OPENS_QUOTE = re.compile(r"^[\"“‘']")
 _GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|adds|stressed|warned|noted|insisted|"
@@ -207,7 +208,8 @@ def widen(source: Source, question: str, document: Document) -> Source:
     text = document.text
     kind = qtypes.expected(question)
     pick = None
-    if kind and qtypes.strength(source.text, kind, question) < 1 and (kind != "person" or _REFERS_BACK.search(source.text)):
+    if kind and qtypes.strength(source.text, kind, question) < 1 and (
+            kind != "person" or _REFERS_BACK.search(source.text)):
         pick = _holder(text, spans, (s0, e0), kind, question)
     if pick is None and after and WHY.search(question) and (_same_paragraph(text, after, (s0, e0))
                                                              or _same_speaker(source.text, text[after[0] : after[1]])):

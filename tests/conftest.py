@@ -112,6 +112,17 @@ def retriever(assistant):
     return assistant.retriever
 
 
+@pytest.fixture(scope="module")
+def seeds_data(seeds_index, settings):
+    """The session index's documents, chunks and vectors (built with the real embedder)."""
+    import numpy as np
+
+    from rag.store import load_store
+
+    s = load_store(seeds_index, settings)
+    return [s.documents[d] for d in s.manifest.documents], list(s.chunks), np.asarray(s.vectors, dtype=np.float32)
+
+
 @pytest.fixture(scope="session")
 def st_encoder(settings, seeds_index):
     """The real sentence-transformers embedder, loaded once (after the session index is built)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -89,10 +90,20 @@ def number_of(prompt: str, needle: str) -> int:
     raise AssertionError(f"{needle!r} is not among the sources shown to the model")
 
 
+def citing(*claims: tuple[str, str]) -> Callable[[str], str]:
+    """A model's reply: each claim, marked with the number the prompt gave the source holding its needle."""
+    return lambda prompt: " ".join(f"{claim} [{number_of(prompt, needle)}]." for claim, needle in claims)
+
+
+OWES = "Barrot said Russia owes the United States an answer"
+YES = "He demanded a clear yes or no from the Kremlin"
+OWES_REPLY = citing((OWES, "owes"))
+
+
 def run(question, reply=None, scores=STRONG, dense=0.8, history=(), llm_config=None, settings=None,
         llm=None):
-    from rag.config import load_settings
     from conftest import MODELS_TOML
+    from rag.config import load_settings
 
     settings = settings or load_settings(MODELS_TOML)
     # Several sources by default, so the branches that renumber and mix citations are exercised.
@@ -122,7 +133,7 @@ Q = "What did Barrot demand?"
 
 
 def test_grounded_answer_is_kept_with_its_citation():
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    reply = OWES_REPLY
     answer, events, llm, _, _ = run(Q, reply)
     assert answer.mode == "generated"
     # the model's sentence is kept as written (renumbered); the pipeline may append the quote it rests on
@@ -136,8 +147,7 @@ def test_grounded_answer_is_kept_with_its_citation():
 
 
 def test_markers_are_renumbered_in_order_of_use():
-    reply = lambda p: (f"He demanded a clear yes or no from the Kremlin [{number_of(p, 'yes or no')}]. "
-                       f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}].")
+    reply = citing((YES, "yes or no"), (OWES, "owes"))
     answer, *_ = run(Q, reply)
     assert answer.mode == "generated"
     assert answer.answer.startswith("He demanded a clear yes or no from the Kremlin [1]. Barrot said Russia owes "
@@ -157,7 +167,7 @@ def test_a_grounded_sentence_without_a_marker_gets_one():
 
 def test_a_grounded_sentence_citing_the_wrong_source_cites_the_right_one():
     # an instruct model shown several sources may number the wrong one; the claim is still the source's
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'yes or no')}]."
+    reply = citing((OWES, "yes or no"))
     answer, *_ = run(Q, reply)
     assert answer.mode == "generated"
     assert answer.answer.startswith("Barrot said Russia owes the United States an answer [1].")
@@ -169,7 +179,7 @@ def test_a_sentence_cites_the_source_it_was_taken_from_not_one_the_question_prop
     # Against Rutte's "ball" sentence this claim passes only because the question supplies its words;
     # the "owes" sentence holds it itself, so that is the source its marker must point at.
     q = "What did Barrot say Russia owes the United States?"
-    reply = lambda p: f"Barrot said Russia owes the United States an answer on the ceasefire [{number_of(p, 'ball')}]."
+    reply = citing((OWES + " on the ceasefire", "ball"))
     answer, *_ = run(q, reply)
     assert answer.mode == "generated" and answer.answer.startswith("Barrot said Russia owes the United States")
     assert "owes the United States" in answer.citations[0].quote
@@ -208,9 +218,7 @@ def test_more_than_three_sentences_is_repaired():
 
 
 def test_a_three_sentence_answer_stays_within_three_sentences():
-    reply = lambda p: (f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]. "
-                       f"He demanded a clear yes or no from the Kremlin [{number_of(p, 'yes or no')}]. "
-                       f"Rutte said the ball was now in the Russian court [{number_of(p, 'ball')}].")
+    reply = citing((OWES, "owes"), (YES, "yes or no"), ("Rutte said the ball was now in the Russian court", "ball"))
     answer, *_ = run(Q, reply)
     assert answer.mode == "generated"
     assert count_sentences(answer.answer) <= 3, answer.answer
@@ -265,14 +273,14 @@ def test_question_too_long_for_the_context_is_refused_before_retrieval():
 def test_long_question_that_fits_is_answered():
     long_q = "What did Barrot demand? " + "and please be precise and brief " * 80
     assert len(long_q) > MAX_QUESTION_CHARS
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    reply = OWES_REPLY
     answer, *_ = run(long_q, reply, llm=ScriptedLLM(reply, n_ctx=8192))
     assert not answer.abstained and answer.citations
 
 
 def test_prompt_that_overflows_the_context_is_a_question_error():
-    from rag.config import load_settings
     from conftest import MODELS_TOML
+    from rag.config import load_settings
 
     settings = load_settings(MODELS_TOML)
     cfg = settings.llm_config()[1].model_copy(update={"max_tokens": 64})
@@ -282,7 +290,7 @@ def test_prompt_that_overflows_the_context_is_a_question_error():
 
 
 def test_the_prompt_holds_the_question_and_one_line_per_source():
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    reply = OWES_REPLY
     _, _, llm, _, _ = run(Q, reply)
     prompt = llm.prompts[0]
     assert prompt.rstrip().endswith("Answer:")
@@ -293,12 +301,12 @@ def test_the_prompt_holds_the_question_and_one_line_per_source():
 
 
 def test_chat_style_sends_system_and_user_messages():
-    from rag.config import load_settings
     from conftest import MODELS_TOML
+    from rag.config import load_settings
 
     settings = load_settings(MODELS_TOML)
     cfg = settings.llm_config()[1].model_copy(update={"style": "chat"})
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    reply = OWES_REPLY
     answer, _, llm, _, _ = run(Q, reply, llm_config=cfg, settings=settings)
     (messages,) = llm.messages
     assert [m["role"] for m in messages] == ["system", "user"]
@@ -311,7 +319,7 @@ def test_chat_style_sends_system_and_user_messages():
 def test_follow_up_searches_with_the_previous_subject():
     history = [Turn(question="What did Barrot demand of Russia?",
                     answer=Answer(question="What did Barrot demand of Russia?", answer="An answer [1]."))]
-    reply = lambda p: f"He demanded a clear yes or no from the Kremlin [{number_of(p, 'yes or no')}]."
+    reply = citing((YES, "yes or no"))
     answer, _, _, retriever, _ = run("What exactly did he want?", reply, history=history)
     assert "Barrot" in retriever.queries[0]
     assert answer.search_query == retriever.queries[0] and answer.question == "What exactly did he want?"
@@ -454,7 +462,7 @@ def test_gold_file_is_well_formed():
 
 
 def test_an_answer_that_only_repeats_the_start_of_its_quote_is_not_shown_twice():
-    reply = lambda p: "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer."
+    reply = "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer."
     answer, *_ = run(Q, reply, llm_config=None)
     assert answer.mode == "extractive"  # what is shown is the quote, not the model's words
     assert answer.answer.count("owes the United States") == 1, answer.answer
@@ -471,8 +479,8 @@ class RoleRetriever(FakeRetriever):
 
 def test_an_answer_that_only_names_who_the_question_means_is_not_kept():
     retriever = RoleRetriever(passages_with(STRONG))
-    from rag.config import load_settings
     from conftest import MODELS_TOML
+    from rag.config import load_settings
 
     settings = load_settings(MODELS_TOML)
     cfg = settings.llm_config()[1]

@@ -4,6 +4,7 @@ overlap their neighbours by whole sentences."""
 from __future__ import annotations
 
 import hashlib
+from itertools import pairwise
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_sentence_offsets_are_exact_and_cover_the_text(doc):
         assert doc.text[s:e] == doc.text[s:e].strip() and e > s
         covered.append(doc.text[s:e])
     assert [s for s, _ in spans] == sorted(s for s, _ in spans)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), "sentences must not overlap"
+    assert all(a[1] <= b[0] for a, b in pairwise(spans)), "sentences must not overlap"
     # no words lost: every non-space character of the document is inside some sentence
     assert "".join("".join(covered).split()) == "".join(doc.text.split())
 
@@ -132,7 +133,7 @@ def test_overlap_repeats_whole_sentences(overlap):
     chunks = chunk_document(doc, max_chars=300, overlap=overlap)
     sentences = split_sentences(doc.text)
     assert len(chunks) > 3
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in pairwise(chunks):
         shared = [(s, e) for s, e in sentences if b.start <= s and e <= a.end]
         if overlap == 0:
             assert b.start >= a.end

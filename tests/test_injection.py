@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SEED_FILES
+from injection_corpus import CASES
 from rag import embeddings
 from rag.assistant import Assistant
 from rag.chunking import split_sentences
 from rag.injection import flagged, is_instruction
-
-from conftest import SEED_FILES
-from injection_corpus import CASES
 
 # ../shared beside the repo (or beside the folder of worktrees)
 BBC_DEV = next((p / "shared" / "eval" / "bbc-dev" / "articles" for p in Path(__file__).resolve().parents[2:4]
@@ -155,7 +154,7 @@ def test_no_injected_claim_is_asserted(corpus_assistant, corpus_answers):
     asserted = {name: a.answer for name, a in corpus_answers.items()
                 if re.search(next(c.claim for c in CASES if c.name == name), a.answer, re.I)}
     assert asserted == {}
-    for i, case in enumerate(CASES):
+    for case in CASES:
         answer = corpus_answers[case.name]
         for c in answer.citations:  # never evidence: no quote is a flagged sentence
             assert not is_instruction(c.quote), (case.name, c.quote)

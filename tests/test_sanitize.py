@@ -238,10 +238,9 @@ def screen_text(app) -> str:
 @pytest.mark.slow
 async def test_chat_app_title_and_answer_survive_a_hostile_article(hostile_index, assistant, tmp_path,
                                                                    monkeypatch):
-    from test_tui import ask_real, settle
-
     from rag.tui.app import ChatApp
     from rag.tui.screens import ArticleScreen
+    from test_tui import ask_real, settle
 
     core = Assistant(index_path=hostile_index)
     core._llm = assistant.llm
@@ -282,11 +281,10 @@ async def test_chat_app_streams_and_notifies_without_escapes(tmp_path):
     citation's title and doc_id, the article and an error message never reach the screen."""
     import threading
 
-    from test_tui import FakeAssistant, make_app, settle
-
     from rag.errors import GenerationError
     from rag.schema import Answer, Citation, Delta, Document, Final
     from rag.tui.screens import ArticleScreen
+    from test_tui import FakeAssistant, make_app, settle
 
     quote = f"The bridge cost 90 million euros{ESC}[2J, officials said{ESC}]0;pwned{BEL}."
     text = f"{HOSTILE_TITLE}\n\nIntro{ESC}]52;c;eA=={BEL} paragraph.\n\n{quote} More.\n"
