@@ -35,7 +35,6 @@ class Assistant:
         self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._llm: LLM | None = None
-        self._query_encoder = None
 
     # ----- indexing -------------------------------------------------------------------------
     def index(self, paths: Sequence[Path | str] = (), progress: ProgressFn | None = None, *, prune: bool = False,
@@ -47,7 +46,7 @@ class Assistant:
 
         report = build_index([Path(p) for p in paths], self.index_path, self.settings, progress=progress,
                              prune=prune, wait_s=LOCK_WAIT_S if wait_s is None else wait_s, on_wait=on_wait)
-        self._store = self._retriever = self._query_encoder = None  # reload on next question
+        self._store = self._retriever = None  # reload on next question
         return report
 
     def verify_index(self) -> int:
@@ -122,7 +121,7 @@ class Assistant:
     def use_index(self, index_path: Path | str) -> None:
         """Answer from another index folder; the loaded LLM stays (`rag eval` runs several sets)."""
         self.index_path = Path(index_path)
-        self._store = self._retriever = self._query_encoder = None
+        self._store = self._retriever = None
 
     def parse(self, question: str, history: Sequence[Turn] = ()) -> Question:
         """The question as the answer core reads it (for `rag ask --explain`)."""

@@ -217,7 +217,7 @@ def misses_point(q: Question, source: Source, corpus: Corpus | None) -> bool:
 def declined(ev: Evidence) -> Reason | None:
     """After generation: the model said the sources do not answer, and the best evidence is not strong
     enough to quote against its word."""
-    if evidence.confident(ev.passages, ev.sources):
+    if evidence.confident(ev.sources):
         return None
     return Reason(code=MODEL_DECLINED, message="The model found no answer in the evidence, and the evidence is "
                                                "not strong enough to quote instead.")

@@ -23,7 +23,8 @@ QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
 class Corpus(Protocol):
     """What abstention needs to know about the collection (the retriever provides it)."""
 
-    roles: Roles
+    @property
+    def roles(self) -> Roles: ...
 
     def idf(self, token: str) -> float: ...
 

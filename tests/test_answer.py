@@ -10,8 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from conftest import GOLD, INJECTED_ID, gold_items
+from helpers import Collection
 from rag import evidence, prompts
-from rag.answer import MAX_QUESTION_CHARS, answer_stream
+from rag.answer import MAX_QUESTION_CHARS, AnswerRetriever, answer_stream
 from rag.chunking import chunk_document, split_sentences
 from rag.citations import answer_sentences, markers, strip_markers, verify
 from rag.errors import QuestionError
@@ -41,8 +42,11 @@ def passages_with(scores: dict[str, float], dense: float = 0.8) -> list[Passage]
     return out
 
 
-class FakeRetriever:
+class FakeRetriever(Collection):
+    """Returns the scripted passages whatever the query; as a collection it knows the article's words."""
+
     def __init__(self, passages: list[Passage]) -> None:
+        super().__init__(TEXT)
         self.passages = passages
         self.queries: list[str] = []
 
@@ -130,6 +134,12 @@ def assert_cited_and_verified(answer: Answer) -> None:
 
 
 Q = "What did Barrot demand?"
+
+
+def test_the_scripted_retrievers_are_whole_retrievers():
+    # every member of the interface the pipeline calls, so the scripted tests reach the collection checks too
+    assert isinstance(FakeRetriever([]), AnswerRetriever) and isinstance(RoleRetriever([]), AnswerRetriever)
+    assert not isinstance(object(), AnswerRetriever)
 
 
 def test_grounded_answer_is_kept_with_its_citation():
@@ -232,7 +242,7 @@ def test_model_says_not_in_sources(reply):
     assert_cited_and_verified(answer)
     # evidence good enough to ask the model but not to override it: abstain
     middle = (evidence.MIN_SENTENCE + evidence.CONFIDENT_SENTENCE) / 2
-    answer, _, _, _, asked = run(Q, reply, scores={k: middle for k in STRONG})
+    answer, _, _, _, asked = run(Q, reply, scores={**{k: middle / 2 for k in STRONG}, "owes": middle})
     assert asked and answer.abstained and answer.mode == "abstained" and answer.citations == []
     assert answer.answer == prompts.abstain_sentence()
 
@@ -243,6 +253,12 @@ def test_weak_retrieval_abstains_without_calling_the_model():
     assert answer.abstained and answer.citations == [] and answer.mode == "abstained"
     assert not asked
     assert answer.retrieved  # what was looked at is still reported
+
+
+def test_a_question_mostly_about_what_no_article_holds_abstains_without_calling_the_model():
+    answer, _, _, _, asked = run("What did Barrot demand about the harvest festival parade costumes?", reply=None)
+    assert answer.abstained and not asked
+    assert answer.abstain_reason is not None and answer.abstain_reason.code == "uncovered"
 
 
 def test_a_name_no_passage_mentions_abstains_without_calling_the_model():
@@ -271,7 +287,8 @@ def test_question_too_long_for_the_context_is_refused_before_retrieval():
 
 
 def test_long_question_that_fits_is_answered():
-    long_q = "What did Barrot demand? " + "and please be precise and brief " * 80
+    # padded with the article's own words: a question mostly about what no article holds is abstained on
+    long_q = "What did Barrot demand? " + "The foreign ministers met in Brussels for two days of talks. " * 40
     assert len(long_q) > MAX_QUESTION_CHARS
     reply = OWES_REPLY
     answer, *_ = run(long_q, reply, llm=ScriptedLLM(reply, n_ctx=8192))
