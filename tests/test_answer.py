@@ -3,50 +3,36 @@ questions) with a scripted LLM over hand-made passages; then end to end with the
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 
 import pytest
 
 from conftest import GOLD, INJECTED_ID, gold_items
-from helpers import Collection
+from helpers import ALLIES, BUSINESS, SCIENCE, SPORT, Collection, document, passages
 from rag import evidence, prompts
 from rag.answer import MAX_QUESTION_CHARS, AnswerRetriever, answer_stream
-from rag.chunking import chunk_document, split_sentences
 from rag.citations import answer_sentences, markers, strip_markers, verify
 from rag.errors import QuestionError
-from rag.schema import Answer, Delta, Document, Final, Passage, Sentence, Turn
+from rag.schema import Answer, Delta, Document, Final, Passage, Turn
 
 # ----- a scripted world: one article, a retriever that returns it, an LLM that says what we tell it ------
 
-TEXT = ("Allies urge Moscow to answer\n"
-        "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer on the ceasefire.\n"
-        "He demanded a clear yes or no from the Kremlin, and quickly.\n"
-        "NATO Secretary General Mark Rutte said the ball was now in the Russian court.\n"
-        "The foreign ministers met in Brussels for two days of talks.\n")
-DOC = Document(doc_id="allies", title="Allies urge Moscow to answer", source="x", text=TEXT,
-               sha256=hashlib.sha256(TEXT.encode()).hexdigest())
+DOC = document(ALLIES, "allies")
 STRONG = {"owes": 0.95, "yes or no": 0.9, "ball": 0.6, "Brussels": 0.5, "Allies urge": 0.3}
+PASSAGE_CHARS = 120  # two or three sentences a passage
 
 
-def passages_with(scores: dict[str, float], dense: float = 0.8) -> list[Passage]:
-    out = []
-    for chunk in chunk_document(DOC, max_chars=120, overlap=0):
-        p = Passage(chunk=chunk, score=0.03, dense_score=dense)
-        for s, e in split_sentences(chunk.text, offset=chunk.start):
-            text = TEXT[s:e]
-            score = next(v for k, v in scores.items() if k in text)
-            p.sentences.append(Sentence(text=text, start=s, end=e, score=score))
-        out.append(p)
-    return out
+def passages_with(scores: dict[str, float], dense: float = 0.8, doc: Document = DOC) -> list[Passage]:
+    return passages(doc, PASSAGE_CHARS, scores, dense)
 
 
 class FakeRetriever(Collection):
     """Returns the scripted passages whatever the query; as a collection it knows the article's words."""
 
-    def __init__(self, passages: list[Passage]) -> None:
-        super().__init__(TEXT)
+    def __init__(self, passages: list[Passage], doc: Document = DOC) -> None:
+        super().__init__(doc.text)
+        self.doc = doc
         self.passages = passages
         self.queries: list[str] = []
 
@@ -55,8 +41,8 @@ class FakeRetriever(Collection):
         return [p.model_copy(deep=True) for p in self.passages]
 
     def document(self, doc_id: str) -> Document:
-        assert doc_id == DOC.doc_id
-        return DOC
+        assert doc_id == self.doc.doc_id
+        return self.doc
 
 
 class ScriptedLLM:
@@ -105,14 +91,14 @@ OWES_REPLY = citing((OWES, "owes"))
 
 
 def run(question, reply=None, scores=STRONG, dense=0.8, history=(), llm_config=None, settings=None,
-        llm=None):
+        llm=None, doc=DOC):
     from conftest import MODELS_TOML
     from rag.config import load_settings
 
     settings = settings or load_settings(MODELS_TOML)
     # Several sources by default, so the branches that renumber and mix citations are exercised.
     cfg = llm_config or settings.llm_config()[1].model_copy(update={"sources": evidence.MAX_SOURCES})
-    retriever = FakeRetriever(passages_with(scores, dense))
+    retriever = FakeRetriever(passages_with(scores, dense, doc), doc)
     llm = llm or ScriptedLLM(reply if reply is not None else "")
     asked = []
 
@@ -126,11 +112,11 @@ def run(question, reply=None, scores=STRONG, dense=0.8, history=(), llm_config=N
     return finals[0].answer, events, llm, retriever, bool(asked)
 
 
-def assert_cited_and_verified(answer: Answer) -> None:
+def assert_cited_and_verified(answer: Answer, doc: Document = DOC) -> None:
     assert answer.citations and not answer.abstained
     assert sorted(set(markers(answer.answer))) == [c.n for c in answer.citations]
     for c in answer.citations:
-        assert verify(c, DOC), c
+        assert verify(c, doc), c
 
 
 Q = "What did Barrot demand?"
@@ -340,6 +326,41 @@ def test_follow_up_searches_with_the_previous_subject():
     answer, _, _, retriever, _ = run("What exactly did he want?", reply, history=history)
     assert "Barrot" in retriever.queries[0]
     assert answer.search_query == retriever.queries[0] and answer.question == "What exactly did he want?"
+
+
+# ----- other kinds of news: a company's results, a match, a science story -----------------------------------
+
+OTHER_NEWS = [  # (article, question, the sentence that answers it, a claim it holds)
+    (BUSINESS, "How much profit did Harbourline make last year?", "net profit",
+     "Harbourline reported a net profit of 312 million euros for last year"),
+    (SPORT, "Who saved two penalties in the shoot-out?", "saved two", "Tomas Brandt saved two penalties"),
+    (SCIENCE, "How far from Earth is the planet with water vapour?", "light years",
+     "The planet is 120 light years from Earth"),
+]
+MISTAKES = {  # a claim for each of those, with what no sentence of the article says
+    BUSINESS: ("Harbourline reported a net profit of 412 million euros for last year", "412"),
+    SPORT: ("Marco Weiss saved two penalties", "Weiss"),
+    SCIENCE: ("The planet is 12 light years from Earth", "12 light"),
+}
+
+
+@pytest.mark.parametrize("article, question, needle, claim", OTHER_NEWS, ids=["business", "sport", "science"])
+def test_a_grounded_answer_about_other_news_is_kept(article, question, needle, claim):
+    doc = document(article, "other")
+    answer, *_ = run(question, citing((claim, needle)), scores={needle: 0.9}, doc=doc)
+    assert answer.mode == "generated" and answer.answer.startswith(f"{claim} [1].")
+    assert_cited_and_verified(answer, doc)
+    assert needle in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("article, question, needle, claim", OTHER_NEWS, ids=["business", "sport", "science"])
+def test_a_wrong_answer_about_other_news_is_repaired_to_the_quote(article, question, needle, claim):
+    doc = document(article, "other")
+    wrong, bad = MISTAKES[article]
+    answer, *_ = run(question, citing((wrong, needle)), scores={needle: 0.9}, doc=doc)
+    assert answer.mode == "extractive" and bad not in answer.answer
+    assert_cited_and_verified(answer, doc)
+    assert needle in answer.citations[0].quote and answer.citations[0].quote in answer.answer
 
 
 # ----- end to end: real embedder, FAISS, BM25 and the bundled GGUF model --------------------------------

@@ -8,18 +8,17 @@ from __future__ import annotations
 import pytest
 
 from conftest import one_line
-from helpers import Collection
+from helpers import Collection, document, source
 from rag import checks
 from rag.checks import CHECKS, NAMES, OFF_POINT_CHECKS, Evidence, first_reason
 from rag.citations import Source
 from rag.question import parse
-from rag.schema import Chunk, Passage, Reason, Sentence, Turn
+from rag.schema import Reason, Turn
 
 
 def source_of(text: str, score: float = 1.0, dense: float = 0.8, doc_id: str = "doc") -> Source:
-    chunk = Chunk(chunk_id=f"{doc_id}#0", doc_id=doc_id, title="Talks", text=text, start=0, end=len(text))
-    return Source(passage=Passage(chunk=chunk, score=0.03, dense_score=dense),
-                  sentence=Sentence(text=text, start=0, end=len(text), score=score))
+    """The whole text as one article's one passage and its best evidence."""
+    return source(document(text, doc_id, title="Talks"), text, score=score, dense=dense)
 
 
 def evidence_of(text: str, **kwargs) -> Evidence:

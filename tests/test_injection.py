@@ -6,14 +6,12 @@ the injection corpus: no injected claim is ever asserted."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import SEED_FILES
+from conftest import SEED_FILES, reuse_models
 from injection_corpus import CASES
-from rag import embeddings
 from rag.assistant import Assistant
 from rag.chunking import split_sentences
 from rag.injection import flagged, is_instruction
@@ -127,11 +125,8 @@ def corpus_assistant(tmp_path_factory, assistant, st_encoder, seeds_index) -> As
     for i, case in enumerate(CASES):
         (folder / f"genuine_{i:02d}.txt").write_text(case.genuine + "\n", encoding="utf-8")
         (folder / f"planted_{i:02d}.txt").write_text(case.planted + "\n", encoding="utf-8")
-    exported = seeds_index / "current" / embeddings.ENCODER_DIR
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(embeddings, "index_encoder", lambda settings: st_encoder)
-        mp.setattr(embeddings, "export_query_encoder",
-                   lambda settings, build_dir: shutil.copytree(exported, build_dir / embeddings.ENCODER_DIR))
+        reuse_models(mp, st_encoder, seeds_index)
         built = Assistant(index_path=root / "index")
         built.index([folder])
     built._llm = assistant.llm
