@@ -19,7 +19,7 @@ from rich.text import Text
 
 from rag.citations import strip_markers
 from rag.errors import UsageError
-from rag.grounding import names, numbers
+from rag.eval_claims import unsupported
 from rag.sanitize import clean_line
 from rag.schema import Answer
 
@@ -133,10 +133,8 @@ def judge(item: GoldItem, answer: Answer, documents: dict) -> Verdict:
         if not (c.quote and c.quote in c.text and doc is not None and doc.text[c.start : c.end] == c.quote):
             v.bad_quotes += 1
     cited = " ".join(c.text for c in answer.citations)
-    pool = (cited + " " + item.question).lower()
     claim = strip_markers(answer.answer) if not answer.abstained else ""
-    v.ungrounded = [x for x in names(claim) if x.lower() not in pool]
-    v.ungrounded += [x for x in numbers(claim) if x not in numbers(cited + " " + item.question)]
+    v.ungrounded = unsupported(claim, cited + " " + item.question)  # by the judge's own rules, not the pipeline's
     if item.answerable:
         v.correct = not answer.abstained and all(_has(answer.answer, g) for g in item.must_include)
         v.supported = v.correct and bool(answer.citations) and all(_has(cited, g) for g in item.must_include)
