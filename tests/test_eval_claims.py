@@ -25,6 +25,7 @@ def test_name_runs_are_runs_of_capitalised_words():
 def test_a_sentence_opener_is_not_a_name_and_a_possessive_is_left_off():
     assert name_runs("The United States agreed. He said yes. In Oslo, they met.") == ["United States", "Oslo"]
     assert name_runs("Russia's answer and Rutte’s reply") == ["Russia", "Rutte"]
+    assert name_runs("Poland's Foreign Minister spoke") == ["Poland", "Foreign Minister"]  # not one run
     assert name_runs("it was all lower case, 42 times") == []
 
 
@@ -47,7 +48,11 @@ def test_unsupported_names_and_numbers(article, claim, invented):
 
 def test_a_name_must_stand_in_the_sources_as_words():
     assert unsupported("Rutte said so.", "Mark Rutte said the ball was in Moscow's court.") == []
-    assert unsupported("Ash said so.", "Riverton beat Ashford.") == ["Ash"]  # not inside another word
+    assert unsupported("The Russians agreed.", "Russian officials agreed.") == ["Russians"]
+    assert unsupported("Russia agreed.", "Russian officials agreed.") == []  # a name begins a word
+    assert unsupported("Ford said so.", "Riverton beat Ashford.") == ["Ford"]  # not inside another word
+    assert unsupported("The EU agreed, NATO too.", "Europe's leaders agreed, and NATO's.") == ["EU"]  # capitals whole
+    assert unsupported("United States", "the United\nStates said") == []  # line breaks are spaces
     assert unsupported("Barrot said so.", "BARROT SAID SO") == []  # case aside
     assert unsupported("It was 20 days.", "It was 120 days.") == ["20"]  # a whole run of digits
 
