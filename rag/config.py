@@ -85,12 +85,12 @@ class EmbedderConfig(ModelSource):
             if not p.is_dir():
                 raise ModelMissingError(f"embedder folder not found: {p} (fix [embedder] path in models.toml)")
             return p
-        module = self.package.replace("-", "_")  # type: ignore[union-attr]
-        if find_spec(module) is None:
-            raise ModelMissingError(f"embedder package {self.package!r} is not installed (run `make setup`)")
-        mod = import_module(module)
-        folder = Path(mod.get_model_path()) if hasattr(mod, "get_model_path") else Path(mod.__file__).parent / "model"
-        if not folder.is_dir():
+        mod = import_module(_installed_module(self.package, "embedder"))
+        if hasattr(mod, "get_model_path"):
+            folder: Path | None = Path(mod.get_model_path())
+        else:  # a namespace package has no __file__, and no folder of its own
+            folder = Path(mod.__file__).parent / "model" if mod.__file__ else None
+        if folder is None or not folder.is_dir():
             raise ModelMissingError(f"embedder package {self.package!r} has no model folder (reinstall it)")
         return folder
 
@@ -132,8 +132,8 @@ class LLMConfig(ModelSource):
                 raise ModelMissingError(f"model {self.name} is not installed: run `rag models install {self.name}`")
         elif self.path:
             self.resolve(base)
-        elif find_spec(self.package.replace("-", "_")) is None:  # type: ignore[union-attr]
-            raise ModelMissingError(f"model package {self.package!r} is not installed (run `make setup`)")
+        else:
+            _installed_module(self.package, "model")
 
     def resolve(self, base: Path) -> Path:
         """The GGUF file on disk; a bundled package is assembled into the user cache once, an installed
@@ -149,10 +149,7 @@ class LLMConfig(ModelSource):
             if not os.access(p, os.R_OK):
                 raise ModelMissingError(f"model file is not readable: {p} (check its permissions)")
             return p
-        module = self.package.replace("-", "_")  # type: ignore[union-attr]
-        if find_spec(module) is None:
-            raise ModelMissingError(f"model package {self.package!r} is not installed (run `make setup`)")
-        mod = import_module(module)
+        mod = import_module(_installed_module(self.package, "model"))
         try:
             return Path(mod.assemble())
         except Exception as exc:  # the package verifies its own checksum
@@ -226,6 +223,15 @@ class Settings(_Strict):
     @cached_property
     def prompts_dir(self) -> Path:
         return PROJECT_ROOT / "prompts"
+
+
+def _installed_module(package: str | None, what: str) -> str:
+    """The import name of a model's PyPI package (its name, dashes as underscores), once it is known to be
+    installed: found without importing it, so checking stays cheap. `what` names the model in the error."""
+    module = (package or "").replace("-", "_")
+    if not module or find_spec(module) is None:
+        raise ModelMissingError(f"{what} package {package!r} is not installed (run `make setup`)")
+    return module
 
 
 def _resolve_path(raw: str, base: Path) -> Path:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from rag.errors import RagError
-from rag.schema import Answer, Turn
 from rag.citations import quoted
+from rag.errors import RagError
 from rag.sanitize import clean, clean_line
+from rag.schema import Answer, Turn
 
 APP_NAME = "rag-news"
 DATA_ENV = "RAG_DATA_DIR"
@@ -198,7 +198,8 @@ class ConversationStore:
                 "SELECT question, answer_json FROM turns WHERE conversation_id = ? ORDER BY position",
                 (conversation_id,),
             ).fetchall()
-        return Conversation(info=info, turns=[Turn(question=r["question"], answer=_answer(r["answer_json"])) for r in rows])
+        turns = [Turn(question=r["question"], answer=_answer(r["answer_json"])) for r in rows]
+        return Conversation(info=info, turns=turns)
 
     def append(self, conversation_id: int, question: str, answer: Answer | None) -> int:
         """Add a turn; the first question also becomes the title. Returns the turn's position."""
@@ -212,7 +213,8 @@ class ConversationStore:
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM turns WHERE conversation_id = ?", (conversation_id,)
             ).fetchone()[0]
             conn.execute(
-                "INSERT INTO turns (conversation_id, position, question, answer_json, created_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO turns (conversation_id, position, question, answer_json, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (conversation_id, position, question, payload, now),
             )
             if position == 0:

@@ -40,7 +40,8 @@ def system_rows() -> Iterator[Row]:
               "ok" if "avx2" in flags or not flags else "fail", 0 if "avx2" in flags or not flags else 5)
     c = cores()
     quota = f"{c.quota:g}" if c.quota else "none"
-    yield Row("system", "cores", f"{c.usable} usable ({c.logical} logical, affinity {c.affinity}, cgroup quota {quota})")
+    yield Row("system", "cores",
+              f"{c.usable} usable ({c.logical} logical, affinity {c.affinity}, cgroup quota {quota})")
 
 
 def build_rows() -> Iterator[Row]:
@@ -53,7 +54,8 @@ def build_rows() -> Iterator[Row]:
     yield Row("llama.cpp", "build", build.variant, "ok" if build.portable else "warn")
     used = [name for name, on in build.features.items() if on]
     yield Row("llama.cpp", "cpu features used", " ".join(used) or "(none reported)")
-    missing = [name for name in used if LLAMA_FEATURE_FLAGS.get(name, "") and LLAMA_FEATURE_FLAGS[name] not in cpu_flags()]
+    missing = [name for name in used
+               if LLAMA_FEATURE_FLAGS.get(name, "") and LLAMA_FEATURE_FLAGS[name] not in cpu_flags()]
     if missing and cpu_flags():
         yield Row("llama.cpp", "unsupported by this cpu", " ".join(missing), "fail", 5)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.cache import cache_root
 from rag.config import Settings
+from rag.errors import ConfigError
 
 if TYPE_CHECKING:
     from rag.store_api import Store
@@ -62,7 +63,10 @@ class SentenceTransformerEncoder:
         self.batch_size = batch_size
         self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self._dim = int(dim())
+        size = dim()
+        if size is None:
+            raise ConfigError(f"the embedder at {folder} gives vectors of no fixed size: an index needs one")
+        self._dim = int(size)
 
     @property
     def dim(self) -> int:

@@ -15,8 +15,8 @@ UNKNOWN_REASON = "unrecorded"  # an abstention without a reason (a record from b
 
 def row(run: SetRun) -> dict:
     """The headline figures of one run: what a set's line in the table says."""
-    answerable = [v for i, v in zip(run.items, run.verdicts) if i.answerable]
-    unanswerable = [v for i, v in zip(run.items, run.verdicts) if not i.answerable]
+    answerable = [v for i, v in zip(run.items, run.verdicts, strict=True) if i.answerable]
+    unanswerable = [v for i, v in zip(run.items, run.verdicts, strict=True) if not i.answerable]
     latencies = [r.latency_s for r in run.records if r.mode != "error"]
     return {
         "questions": len(run.items), "answerable": len(answerable), "unanswerable": len(unanswerable),
@@ -52,7 +52,7 @@ def reason_counts(run: SetRun) -> dict[str, dict[str, int]]:
     """Abstentions by reason code: how many, how many right (unanswerable) and false (answerable),
     most frequent first."""
     counts: dict[str, dict[str, int]] = {}
-    for item, record in zip(run.items, run.records):
+    for item, record in zip(run.items, run.records, strict=True):
         if not record.abstained:
             continue
         code = record.abstain_reason.code if record.abstain_reason else UNKNOWN_REASON

@@ -12,9 +12,18 @@ from rich.console import Console
 
 from rag import baseline
 from rag import eval_report as report
-from rag.evaluate import (SYSTEM, SetRun, compare_table, load_answers, load_gold, records_file, run_set,
-                          summarize, summary_table)
 from rag.errors import UsageError
+from rag.evaluate import (
+    SYSTEM,
+    SetRun,
+    compare_table,
+    load_answers,
+    load_gold,
+    records_file,
+    run_set,
+    summarize,
+    summary_table,
+)
 from rag.schema import Answer
 from rag.suite import load_suite, open_index
 

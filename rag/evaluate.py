@@ -19,7 +19,7 @@ from rich.text import Text
 
 from rag.citations import strip_markers
 from rag.errors import UsageError
-from rag.grounding import names, numbers
+from rag.eval_claims import unsupported
 from rag.sanitize import clean_line
 from rag.schema import Answer
 
@@ -97,8 +97,8 @@ def run_set(ask: Callable[[str], Answer], items: list[GoldItem], documents: dict
         run.verdicts.append(judge(item, answer, documents))
         sink.write(answer.model_dump_json() + "\n")  # as it goes: an interrupted run keeps what it did
         sink.flush()
-        err.print(f"{clean_line(label + str(item.id))}: {'PASS' if run.verdicts[-1].passed else 'fail'} {answer.answer[:100]!r}",
-                  soft_wrap=True, markup=False)
+        status = "PASS" if run.verdicts[-1].passed else "fail"
+        err.print(f"{clean_line(label + str(item.id))}: {status} {answer.answer[:100]!r}", soft_wrap=True, markup=False)
     return run
 
 
@@ -133,10 +133,8 @@ def judge(item: GoldItem, answer: Answer, documents: dict) -> Verdict:
         if not (c.quote and c.quote in c.text and doc is not None and doc.text[c.start : c.end] == c.quote):
             v.bad_quotes += 1
     cited = " ".join(c.text for c in answer.citations)
-    pool = (cited + " " + item.question).lower()
     claim = strip_markers(answer.answer) if not answer.abstained else ""
-    v.ungrounded = [x for x in names(claim) if x.lower() not in pool]
-    v.ungrounded += [x for x in numbers(claim) if x not in numbers(cited + " " + item.question)]
+    v.ungrounded = unsupported(claim, cited + " " + item.question)  # by the judge's own rules, not the pipeline's
     if item.answerable:
         v.correct = not answer.abstained and all(_has(answer.answer, g) for g in item.must_include)
         v.supported = v.correct and bool(answer.citations) and all(_has(cited, g) for g in item.must_include)
@@ -147,8 +145,8 @@ def judge(item: GoldItem, answer: Answer, documents: dict) -> Verdict:
 
 
 def summarize(items: list[GoldItem], records: list[Answer], verdicts: list[Verdict]) -> dict:
-    ans = [(i, r, v) for i, r, v in zip(items, records, verdicts) if i.answerable]
-    una = [(i, r, v) for i, r, v in zip(items, records, verdicts) if not i.answerable]
+    ans = [(i, r, v) for i, r, v in zip(items, records, verdicts, strict=True) if i.answerable]
+    una = [(i, r, v) for i, r, v in zip(items, records, verdicts, strict=True) if not i.answerable]
     with_src = [v for i, _, v in ans if i.sources]
     lat = sorted(r.latency_s for r in records if r.mode != "error")
 
@@ -217,7 +215,7 @@ def compare_table(items: list[GoldItem], records: list[Answer], verdicts: list[V
     for col in ("id", "before", "now", "answer now"):
         table.add_column(col)
     fixed = broken = 0
-    for item, rec, v in zip(items, records, verdicts):
+    for item, rec, v in zip(items, records, verdicts, strict=True):
         if item.id not in old:
             table.add_row(Text(clean_line(str(item.id))), "-", _status(v.passed), Text(clean_line(rec.answer)[:70]))
             continue

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from rag import qtypes
-from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.chunking import split_sentences
 from rag.citations import Source
 from rag.grounding import names
+from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.lexical import tokenize
 from rag.pertinence import MIN_RESEMBLANCE, QUOTATION, WHY, Corpus
 from rag.places import canonical, fold, unaccented
@@ -23,10 +23,16 @@ from rag.schema import Document, Passage, Sentence
 MAX_SOURCES = 4
 MIN_DENSE = 0.30        # best passage cosine below this: the articles are about something else
 MIN_SENTENCE = 0.30     # best evidence sentence score (cosine + term overlap) below this: nothing on point
-CONFIDENT_SENTENCE = 0.75
+CONFIDENT_SENTENCE = 0.75  # best evidence sentence this strong: quoted even when the model declines
 MIN_COVERAGE = 0.2      # under this share of the question's words in any article: not about these articles
 PROMOTE_WITHIN = 3      # an on-point source may lead from this far down the ranking
 FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
+DATELINE_CHARS = 200    # where an article names the place it was filed from ("Brussels, April 4 (EFE)")
+LOOKBACK_SENTENCES = 3  # how far back a person the evidence calls "he" or "she" may be named
+_THIRD_PERSON = re.compile(r"\b(he|she|his|her|him)\b", re.I)
+# "according to the Responsible Statecraft piece" names an outlet, not what the question is about.
+_SOURCE_REF = re.compile(r"\b(according to|in|from|by)\s+(the\s+|an?\s+)?([A-Z][\w’'\-]*\s+){1,4}"
+                         r"(piece|report|article|story|coverage|account|dispatch|analysis|interview)\b")
 # Adjectives of regions: "Which Nordic country" describes the answer; the article names Finland.
 _REGIONS = {"nordic", "baltic", "scandinavian", "balkan", "western", "eastern", "northern", "southern", "central",
             "european", "asian", "african", "arab", "latin", "slavic", "mediterranean", "atlantic", "arctic",
@@ -34,6 +40,8 @@ _REGIONS = {"nordic", "baltic", "scandinavian", "balkan", "western", "eastern", 
 # Titles are not who or what a question is about: "Secretary General", "Prime Minister".
 _ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
                          r"spokes\w+|ambassador|envoy|chief|head|defen[cs]e)\b", re.I)
+
+
 def select(question: str, query: str, passages: list[Passage], limit: int = MAX_SOURCES) -> list[Source]:
     """The best sentences across passages, best first, skipping repeats of the same words."""
     ranked = sorted(((s, p) for p in passages for s in p.sentences), key=lambda sp: -sp[0].score)
@@ -127,11 +135,6 @@ def focus_missing(question: str, source: Source, idf: Callable[[str], float], ro
     return missing
 
 
-DATELINE_CHARS = 200
-LOOKBACK_SENTENCES = 3
-_THIRD_PERSON = re.compile(r"\b(he|she|his|her|him)\b", re.I)
-
-
 def _preceding(document: Document, source: Source, n: int) -> list[str]:
     spans = [sp for sp in _sentences(document.text) if sp[1] <= source.sentence.start]
     return [document.text[s:e] for s, e in spans[-n:]]
@@ -151,7 +154,7 @@ def shares_name(question: str, text: str) -> bool:
     return any(n.lower() in words for n in names(question[1:]) if not canonical(n) and len(n) > 3)
 
 
-def confident(passages: list[Passage], sources: list[Source]) -> bool:
+def confident(sources: list[Source]) -> bool:
     """Strong enough evidence to answer extractively even when the model says it cannot."""
     return bool(sources) and sources[0].sentence.score >= CONFIDENT_SENTENCE
 
@@ -167,14 +170,10 @@ def name_forms(name: str) -> set[str]:
     return forms
 
 
-_SOURCE_REF = re.compile(r"\b(according to|in|from|by)\s+(the\s+|an?\s+)?([A-Z][\w’'\-]*\s+){1,4}"
-                         r"(piece|report|article|story|coverage|account|dispatch|analysis|interview)\b")
-
-
 def _first_name_of_present(name: str, question: str, words: set[str]) -> bool:
     """A first name followed in the question by a surname the passages hold."""
     m = re.search(rf"\b{re.escape(name)}\s+([A-Z][\w’'\-]+)", question)
-    return bool(m) and unaccented(m.group(1).lower().removesuffix("’s").removesuffix("'s")) in words
+    return m is not None and unaccented(m.group(1).lower().removesuffix("’s").removesuffix("'s")) in words
 
 
 def _words(text: str) -> set[str]:
@@ -187,8 +186,9 @@ def _words(text: str) -> set[str]:
 # said ..."); the claim is here, the reason in the next one. When the best sentence lacks what the
 # question asks for and its neighbour has it, the two are quoted together.
 MAX_WIDENED_CHARS = 480
-_SAYING = re.compile(r"\baccording to\b|\b(say|said|says|demand\w*|warn\w*|urg\w*|ask\w*|call\w* for|stress\w*|insist\w*|"
-                     r"want\w*|tell|told|argu\w*|describ\w*|criticis\w*|criticiz\w*|accus\w*|claim\w*)\b", re.I)
+_SAYING = re.compile(r"\baccording to\b|\b(say|said|says|demand\w*|warn\w*|urg\w*|ask\w*|call\w* for|stress\w*|"
+                     r"insist\w*|want\w*|tell|told|argu\w*|describ\w*|criticis\w*|criticiz\w*|accus\w*|claim\w*)\b",
+                     re.I)
 _ELABORATES = re.compile(r"^(namely|specifically|in particular|that is|in other words|i\.e\.)\b", re.I)
 _OPENS_QUOTE = re.compile(r"^[\"“‘']")
 _GOES_ON = re.compile(r"^[\"“‘']?(he|she|they)\s+(also\s+)?(said|added|says|adds|stressed|warned|noted|insisted|"
@@ -207,7 +207,8 @@ def widen(source: Source, question: str, document: Document) -> Source:
     text = document.text
     kind = qtypes.expected(question)
     pick = None
-    if kind and qtypes.strength(source.text, kind, question) < 1 and (kind != "person" or _REFERS_BACK.search(source.text)):
+    if kind and qtypes.strength(source.text, kind, question) < 1 and (
+            kind != "person" or _REFERS_BACK.search(source.text)):
         pick = _holder(text, spans, (s0, e0), kind, question)
     if pick is None and after and WHY.search(question) and (_same_paragraph(text, after, (s0, e0))
                                                              or _same_speaker(source.text, text[after[0] : after[1]])):

@@ -102,7 +102,7 @@ def _write(documents: list[Document], old: Store | None, report: IndexReport, so
     vectors: list[np.ndarray] = []
     to_embed: list[tuple[int, Chunk]] = []
     for doc in layout:
-        if kept(doc):
+        if old is not None and kept(doc):
             rows = reuse[doc.doc_id]
             chunks += [old.chunks[i] for i in rows]
             vectors.append(np.asarray(old.vectors[rows], dtype=np.float32))
@@ -234,7 +234,7 @@ def _embed(to_embed: list[tuple[int, Chunk]], chunks: list[Chunk], vectors: list
         if block.shape[1] == encoder.dim:
             matrix[row : row + len(block)] = block
         row += len(block)
-    for (pos, _), vec in zip(to_embed, fresh):
+    for (pos, _), vec in zip(to_embed, fresh, strict=True):
         matrix[pos] = vec
     return encoder.dim, matrix
 

@@ -6,11 +6,19 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from rag.config import LLMConfig
 from rag.errors import ConfigError, GenerationError, ModelMissingError
 from rag.hardware import cores, default_threads, llama_build
 from rag.selfcheck import ensure_runs
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+    from llama_cpp.llama_types import ChatCompletionRequestMessage
+
+# With stream=True llama.cpp yields plain dict chunks; its types also allow the one-shot response.
+Chunks = Iterator[dict[str, Any]]
 
 
 class LLM:
@@ -18,14 +26,14 @@ class LLM:
         self.path = path
         self.config = config
         self.name = name
-        self._llama = None
+        self._llama: Llama | None = None
 
     def threads(self) -> tuple[int, int]:
         """(threads, threads_batch): models.toml's, else chosen from the cores this process may use."""
         auto_threads, auto_batch = default_threads(cores().usable)
         return self.config.threads or auto_threads, self.config.threads_batch or auto_batch
 
-    def load(self):
+    def load(self) -> Llama:
         if self._llama is None:
             from llama_cpp import Llama
 
@@ -61,7 +69,8 @@ class LLM:
         llama = self.load()
         kwargs = self._sampling(max_tokens, grammar)
         try:
-            for part in llama.create_completion(prompt, stop=stop, stream=True, **kwargs):
+            parts = cast(Chunks, llama.create_completion(prompt, stop=stop, stream=True, **kwargs))
+            for part in parts:
                 yield part["choices"][0]["text"]
         except ValueError as exc:  # e.g. prompt longer than the context
             raise GenerationError(f"generation failed: {exc}") from None
@@ -72,7 +81,9 @@ class LLM:
         llama = self.load()
         kwargs = self._sampling(max_tokens, grammar)
         try:
-            for part in llama.create_chat_completion(messages=messages, stop=stop, stream=True, **kwargs):
+            request = cast("list[ChatCompletionRequestMessage]", messages)  # {"role": ..., "content": ...} each
+            parts = cast(Chunks, llama.create_chat_completion(messages=request, stop=stop, stream=True, **kwargs))
+            for part in parts:
                 delta = part["choices"][0].get("delta", {})
                 if delta.get("content"):
                     yield delta["content"]

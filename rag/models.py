@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -275,26 +276,25 @@ def statuses(settings: Settings) -> list[ModelStatus]:
 
 
 def status(name: str, cfg: LLMConfig, settings: Settings) -> ModelStatus:
-    common = {"name": name, "style": cfg.style, "default": name == settings.default_llm}
+    status_of = partial(ModelStatus, name=name, style=cfg.style, default=name == settings.default_llm)
     if cfg.install:
         spec = cfg.install
         source = f"PyPI {spec.packages.format(n='N')}=={spec.version}, N=1..{spec.parts}"
         path = installed_path(spec)
         if not path.is_file():
-            return ModelStatus(**common, source=source, installed=False, path=path, size=None, sha256="-",
-                               note=f"run `rag models install {name}`")
+            return status_of(source=source, installed=False, path=path, size=None, sha256="-",
+                         note=f"run `rag models install {name}`")
         try:
             ok = matches(path, spec)
         except OSError:
             ok = False
-        return ModelStatus(**common, source=source, installed=ok, path=path, size=path.stat().st_size,
-                           sha256="ok" if ok else "differs",
-                           note="" if ok else f"run `rag models install {name} --force`")
+        return status_of(source=source, installed=ok, path=path, size=path.stat().st_size,
+                         sha256="ok" if ok else "differs",
+                         note="" if ok else f"run `rag models install {name} --force`")
     source = f"package {cfg.package}" if cfg.package else f"path {cfg.path}"
     try:
         path = cfg.resolve(settings.base_dir)
     except RagError as exc:
-        return ModelStatus(**common, source=source, installed=False, path=None, size=None, sha256="-",
-                           note=str(exc))
-    return ModelStatus(**common, source=source, installed=True, path=path, size=path.stat().st_size,
-                       sha256="checked by its package" if cfg.package else "not pinned")
+        return status_of(source=source, installed=False, path=None, size=None, sha256="-", note=str(exc))
+    return status_of(source=source, installed=True, path=path, size=path.stat().st_size,
+                     sha256="checked by its package" if cfg.package else "not pinned")

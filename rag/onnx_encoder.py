@@ -69,9 +69,14 @@ def export(st_folder: Path, out_dir: Path, opset: int = 17) -> None:
     st_folder, out_dir = Path(st_folder), Path(out_dir)
     cfg = read_st_config(st_folder)
     st = SentenceTransformer(str(st_folder), device="cpu", model_kwargs={"attn_implementation": "eager"})
-    module = st[0]
+    # torch types a submodule's attributes as Tensor | Module; the first module is sentence-transformers'
+    # Transformer wrapper, whose model and tokenizer are Hugging Face objects.
+    module: Any = st[0]
     model, hf_tok = module.auto_model.eval(), module.tokenizer
-    max_len = int(cfg["max_seq_length"] or st.max_seq_length)
+    seq_len = cfg["max_seq_length"] or st.max_seq_length
+    if seq_len is None:
+        raise ValueError(f"{st_folder} sets no max_seq_length: the ONNX export needs a fixed input length")
+    max_len = int(seq_len)
     accepted = set(inspect.signature(model.forward).parameters)
     names = [n for n in _INPUTS if n in accepted and (n != "token_type_ids" or n in hf_tok.model_input_names)]
 
@@ -81,7 +86,7 @@ def export(st_folder: Path, out_dir: Path, opset: int = 17) -> None:
             self.model = model
 
         def forward(self, *args: torch.Tensor) -> torch.Tensor:
-            return self.model(**dict(zip(names, args)), return_dict=True).last_hidden_state
+            return self.model(**dict(zip(names, args, strict=True)), return_dict=True).last_hidden_state
 
     sample = hf_tok(["A short query.", "A somewhat longer sentence, so the batch needs padding here."],
                     padding=True, return_tensors="pt")

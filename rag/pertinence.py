@@ -23,7 +23,8 @@ QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
 class Corpus(Protocol):
     """What abstention needs to know about the collection (the retriever provides it)."""
 
-    roles: Roles
+    @property
+    def roles(self) -> Roles: ...
 
     def idf(self, token: str) -> float: ...
 
@@ -42,7 +43,8 @@ class Corpus(Protocol):
 # agreement, deal or decision, does not say what came of it.
 OUTCOME_Q = re.compile(r"^\s*(what|which)\b(\s+[\w’'\-]+){0,3}?\s+(did|do|does|will|would|could|have|has|had)\s+"
                        r"((?!(say|said|tell|told|warn|think|claim|report)\w*\b)[\w’'\-]+\s+){1,6}?"
-                       r"(agree|decide|settle|sign)\b|\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b|"
+                       r"(agree|decide|settle|sign)\b|"
+                       r"\bwhat\s+(was|were|has been|have been)\s+(agreed|decided|signed)\b|"
                        r"\bwhat\s+(was|were|is|came of)\s+the\s+(outcome|result|results|upshot)\s+of\b",
                        re.I)
 _OUTCOME = re.compile(r"\b(agree\w*|deal|deals|accords?|pacts?|truce|treaty|decid\w*|decisions?|signed|signing|"

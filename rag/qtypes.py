@@ -56,8 +56,8 @@ _NUMBER_WORDS = re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten
 _MONEY = re.compile(r"[$€£¥]\s?\d|\b\d[\d,.]*\s*(million|billion|trillion|bn|m)\b|\b(dollars|euros|pounds)\b", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bper\s?cent\b|\bpercent", re.I)
 # "What did X demand / urge / call for?" wants what someone must or should do.
-_DIRECTIVE_Q = re.compile(r"^\s*what\s+(did|does|do|has|have)\s+.{1,60}?\b(demand|urge|call\s+for|call\s+on|insist|ask\w*\s+.{1,40}?\bto\b)\w*",
-                          re.I)
+_DIRECTIVE_Q = re.compile(r"^\s*what\s+(did|does|do|has|have)\s+.{1,60}?\b"
+                          r"(demand|urge|call\s+for|call\s+on|insist|ask\w*\s+.{1,40}?\bto\b)\w*", re.I)
 _DIRECTIVE = re.compile(r"\b(must|need to|needs to|have to|has to|should|ought to|urg\w+|call\w* on|call\w* for|"
                         r"demand\w*|insist\w*|yes or no|without (any )?conditions|unconditionally)\b", re.I)
 # "How many German soldiers are ..." counts soldiers: the noun phrase ends before the verb.
@@ -134,7 +134,8 @@ def strength(text: str, kind: str | None, question: str) -> float:
 
 
 _TITLE_BEFORE = re.compile(r"\b(general|minister|president|secretary|chancellor|envoy|spokes\w+|ambassador|"
-                           r"colonel|major|lieutenant|captain|admiral|commander|chief|analyst|mr|mrs|ms|dr)\.?\s+$", re.I)
+                           r"colonel|major|lieutenant|captain|admiral|commander|chief|analyst|mr|mrs|ms|dr)\.?\s+$",
+                           re.I)
 _SAYS_AFTER = re.compile(r"^['’]?s?,?\s+(said|says|told|tells|added|stressed|warned|noted|explained|wrote|tweeted)\b")
 
 
@@ -280,9 +281,9 @@ _CATEGORY = {
     "title", "role", "news", "one", "ones", "think", "tank", "media", "network",
     # what was said: the evidence quotes it rather than naming the act
     "warning", "warnings", "message", "statement", "remark", "remarks", "comment", "comments", "claim", "point",
-    "argument", "view", "views", "response", "reply", "answer", "assessment", "words", "line", "quote",
+    "argument", "view", "views", "response", "reply", "answer", "assessment", "line", "quote",
     # measures: "what length of ceasefire" wants a length
-    "length", "duration", "period", "size", "scale", "extent", "amount", "proportion", "rate", "sum",
+    "length", "duration", "period", "size", "scale", "extent", "proportion", "rate", "sum",
 }
 # Adjectives that say which one, not what: the noun after them is the focus.
 _PLAIN_ADJECTIVES = {"new", "latest", "main", "first", "last", "other", "recent", "current", "next", "previous",

@@ -12,8 +12,8 @@ from rich.live import Live
 from rich.text import Text
 
 from rag.citations import quoted
-from rag.sanitize import StreamCleaner, clean, clean_line
 from rag.question import Question
+from rag.sanitize import StreamCleaner, clean, clean_line
 from rag.schema import Answer, Delta, Final, StreamEvent
 
 
@@ -49,7 +49,8 @@ def print_explanation(console: Console, answer: Answer, question: Question) -> N
     read = {"kind": question.kind, "focus": question.focus, "event": question.event,
             "names": ", ".join(question.names), "places": ", ".join(question.places),
             "dates": ", ".join(question.dates),
-            "roles": "; ".join(f"{question.text[r.span[0]:r.span[1]]} = {', '.join(r.holders)}" for r in question.roles),
+            "roles": "; ".join(f"{question.text[r.span[0]:r.span[1]]} = {', '.join(r.holders)}"
+                               for r in question.roles),
             "searched as": question.query if question.follow_up else None}
     console.print(Text.assemble(("Read as: ", "bold"),
                                 clean_line("; ".join(f"{k} {v}" for k, v in read.items() if v)) or "-"),

@@ -8,19 +8,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag import evidence, injection, qtypes
 from rag.chunking import split_sentences
 from rag.config import RetrievalConfig
 from rag.embeddings import Encoder
-from rag import evidence, injection, qtypes
 from rag.grounding import names
 from rag.lexical import tokenize
 from rag.roles import Roles
-
 from rag.schema import Chunk, Document, Passage, Sentence
 from rag.store_api import Store
 
 Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
-
 DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
 DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
 LEXICAL_WEIGHT = 0.5  # how much the question's rare words count in an evidence sentence's score
@@ -42,7 +40,7 @@ def _denies(text: str, terms: set[str]) -> bool:
 
 
 def _shared_prefix(a: str, b: str) -> int:
-    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 @dataclass
@@ -107,7 +105,7 @@ class Retriever:
         if len(self._vectors) + len(new) > MAX_WORD_VECTORS:
             self._vectors.clear()
         if new:
-            self._vectors.update(zip(new, self.encoder.encode(new)))
+            self._vectors.update(zip(new, self.encoder.encode(new), strict=True))
         return np.stack([self._vectors[w] for w in words])
 
     def expand(self, query: str, resolved: Resolved | None = None) -> str:
@@ -228,7 +226,7 @@ class Retriever:
         asked_terms = set(tokenize(question))
         check_denials = not _NEGATION.search(question)  # "Which official is not expected..." asks for it
         previous: tuple[Passage, str] | None = None
-        for (p, s, e), text, c in zip(spans, texts, cos):
+        for (p, s, e), text, c in zip(spans, texts, cos, strict=True):
             words = set(tokenize(text))
             if previous and previous[0] is p and _PRONOUN_START.match(text):
                 words |= set(tokenize(" ".join(names(previous[1][1:]))))  # "She added ..." is about her

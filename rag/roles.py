@@ -94,10 +94,10 @@ class Roles:
                 candidates = self._sole_unqualified(roles)
             if qualifier is None and len(candidates) > limit:
                 continue  # "the deputy foreign minister" with many on file: no guess
-            names = [n for n, _ in candidates.most_common(limit) if n not in seen and n.split()[-1] not in question]
-            if names:
-                seen.update(names)
-                found.append((span, names))
+            chosen = [n for n, _ in candidates.most_common(limit) if n not in seen and n.split()[-1] not in question]
+            if chosen:
+                seen.update(chosen)
+                found.append((span, chosen))
         return found
 
     def unfilled(self, question: str) -> list[tuple[str, ...]]:
@@ -203,9 +203,9 @@ def _qualifier(before: str) -> str | None:
     """The place or organisation in the few words before a role: "Estonian", "Poland's", "NATO"."""
     words = re.findall(r"[\w.’']+", before)[-_QUALIFIER_WORDS:]
     tail = " ".join(words).lower()
-    for org, place in _ORGS.items():
+    for org, org_place in _ORGS.items():
         if re.search(rf"(?:^|\s){re.escape(org)}(?:['’]s)?$", tail):  # "NATO's", not "begun"
-            return place
+            return org_place
     for word in reversed(words):
         if word[-1:] in ".!?" and not _DOTTED.fullmatch(word):
             break  # "...arrived in Tallinn. Foreign Minister X": the place belongs to the sentence before

@@ -72,7 +72,7 @@ class Store:
         if not self.chunks:
             return []
         scores, ids = self.faiss_index.search(query_vec.reshape(1, -1).astype(np.float32), min(n, len(self.chunks)))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def search_lexical(self, query: str, n: int) -> list[tuple[int, float]]:
         return self.lexical.search(query, n)

@@ -19,8 +19,18 @@ from rag.lexical import tokenize
 from rag.roles import Roles
 from rag.schema import Chunk, Document
 from rag.store import HNSW_EF_CONSTRUCTION, HNSW_M, ROLES_FILE, Manifest
-from rag.store_milvus import (BM25_B, BM25_K1, DOCS_SUFFIX, META_FILE, TERMS_FILE, as_term, connect, gist, location,
-                              published_collection)
+from rag.store_milvus import (
+    BM25_B,
+    BM25_K1,
+    DOCS_SUFFIX,
+    META_FILE,
+    TERMS_FILE,
+    as_term,
+    connect,
+    gist,
+    location,
+    published_collection,
+)
 
 MAX_VARCHAR = 65_535  # bytes: Milvus' longest VARCHAR
 DOC_PART_CHARS = MAX_VARCHAR // 4  # an article is stored in parts of this many characters (UTF-8: <= 4 bytes each)
@@ -120,7 +130,7 @@ def _write_collections(client, name: str, docs: str, chunks: list[Chunk], tokens
     client.create_collection(name, schema=schema, index_params=index)
     rows = ({"ordinal": i, **c.model_dump(), "terms": " ".join(as_term(t) for t in toks)[:MAX_VARCHAR // 4],
              "vector": np.asarray(vectors[i], dtype=np.float32).tolist()}
-            for i, (c, toks) in enumerate(zip(chunks, tokens)))
+            for i, (c, toks) in enumerate(zip(chunks, tokens, strict=True)))
     _insert(client, name, rows)
 
     dschema = client.create_schema(auto_id=False, enable_dynamic_field=False)

@@ -4,6 +4,7 @@ fetched when first asked for (searches hand theirs over with their hits) and kep
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -35,8 +36,8 @@ class Rows:
         missing = sorted({self.position(i) for i in ordinals} - self.chunks.keys())
         for start in range(0, len(missing), FETCH_BATCH):
             batch = missing[start : start + FETCH_BATCH]
-            found = self.store.request(lambda: self.store.client.query(
-                self.store.collection, filter=f"ordinal in {batch}", output_fields=["ordinal", *ROW_FIELDS]))
+            found = self.store.request(partial(self.store.client.query, self.store.collection,
+                                               filter=f"ordinal in {batch}", output_fields=["ordinal", *ROW_FIELDS]))
             for row in found:
                 self.put(int(row["ordinal"]), row)
             if len(found) != len(batch):
@@ -93,8 +94,9 @@ class VectorRows:
 
     def __getitem__(self, rows) -> np.ndarray:
         if isinstance(rows, (int, np.integer)):
-            self.rows.need([rows])
-            return self.rows.vectors[self.rows.position(rows)]
+            row = int(rows)
+            self.rows.need([row])
+            return self.rows.vectors[self.rows.position(row)]
         wanted = list(range(self.rows.n))[rows] if isinstance(rows, slice) else [int(r) for r in rows]
         self.rows.need(wanted)
         if not wanted:

@@ -125,7 +125,7 @@ def w_cold_phases(index_dir: str, question: str) -> dict[str, Any]:
     answer = a.ask(question)
     t.append(time.perf_counter())
     names = ["import", "load_index", "load_query_encoder", "first_search", "load_llm", "answer"]
-    return {"phases": dict(zip(names, np.diff(t).tolist())), "mode": answer.mode,
+    return {"phases": dict(zip(names, np.diff(t).tolist(), strict=True)), "mode": answer.mode,
             "heavy_imported": [m for m in HEAVY if m in sys.modules]}
 
 
@@ -172,10 +172,10 @@ def w_search(index_dir: str, questions: list[str], ann_threshold: int) -> dict[s
         t4 = time.perf_counter()
         retriever.search(q)
         t5 = time.perf_counter()
-        for key, v in zip(legs, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+        for key, v in zip(legs, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4), strict=True):
             legs[key].append(v)
     legs["dense+bm25+fusion"] = [a + b + c + d for a, b, c, d in
-                                 zip(legs["encode"], legs["dense"], legs["bm25"], legs["fusion"])]
+                                 zip(legs["encode"], legs["dense"], legs["bm25"], legs["fusion"], strict=True)]
     return {"legs": legs, "load_s": load_s, "chunks": len(store.chunks), "index_type": store.manifest.index_type,
             "encoder": type(encoder).__name__, "peak_rss_mb": peak_rss_mb()}
 
@@ -245,7 +245,7 @@ def w_backend_search(index_dir: str, backend: str, questions: list[str]) -> dict
         t2 = time.perf_counter()
         passages = retriever.search(q)
         t3 = time.perf_counter()
-        for key, v in zip(legs, (t1 - t0, t2 - t1, t3 - t2)):
+        for key, v in zip(legs, (t1 - t0, t2 - t1, t3 - t2), strict=True):
             legs[key].append(v)
         top5.append([p.chunk_id for p in passages[:5]])
     return {"legs": legs, "load_s": load_s, "chunks": len(store.chunks), "top5": top5, "peak_rss_mb": peak_rss_mb()}
@@ -295,7 +295,7 @@ def bench_warm(out: dict, index_dir: Path, q: dict[str, Any]) -> None:
     out["ask_latency_p95"] = single(float(np.percentile(r["latency_s"], 95)), "s")
     out["peak_rss"] = single(r["peak_rss_mb"], "MB", "warm process incl. LLM")
     out["modes"] = {m: r["modes"].count(m) for m in sorted(set(r["modes"]))}
-    slowest = sorted(zip(r["latency_s"], questions), reverse=True)[:3]
+    slowest = sorted(zip(r["latency_s"], questions, strict=True), reverse=True)[:3]
     out["slowest"] = {"questions": [{"s": round(t, 2), "q": question} for t, question in slowest]}
 
 
@@ -328,7 +328,7 @@ def bench_contention(out: dict, index_dir: Path, q: dict[str, Any]) -> None:
 def _recall(index, vectors: np.ndarray, queries: np.ndarray, k: int = 10) -> float:
     exact = np.argpartition(-(queries @ vectors.T), k, axis=1)[:, :k]
     _, approx = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-    return float(np.mean([len(set(a) & set(e)) / k for a, e in zip(approx, exact)]))
+    return float(np.mean([len(set(a) & set(e)) / k for a, e in zip(approx, exact, strict=True)]))
 
 
 def _jitter(base: np.ndarray, cos: float, rng: np.random.Generator) -> np.ndarray:
@@ -421,7 +421,7 @@ def bench_scale(out: dict, notes: list[str], tmp: Path, q: dict[str, Any], vecto
     encoder = OnnxEncoder(index_dir / "current" / "encoder")
     questions = gold_questions() + [f"What did officials in {p} say about {t}?"
                                     for p, t in zip(["Vilnius", "Lisbon", "Riga", "Oslo"] * 10, ["sanctions", "tariffs",
-                                                    "energy prices", "rail links", "air defence"] * 8)]
+                                                    "energy prices", "rail links", "air defence"] * 8, strict=True)]
     questions = questions[: q["search_queries"]]
     real_q = encoder.encode(questions)
     mix_q = _mix(sample_vecs, 200, rng)
@@ -485,7 +485,7 @@ def bench_backends(out: dict, notes: list[str], tmp: Path, q: dict[str, Any], ba
         tops[backend] = s["top5"]
     if "faiss" in tops:
         for backend in (b for b in tops if b != "faiss"):
-            same = [a == b for a, b in zip(tops["faiss"], tops[backend])]
+            same = [a == b for a, b in zip(tops["faiss"], tops[backend], strict=True)]
             out[f"{backend}_top5_same_as_faiss"] = single(sum(same) / len(same), "share",
                                                           "questions whose top 5 passages are FAISS' own, in order")
             if not all(same):

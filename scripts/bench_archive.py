@@ -53,7 +53,7 @@ def w_archive_search(index_dir: str, backend: str, questions: list[str], sources
     retriever = Retriever(store, query_encoder(store, settings), settings.retrieval)
     retriever.search("warm up")
     latency, scoring, hits = [], [], []
-    for q, want in zip(questions, sources):
+    for q, want in zip(questions, sources, strict=True):
         started = time.perf_counter()
         found = retriever.passages(q, k=k)
         middle = time.perf_counter()
@@ -141,7 +141,7 @@ def bench_archive(out: dict, notes: list[str], tmp: Path, archive: Path, gold: P
                                                            "and scored (the rest of Retriever.search)")
             if name == "archive":
                 out[pre + "search_peak_rss"] = single(s["peak_rss_mb"], "MB", "fresh process: load + encoder + queries")
-                missed = [q for q, hit in zip(questions, s["hits"]) if not hit]
+                missed = [q for q, hit in zip(questions, s["hits"], strict=True) if not hit]
                 if missed:
                     notes.append(f"archive/{backend}: source not in the top {RECALL_K} for {len(missed)}: "
                                  + " | ".join(missed[:8]))

@@ -112,23 +112,40 @@ def retriever(assistant):
     return assistant.retriever
 
 
+@pytest.fixture(scope="module")
+def seeds_data(seeds_index, settings):
+    """The session index's documents, chunks and vectors (built with the real embedder)."""
+    import numpy as np
+
+    from rag.store import load_store
+
+    s = load_store(seeds_index, settings)
+    return [s.documents[d] for d in s.manifest.documents], list(s.chunks), np.asarray(s.vectors, dtype=np.float32)
+
+
 @pytest.fixture(scope="session")
 def st_encoder(settings, seeds_index):
     """The real sentence-transformers embedder, loaded once (after the session index is built)."""
     return embeddings.index_encoder(settings)
 
 
-@pytest.fixture
-def fast_build(monkeypatch, st_encoder, seeds_index):
-    """Let throw-away index builds reuse the loaded embedder and the session's ONNX export."""
+def reuse_models(mp: pytest.MonkeyPatch, st_encoder, seeds_index: Path) -> None:
+    """Index builds under `mp` reuse the loaded embedder, and copy the session index's ONNX query encoder
+    instead of exporting it again."""
     exported = seeds_index / "current" / embeddings.ENCODER_DIR
 
     def export(settings, build_dir: Path) -> None:
         if exported.is_dir():
             shutil.copytree(exported, build_dir / embeddings.ENCODER_DIR)
 
-    monkeypatch.setattr(embeddings, "index_encoder", lambda settings: st_encoder)
-    monkeypatch.setattr(embeddings, "export_query_encoder", export)
+    mp.setattr(embeddings, "index_encoder", lambda settings: st_encoder)
+    mp.setattr(embeddings, "export_query_encoder", export)
+
+
+@pytest.fixture
+def fast_build(monkeypatch, st_encoder, seeds_index):
+    """Let throw-away index builds reuse the loaded embedder and the session's ONNX export."""
+    reuse_models(monkeypatch, st_encoder, seeds_index)
     return st_encoder
 
 
@@ -164,11 +181,8 @@ def extended_assistant(tmp_path_factory, assistant, st_encoder, seeds_index) -> 
         shutil.copy2(f, folder / f.name)
     shutil.copy2(SEEDS / "002_557866627175f759.txt", folder / f"{WIRE_COPY_ID}.txt")
     (folder / f"{INJECTED_ID}.txt").write_text(INJECTED_TEXT, encoding="utf-8")
-    exported = seeds_index / "current" / embeddings.ENCODER_DIR
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(embeddings, "index_encoder", lambda settings: st_encoder)
-        mp.setattr(embeddings, "export_query_encoder",
-                   lambda settings, build_dir: shutil.copytree(exported, build_dir / embeddings.ENCODER_DIR))
+        reuse_models(mp, st_encoder, seeds_index)
         ext = Assistant(index_path=root / "index")
         report = ext.index([folder])
     assert report.documents == len(SEED_FILES) + 2

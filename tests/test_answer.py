@@ -3,45 +3,36 @@ questions) with a scripted LLM over hand-made passages; then end to end with the
 
 from __future__ import annotations
 
-import hashlib
 import re
+from collections.abc import Callable
 
 import pytest
 
 from conftest import GOLD, INJECTED_ID, gold_items
+from helpers import ALLIES, BUSINESS, SCIENCE, SPORT, Collection, document, passages
 from rag import evidence, prompts
-from rag.answer import MAX_QUESTION_CHARS, answer_stream
-from rag.chunking import chunk_document, split_sentences
+from rag.answer import MAX_QUESTION_CHARS, AnswerRetriever, answer_stream
 from rag.citations import answer_sentences, markers, strip_markers, verify
 from rag.errors import QuestionError
-from rag.schema import Answer, Delta, Document, Final, Passage, Sentence, Turn
+from rag.schema import Answer, Delta, Document, Final, Passage, Turn
 
 # ----- a scripted world: one article, a retriever that returns it, an LLM that says what we tell it ------
 
-TEXT = ("Allies urge Moscow to answer\n"
-        "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer on the ceasefire.\n"
-        "He demanded a clear yes or no from the Kremlin, and quickly.\n"
-        "NATO Secretary General Mark Rutte said the ball was now in the Russian court.\n"
-        "The foreign ministers met in Brussels for two days of talks.\n")
-DOC = Document(doc_id="allies", title="Allies urge Moscow to answer", source="x", text=TEXT,
-               sha256=hashlib.sha256(TEXT.encode()).hexdigest())
+DOC = document(ALLIES, "allies")
 STRONG = {"owes": 0.95, "yes or no": 0.9, "ball": 0.6, "Brussels": 0.5, "Allies urge": 0.3}
+PASSAGE_CHARS = 120  # two or three sentences a passage
 
 
-def passages_with(scores: dict[str, float], dense: float = 0.8) -> list[Passage]:
-    out = []
-    for chunk in chunk_document(DOC, max_chars=120, overlap=0):
-        p = Passage(chunk=chunk, score=0.03, dense_score=dense)
-        for s, e in split_sentences(chunk.text, offset=chunk.start):
-            text = TEXT[s:e]
-            score = next(v for k, v in scores.items() if k in text)
-            p.sentences.append(Sentence(text=text, start=s, end=e, score=score))
-        out.append(p)
-    return out
+def passages_with(scores: dict[str, float], dense: float = 0.8, doc: Document = DOC) -> list[Passage]:
+    return passages(doc, PASSAGE_CHARS, scores, dense)
 
 
-class FakeRetriever:
-    def __init__(self, passages: list[Passage]) -> None:
+class FakeRetriever(Collection):
+    """Returns the scripted passages whatever the query; as a collection it knows the article's words."""
+
+    def __init__(self, passages: list[Passage], doc: Document = DOC) -> None:
+        super().__init__(doc.text)
+        self.doc = doc
         self.passages = passages
         self.queries: list[str] = []
 
@@ -50,8 +41,8 @@ class FakeRetriever:
         return [p.model_copy(deep=True) for p in self.passages]
 
     def document(self, doc_id: str) -> Document:
-        assert doc_id == DOC.doc_id
-        return DOC
+        assert doc_id == self.doc.doc_id
+        return self.doc
 
 
 class ScriptedLLM:
@@ -89,15 +80,25 @@ def number_of(prompt: str, needle: str) -> int:
     raise AssertionError(f"{needle!r} is not among the sources shown to the model")
 
 
+def citing(*claims: tuple[str, str]) -> Callable[[str], str]:
+    """A model's reply: each claim, marked with the number the prompt gave the source holding its needle."""
+    return lambda prompt: " ".join(f"{claim} [{number_of(prompt, needle)}]." for claim, needle in claims)
+
+
+OWES = "Barrot said Russia owes the United States an answer"
+YES = "He demanded a clear yes or no from the Kremlin"
+OWES_REPLY = citing((OWES, "owes"))
+
+
 def run(question, reply=None, scores=STRONG, dense=0.8, history=(), llm_config=None, settings=None,
-        llm=None):
-    from rag.config import load_settings
+        llm=None, doc=DOC):
     from conftest import MODELS_TOML
+    from rag.config import load_settings
 
     settings = settings or load_settings(MODELS_TOML)
     # Several sources by default, so the branches that renumber and mix citations are exercised.
     cfg = llm_config or settings.llm_config()[1].model_copy(update={"sources": evidence.MAX_SOURCES})
-    retriever = FakeRetriever(passages_with(scores, dense))
+    retriever = FakeRetriever(passages_with(scores, dense, doc), doc)
     llm = llm or ScriptedLLM(reply if reply is not None else "")
     asked = []
 
@@ -111,18 +112,24 @@ def run(question, reply=None, scores=STRONG, dense=0.8, history=(), llm_config=N
     return finals[0].answer, events, llm, retriever, bool(asked)
 
 
-def assert_cited_and_verified(answer: Answer) -> None:
+def assert_cited_and_verified(answer: Answer, doc: Document = DOC) -> None:
     assert answer.citations and not answer.abstained
     assert sorted(set(markers(answer.answer))) == [c.n for c in answer.citations]
     for c in answer.citations:
-        assert verify(c, DOC), c
+        assert verify(c, doc), c
 
 
 Q = "What did Barrot demand?"
 
 
+def test_the_scripted_retrievers_are_whole_retrievers():
+    # every member of the interface the pipeline calls, so the scripted tests reach the collection checks too
+    assert isinstance(FakeRetriever([]), AnswerRetriever) and isinstance(RoleRetriever([]), AnswerRetriever)
+    assert not isinstance(object(), AnswerRetriever)
+
+
 def test_grounded_answer_is_kept_with_its_citation():
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    reply = OWES_REPLY
     answer, events, llm, _, _ = run(Q, reply)
     assert answer.mode == "generated"
     # the model's sentence is kept as written (renumbered); the pipeline may append the quote it rests on
@@ -136,8 +143,7 @@ def test_grounded_answer_is_kept_with_its_citation():
 
 
 def test_markers_are_renumbered_in_order_of_use():
-    reply = lambda p: (f"He demanded a clear yes or no from the Kremlin [{number_of(p, 'yes or no')}]. "
-                       f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}].")
+    reply = citing((YES, "yes or no"), (OWES, "owes"))
     answer, *_ = run(Q, reply)
     assert answer.mode == "generated"
     assert answer.answer.startswith("He demanded a clear yes or no from the Kremlin [1]. Barrot said Russia owes "
@@ -157,7 +163,7 @@ def test_a_grounded_sentence_without_a_marker_gets_one():
 
 def test_a_grounded_sentence_citing_the_wrong_source_cites_the_right_one():
     # an instruct model shown several sources may number the wrong one; the claim is still the source's
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'yes or no')}]."
+    reply = citing((OWES, "yes or no"))
     answer, *_ = run(Q, reply)
     assert answer.mode == "generated"
     assert answer.answer.startswith("Barrot said Russia owes the United States an answer [1].")
@@ -169,7 +175,7 @@ def test_a_sentence_cites_the_source_it_was_taken_from_not_one_the_question_prop
     # Against Rutte's "ball" sentence this claim passes only because the question supplies its words;
     # the "owes" sentence holds it itself, so that is the source its marker must point at.
     q = "What did Barrot say Russia owes the United States?"
-    reply = lambda p: f"Barrot said Russia owes the United States an answer on the ceasefire [{number_of(p, 'ball')}]."
+    reply = citing((OWES + " on the ceasefire", "ball"))
     answer, *_ = run(q, reply)
     assert answer.mode == "generated" and answer.answer.startswith("Barrot said Russia owes the United States")
     assert "owes the United States" in answer.citations[0].quote
@@ -208,9 +214,7 @@ def test_more_than_three_sentences_is_repaired():
 
 
 def test_a_three_sentence_answer_stays_within_three_sentences():
-    reply = lambda p: (f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]. "
-                       f"He demanded a clear yes or no from the Kremlin [{number_of(p, 'yes or no')}]. "
-                       f"Rutte said the ball was now in the Russian court [{number_of(p, 'ball')}].")
+    reply = citing((OWES, "owes"), (YES, "yes or no"), ("Rutte said the ball was now in the Russian court", "ball"))
     answer, *_ = run(Q, reply)
     assert answer.mode == "generated"
     assert count_sentences(answer.answer) <= 3, answer.answer
@@ -224,7 +228,7 @@ def test_model_says_not_in_sources(reply):
     assert_cited_and_verified(answer)
     # evidence good enough to ask the model but not to override it: abstain
     middle = (evidence.MIN_SENTENCE + evidence.CONFIDENT_SENTENCE) / 2
-    answer, _, _, _, asked = run(Q, reply, scores={k: middle for k in STRONG})
+    answer, _, _, _, asked = run(Q, reply, scores={**{k: middle / 2 for k in STRONG}, "owes": middle})
     assert asked and answer.abstained and answer.mode == "abstained" and answer.citations == []
     assert answer.answer == prompts.abstain_sentence()
 
@@ -235,6 +239,12 @@ def test_weak_retrieval_abstains_without_calling_the_model():
     assert answer.abstained and answer.citations == [] and answer.mode == "abstained"
     assert not asked
     assert answer.retrieved  # what was looked at is still reported
+
+
+def test_a_question_mostly_about_what_no_article_holds_abstains_without_calling_the_model():
+    answer, _, _, _, asked = run("What did Barrot demand about the harvest festival parade costumes?", reply=None)
+    assert answer.abstained and not asked
+    assert answer.abstain_reason is not None and answer.abstain_reason.code == "uncovered"
 
 
 def test_a_name_no_passage_mentions_abstains_without_calling_the_model():
@@ -263,16 +273,17 @@ def test_question_too_long_for_the_context_is_refused_before_retrieval():
 
 
 def test_long_question_that_fits_is_answered():
-    long_q = "What did Barrot demand? " + "and please be precise and brief " * 80
+    # padded with the article's own words: a question mostly about what no article holds is abstained on
+    long_q = "What did Barrot demand? " + "The foreign ministers met in Brussels for two days of talks. " * 40
     assert len(long_q) > MAX_QUESTION_CHARS
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    reply = OWES_REPLY
     answer, *_ = run(long_q, reply, llm=ScriptedLLM(reply, n_ctx=8192))
     assert not answer.abstained and answer.citations
 
 
 def test_prompt_that_overflows_the_context_is_a_question_error():
-    from rag.config import load_settings
     from conftest import MODELS_TOML
+    from rag.config import load_settings
 
     settings = load_settings(MODELS_TOML)
     cfg = settings.llm_config()[1].model_copy(update={"max_tokens": 64})
@@ -282,7 +293,7 @@ def test_prompt_that_overflows_the_context_is_a_question_error():
 
 
 def test_the_prompt_holds_the_question_and_one_line_per_source():
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    reply = OWES_REPLY
     _, _, llm, _, _ = run(Q, reply)
     prompt = llm.prompts[0]
     assert prompt.rstrip().endswith("Answer:")
@@ -293,12 +304,12 @@ def test_the_prompt_holds_the_question_and_one_line_per_source():
 
 
 def test_chat_style_sends_system_and_user_messages():
-    from rag.config import load_settings
     from conftest import MODELS_TOML
+    from rag.config import load_settings
 
     settings = load_settings(MODELS_TOML)
     cfg = settings.llm_config()[1].model_copy(update={"style": "chat"})
-    reply = lambda p: f"Barrot said Russia owes the United States an answer [{number_of(p, 'owes')}]."
+    reply = OWES_REPLY
     answer, _, llm, _, _ = run(Q, reply, llm_config=cfg, settings=settings)
     (messages,) = llm.messages
     assert [m["role"] for m in messages] == ["system", "user"]
@@ -311,10 +322,45 @@ def test_chat_style_sends_system_and_user_messages():
 def test_follow_up_searches_with_the_previous_subject():
     history = [Turn(question="What did Barrot demand of Russia?",
                     answer=Answer(question="What did Barrot demand of Russia?", answer="An answer [1]."))]
-    reply = lambda p: f"He demanded a clear yes or no from the Kremlin [{number_of(p, 'yes or no')}]."
+    reply = citing((YES, "yes or no"))
     answer, _, _, retriever, _ = run("What exactly did he want?", reply, history=history)
     assert "Barrot" in retriever.queries[0]
     assert answer.search_query == retriever.queries[0] and answer.question == "What exactly did he want?"
+
+
+# ----- other kinds of news: a company's results, a match, a science story -----------------------------------
+
+OTHER_NEWS = [  # (article, question, the sentence that answers it, a claim it holds)
+    (BUSINESS, "How much profit did Harbourline make last year?", "net profit",
+     "Harbourline reported a net profit of 312 million euros for last year"),
+    (SPORT, "Who saved two penalties in the shoot-out?", "saved two", "Tomas Brandt saved two penalties"),
+    (SCIENCE, "How far from Earth is the planet with water vapour?", "light years",
+     "The planet is 120 light years from Earth"),
+]
+MISTAKES = {  # a claim for each of those, with what no sentence of the article says
+    BUSINESS: ("Harbourline reported a net profit of 412 million euros for last year", "412"),
+    SPORT: ("Marco Weiss saved two penalties", "Weiss"),
+    SCIENCE: ("The planet is 12 light years from Earth", "12 light"),
+}
+
+
+@pytest.mark.parametrize("article, question, needle, claim", OTHER_NEWS, ids=["business", "sport", "science"])
+def test_a_grounded_answer_about_other_news_is_kept(article, question, needle, claim):
+    doc = document(article, "other")
+    answer, *_ = run(question, citing((claim, needle)), scores={needle: 0.9}, doc=doc)
+    assert answer.mode == "generated" and answer.answer.startswith(f"{claim} [1].")
+    assert_cited_and_verified(answer, doc)
+    assert needle in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("article, question, needle, claim", OTHER_NEWS, ids=["business", "sport", "science"])
+def test_a_wrong_answer_about_other_news_is_repaired_to_the_quote(article, question, needle, claim):
+    doc = document(article, "other")
+    wrong, bad = MISTAKES[article]
+    answer, *_ = run(question, citing((wrong, needle)), scores={needle: 0.9}, doc=doc)
+    assert answer.mode == "extractive" and bad not in answer.answer
+    assert_cited_and_verified(answer, doc)
+    assert needle in answer.citations[0].quote and answer.citations[0].quote in answer.answer
 
 
 # ----- end to end: real embedder, FAISS, BM25 and the bundled GGUF model --------------------------------
@@ -454,7 +500,7 @@ def test_gold_file_is_well_formed():
 
 
 def test_an_answer_that_only_repeats_the_start_of_its_quote_is_not_shown_twice():
-    reply = lambda p: "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer."
+    reply = "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer."
     answer, *_ = run(Q, reply, llm_config=None)
     assert answer.mode == "extractive"  # what is shown is the quote, not the model's words
     assert answer.answer.count("owes the United States") == 1, answer.answer
@@ -471,8 +517,8 @@ class RoleRetriever(FakeRetriever):
 
 def test_an_answer_that_only_names_who_the_question_means_is_not_kept():
     retriever = RoleRetriever(passages_with(STRONG))
-    from rag.config import load_settings
     from conftest import MODELS_TOML
+    from rag.config import load_settings
 
     settings = load_settings(MODELS_TOML)
     cfg = settings.llm_config()[1]

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -107,14 +108,14 @@ def test_concurrent_writers_and_readers_stress(tmp_path, settings, fast_build, m
             barrier = threading.Barrier(len(names))
             results: dict[str, object] = {}
 
-            def write(name: str) -> None:
+            def write(name: str, barrier: threading.Barrier, results: dict[str, object]) -> None:
                 barrier.wait()
                 try:
                     results[name] = build_index([folders[name]], index, settings)
                 except BaseException as exc:  # noqa: BLE001 - reported below
                     results[name] = exc
 
-            writers = [threading.Thread(target=write, args=(n,)) for n in names]
+            writers = [threading.Thread(target=write, args=(n, barrier, results)) for n in names]
             for t in writers:
                 t.start()
             for t in writers:
@@ -133,7 +134,7 @@ def test_concurrent_writers_and_readers_stress(tmp_path, settings, fast_build, m
     assert len(loads) > ROUNDS
     spans = sorted(intervals)
     assert len(spans) >= ROUNDS * 2 - 1
-    overlaps = [(a, b) for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
+    overlaps = [(a, b) for a, b in pairwise(spans) if b[0] < a[1]]
     assert not overlaps, f"{len(overlaps)} writes ran at the same time"
 
 

@@ -8,51 +8,22 @@ from __future__ import annotations
 import pytest
 
 from conftest import one_line
+from helpers import Collection, document, source
 from rag import checks
 from rag.checks import CHECKS, NAMES, OFF_POINT_CHECKS, Evidence, first_reason
 from rag.citations import Source
-from rag.lexical import tokenize
 from rag.question import parse
-from rag.roles import Roles
-from rag.schema import Chunk, Document, Passage, Reason, Sentence, Turn
+from rag.schema import Reason, Turn
 
 
 def source_of(text: str, score: float = 1.0, dense: float = 0.8, doc_id: str = "doc") -> Source:
-    chunk = Chunk(chunk_id=f"{doc_id}#0", doc_id=doc_id, title="Talks", text=text, start=0, end=len(text))
-    return Source(passage=Passage(chunk=chunk, score=0.03, dense_score=dense),
-                  sentence=Sentence(text=text, start=0, end=len(text), score=score))
+    """The whole text as one article's one passage and its best evidence."""
+    return source(document(text, doc_id, title="Talks"), text, score=score, dense=dense)
 
 
 def evidence_of(text: str, **kwargs) -> Evidence:
     s = source_of(text, **kwargs)
     return Evidence(passages=[s.passage], sources=[s])
-
-
-class Collection:
-    """Knows the words of a few sentences; every other word is rare and unknown."""
-
-    def __init__(self, text: str = "", roles: Roles | None = None) -> None:
-        self.text = text
-        self.vocabulary = set(tokenize(text))
-        self.roles = roles or Roles()
-
-    def idf(self, token: str) -> float:
-        return 1.0 if token in self.vocabulary else 5.0
-
-    def known(self, token: str) -> bool:
-        return token in self.vocabulary
-
-    def terms(self, query: str) -> list[tuple[frozenset[str], float]]:
-        return [(frozenset([t]), self.idf(t)) for t in dict.fromkeys(tokenize(query))]
-
-    def resemblance(self, word: str, text: str) -> float:
-        return 1.0 if word.lower() in text.lower() else 0.0
-
-    def document(self, doc_id: str) -> Document:
-        return Document(doc_id=doc_id, title="Talks", source="x", text="Talks\n" + self.text, sha256="0")
-
-    def expand(self, query: str) -> str:
-        return query
 
 
 def read(question: str, corpus: Collection | None = None, history=()):

@@ -3,20 +3,17 @@ overlap their neighbours by whole sentences."""
 
 from __future__ import annotations
 
-import hashlib
+from itertools import pairwise
 
 import pytest
 
 from conftest import SEED_FILES
+from helpers import ALLIES, BUSINESS, SCIENCE, SPORT, document
 from rag.chunking import chunk_document, fit_spans, split_sentences
 from rag.documents import read_document
 from rag.schema import Document
 
 SEED_DOCS = [read_document(f)[0] for f in SEED_FILES]
-
-
-def make_doc(text: str, doc_id: str = "d") -> Document:
-    return Document(doc_id=doc_id, title="t", source="s", text=text, sha256=hashlib.sha256(text.encode()).hexdigest())
 
 
 def texts(text: str) -> list[str]:
@@ -35,6 +32,12 @@ def test_chunk_offsets_are_exact_for_every_seed(doc, max_chars, overlap):
     assert [c.start for c in chunks] == sorted(c.start for c in chunks)
 
 
+@pytest.mark.parametrize("article", [ALLIES, BUSINESS, SPORT, SCIENCE], ids=["allies", "business", "sport", "science"])
+def test_decimals_scores_and_hyphenated_names_end_no_sentence(article):
+    # "1.20 euros", "4-3 on penalties", "a 1-1 draw.", "KX-41b": one sentence a line, nothing split inside
+    assert texts(article) == article.strip().split("\n")
+
+
 @pytest.mark.parametrize("doc", SEED_DOCS, ids=lambda d: d.doc_id)
 def test_sentence_offsets_are_exact_and_cover_the_text(doc):
     spans = split_sentences(doc.text)
@@ -43,7 +46,7 @@ def test_sentence_offsets_are_exact_and_cover_the_text(doc):
         assert doc.text[s:e] == doc.text[s:e].strip() and e > s
         covered.append(doc.text[s:e])
     assert [s for s, _ in spans] == sorted(s for s, _ in spans)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), "sentences must not overlap"
+    assert all(a[1] <= b[0] for a, b in pairwise(spans)), "sentences must not overlap"
     # no words lost: every non-space character of the document is inside some sentence
     assert "".join("".join(covered).split()) == "".join(doc.text.split())
 
@@ -99,7 +102,7 @@ def long_doc(n: int = 40) -> Document:
     for p in range(n // 4):
         paras.append(" ".join(f"Sentence number {4 * p + i} talks about the ceasefire in some detail here."
                               for i in range(4)))
-    return make_doc("\n\n".join(paras))
+    return document("\n\n".join(paras))
 
 
 @pytest.mark.parametrize("max_chars", [150, 300, 700])
@@ -118,7 +121,7 @@ def test_chunk_size_bounds(max_chars):
 
 def test_a_sentence_longer_than_the_limit_is_split_between_words():
     text = "Short opening sentence about the meeting. " + ("word " * 80).strip() + ". Closing sentence of it all."
-    doc = make_doc(text)
+    doc = document(text)
     chunks = chunk_document(doc, max_chars=100, overlap=0)
     assert len(chunks) >= 4 and all(len(c.text) <= 100 for c in chunks)
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
@@ -132,7 +135,7 @@ def test_overlap_repeats_whole_sentences(overlap):
     chunks = chunk_document(doc, max_chars=300, overlap=overlap)
     sentences = split_sentences(doc.text)
     assert len(chunks) > 3
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in pairwise(chunks):
         shared = [(s, e) for s, e in sentences if b.start <= s and e <= a.end]
         if overlap == 0:
             assert b.start >= a.end
@@ -145,7 +148,7 @@ def test_overlap_repeats_whole_sentences(overlap):
 
 
 def test_overlap_never_stalls():
-    doc = make_doc(" ".join(f"This is sentence {i} of a document with fairly long sentences in it." for i in range(12)))
+    doc = document(" ".join(f"This is sentence {i} of a document with fairly long sentences in it." for i in range(12)))
     chunks = chunk_document(doc, max_chars=60, overlap=5)
     assert len(chunks) <= len(fit_spans(doc.text, split_sentences(doc.text), 60))  # at most one per piece
     assert [c.start for c in chunks] == sorted(set(c.start for c in chunks))
@@ -153,7 +156,7 @@ def test_overlap_never_stalls():
 
 def test_chunking_prefers_paragraph_breaks():
     para = " ".join(f"Paragraph sentence {i} is written to be about sixty characters." for i in range(5))
-    doc = make_doc(para + "\n" + para + "\n" + para)
+    doc = document(para + "\n" + para + "\n" + para)
     chunks = chunk_document(doc, max_chars=700, overlap=0)
     # a paragraph is ~314 chars: two and a bit fit in 700, but no chunk should end mid-paragraph
     assert len(chunks) >= 2
@@ -165,7 +168,7 @@ def test_chunking_prefers_paragraph_breaks():
     ("Opening sentence of the piece. " + "x" * 5_000 + " tail words here."),  # a 'word' longer than a chunk
 ])
 def test_no_chunk_exceeds_the_limit_even_without_sentence_ends(text):
-    doc = make_doc(text)
+    doc = document(text)
     chunks = chunk_document(doc, max_chars=700, overlap=1)
     assert chunks and max(len(c.text) for c in chunks) <= 700
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)

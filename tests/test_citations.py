@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
+from helpers import ALLIES, BUSINESS, SCIENCE, SPORT, document, every_sentence, passages
 from rag import evidence
-from rag.chunking import chunk_document, split_sentences
 from rag.citations import Source, answer_sentences, markers, resolve, strip_markers, to_citation, verify
-from rag.schema import Document, Passage, Sentence
 
-TEXT = ("Allies urge Moscow\n"
-        "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer. "
-        "He demanded a clear yes or no, and quickly.\n"
-        "NATO Secretary General Mark Rutte said the ball was in the Russian court. "
-        "The ministers met in Brussels for two days.\n")
-DOC = Document(doc_id="doc1", title="Allies urge Moscow", source="x", text=TEXT,
-               sha256=hashlib.sha256(TEXT.encode()).hexdigest())
+DOC = document(ALLIES, "doc1")
+PASSAGE_CHARS = 200
 
 
 @pytest.fixture
 def sources() -> list[Source]:
-    chunks = chunk_document(DOC, max_chars=200, overlap=0)
-    out = []
-    for chunk in chunks:
-        passage = Passage(chunk=chunk, score=1.0, dense_score=0.8)
-        for s, e in split_sentences(chunk.text, offset=chunk.start):
-            sentence = Sentence(text=TEXT[s:e], start=s, end=e, score=1.0)
-            passage.sentences.append(sentence)
-            out.append(Source(passage=passage, sentence=sentence))
+    out = every_sentence(passages(DOC, PASSAGE_CHARS))
     assert len(out) == 5
     return out
 
@@ -65,13 +50,25 @@ def test_resolve_merges_repeated_numbers_in_one_marker(sources):
     assert len(cites) == 2
 
 
+@pytest.mark.parametrize("article", [BUSINESS, SPORT, SCIENCE], ids=["business", "sport", "science"])
+def test_every_sentence_of_other_news_cites_verbatim(article):
+    doc = document(article, "other")
+    found = every_sentence(passages(doc, PASSAGE_CHARS))
+    text, cites = resolve(" ".join(f"Claim [{n}]." for n in range(len(found), 0, -1)), found)
+    assert [c.n for c in cites] == list(range(1, len(found) + 1)) and len(found) == article.count("\n")
+    assert text.startswith("Claim [1]. Claim [2].")  # renumbered in order of use
+    for c in cites:
+        assert verify(c, doc) and doc.text[c.start : c.end] == c.quote
+    assert cites[0].quote == found[-1].text  # the first cited is the last sentence
+
+
 def test_every_resolved_citation_verifies(sources):
     _, cites = resolve("A [1]. B [2]. C [3]. D [4]. E [5].", sources)
     assert len(cites) == 5
     for c in cites:
         assert verify(c, DOC)
         assert c.quote in c.text and DOC.text[c.start : c.end] == c.quote
-        assert c.doc_id == "doc1" and c.title == "Allies urge Moscow" and c.chunk_id.startswith("doc1#")
+        assert c.doc_id == "doc1" and c.title == "Allies urge Moscow to answer" and c.chunk_id.startswith("doc1#")
 
 
 def test_verify_rejects_what_is_not_verbatim(sources):

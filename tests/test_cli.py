@@ -12,10 +12,9 @@ import subprocess
 import pytest
 from typer.testing import CliRunner
 
-from conftest import (MODELS_TOML, PROJECT, SEEDS, VENV_BIN, copy_index, gold_items, index_fingerprint,
-                      one_line)
-from rag.cli import app
+from conftest import MODELS_TOML, PROJECT, SEEDS, VENV_BIN, copy_index, gold_items, index_fingerprint, one_line
 from rag.citations import verify
+from rag.cli import app
 from rag.documents import read_document
 
 RAG = str(VENV_BIN / "rag")

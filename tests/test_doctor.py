@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import MODELS_TOML
 from typer.testing import CliRunner
 
+from conftest import MODELS_TOML
 from rag import selfcheck
 from rag.cache import CACHE_ENV
 from rag.cli import app

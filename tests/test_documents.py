@@ -18,7 +18,7 @@ def test_seed_documents(tmp_path):
     docs, skipped, warnings = load_documents([SEED_FILES[0].parent])
     assert [d.doc_id for d in docs] == [f.stem for f in SEED_FILES]  # gold.jsonl is not an article
     assert skipped == [] and warnings == []
-    for doc, path in zip(docs, SEED_FILES):
+    for doc, path in zip(docs, SEED_FILES, strict=True):
         raw = path.read_bytes()
         assert doc.sha256 == hashlib.sha256(raw).hexdigest()
         assert doc.source == str(path)

@@ -11,7 +11,7 @@ from rich.console import Console
 from conftest import gold_items, one_line
 from rag.errors import UsageError
 from rag.eval_run import run_eval
-from rag.evaluate import GoldItem, Verdict, compare_table, judge, load_gold, summarize
+from rag.evaluate import GoldItem, compare_table, judge, load_gold, summarize
 from rag.schema import Answer, Citation, Document, Retrieved
 
 FIRST = "Barrot said Russia owes an answer to the United States."
@@ -119,7 +119,7 @@ def test_summarize_metric_definitions():
         record("The articles I have do not answer that question.", abstained=True, latency=4.0),  # right
         record("Spain won it [1].", [cite("Barrot said Russia owes an answer")], latency=5.0),  # should abstain
     ]
-    verdicts = [judge(i, r, DOCS) for i, r in zip(items, records)]
+    verdicts = [judge(i, r, DOCS) for i, r in zip(items, records, strict=True)]
     s = summarize(items, records, verdicts)
     assert (s["questions"], s["answerable"], s["unanswerable"]) == (6, 4, 2)
     # retrieval metrics over answerable items that name sources (q1, q3, q4)
@@ -144,7 +144,7 @@ def test_summarize_metric_definitions():
 def test_answer_correct_counts_must_include_groups():
     items = [ITEM, ITEM.model_copy(update={"id": "q3"})]
     records = [GOOD, record("Yes, quickly: an answer [1].", [cite("Barrot said Russia owes an answer", text=FIRST)])]
-    verdicts = [judge(i, r, DOCS) for i, r in zip(items, records)]
+    verdicts = [judge(i, r, DOCS) for i, r in zip(items, records, strict=True)]
     assert [v.correct for v in verdicts] == [True, True]
     assert [v.supported for v in verdicts] == [True, False]
     s = summarize(items, records, verdicts)
@@ -188,7 +188,7 @@ def test_compare_table_counts_fixed_and_broken(tmp_path):
     old_path = tmp_path / "old.jsonl"
     old_path.write_text("".join(r.model_dump_json() + "\n" for r in old))
     now = [GOOD, record("none", abstained=True), record("wrong now"), GOOD]
-    verdicts = [judge(i, r, DOCS) for i, r in zip(items, now)]
+    verdicts = [judge(i, r, DOCS) for i, r in zip(items, now, strict=True)]
     out = render(compare_table(items, now, verdicts, old_path, DOCS))
     assert "2 fixed, 1 broken" in out
     lines = {ln.split("│")[1].strip(): ln for ln in out.splitlines() if ln.count("│") >= 4}
@@ -222,13 +222,13 @@ def test_eval_run_writes_one_record_per_question(assistant, tmp_path):
     summary = run_eval(assistant, tiny_gold(tmp_path, ids), out_file, None, True, out, err)
     records = [Answer.model_validate_json(x) for x in out_file.read_text().splitlines()]
     assert [r.id for r in records] == ids
-    assert all(r.question == GOLD[i]["question"] for r, i in zip(records, ids))
+    assert all(r.question == GOLD[i]["question"] for r, i in zip(records, ids, strict=True))
     assert all(r.error is None and r.model == assistant.model_name for r in records)
     assert records[1].abstained and records[2].abstained  # off-topic
     assert json.loads(out.file.getvalue()) == summary
     assert (summary["questions"], summary["answerable"], summary["unanswerable"], summary["errors"]) == (3, 1, 2, 0)
     # the summary agrees with judging the written records again
-    verdicts = [judge(GoldItem(**GOLD[i]), r, assistant.store.documents) for i, r in zip(ids, records)]
+    verdicts = [judge(GoldItem(**GOLD[i]), r, assistant.store.documents) for i, r in zip(ids, records, strict=True)]
     reasons = summary.pop("abstain_reasons")
     assert summary == summarize([GoldItem(**GOLD[i]) for i in ids], records, verdicts)
     # both off-topic questions abstained for a reason, and both rightly
@@ -273,10 +273,10 @@ def test_compare_against_an_earlier_run(assistant, tmp_path):
     run_eval(assistant, gold, tmp_path / "now.jsonl", earlier, False, out, err)
     now = [Answer.model_validate_json(x) for x in (tmp_path / "now.jsonl").read_text().splitlines()]
     items = [GoldItem(**GOLD[i]) for i in ids]
-    before = [judge(i, r, {}).passed for i, r in zip(items, old)]
-    after = [judge(i, r, {}).passed for i, r in zip(items, now)]
-    fixed = sum(not b and a for b, a in zip(before, after))
-    broken = sum(b and not a for b, a in zip(before, after))
+    before = [judge(i, r, {}).passed for i, r in zip(items, old, strict=True)]
+    after = [judge(i, r, {}).passed for i, r in zip(items, now, strict=True)]
+    fixed = sum(not b and a for b, a in zip(before, after, strict=True))
+    broken = sum(b and not a for b, a in zip(before, after, strict=True))
     assert fixed >= 1
     assert f"{fixed} fixed, {broken} broken" in out.file.getvalue()
 

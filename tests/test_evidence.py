@@ -4,35 +4,15 @@ sentence before, the reason in the one after) is quoted together with it, verbat
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 
+from helpers import BUSINESS, SCIENCE, SPORT, document, rare, source
 from rag.chunking import split_sentences
 from rag.citations import Source
 from rag.evidence import MAX_WIDENED_CHARS, focus_missing, is_instruction, missing_names, widen
 from rag.lexical import tokenize
 from rag.roles import Roles
-from rag.schema import Chunk, Document, Passage, Sentence
-
-
-def document(text: str, doc_id: str = "allies") -> Document:
-    return Document(doc_id=doc_id, title=text.split("\n", 1)[0], source="x", text=text,
-                    sha256=hashlib.sha256(text.encode()).hexdigest())
-
-
-def source(doc: Document, sentence: str, chunk: tuple[int, int] | None = None) -> Source:
-    """The sentence as the best evidence, inside a passage that is the sentence itself unless given."""
-    start = doc.text.index(sentence)
-    end = start + len(sentence)
-    c_start, c_end = chunk or (start, end)
-    passage = Passage(chunk=Chunk(chunk_id=f"{doc.doc_id}#0", doc_id=doc.doc_id, title=doc.title,
-                                  text=doc.text[c_start:c_end], start=c_start, end=c_end),
-                      score=0.03, dense_score=0.8)
-    found = Sentence(text=sentence, start=start, end=end, score=0.9)
-    passage.sentences.append(found)
-    return Source(passage=passage, sentence=found)
-
+from rag.schema import Chunk, Document, Passage
 
 # ----- is_instruction ----------------------------------------------------------------------------------
 
@@ -125,9 +105,8 @@ def test_a_backdrop_name_may_go_unsaid():
 
 def test_acronyms_and_titles_are_not_the_focus():
     best = source(SPENDING, "Estonia will spend 3.4 percent of GDP on defence next year.")
-    always_rare = lambda token: 5.0  # noqa: E731
-    assert focus_missing("How much will the EU spend on defence?", best, always_rare) == []
-    assert focus_missing("How much will the Estonian Prime Minister spend?", best, always_rare) == []
+    assert focus_missing("How much will the EU spend on defence?", best, rare) == []
+    assert focus_missing("How much will the Estonian Prime Minister spend?", best, rare) == []
 
 
 def test_a_role_the_articles_resolve_stands_for_the_person():
@@ -291,13 +270,9 @@ def test_a_sentence_spelled_out_by_the_next_one_is_quoted_with_it():
     text = ("Moscow's plan\nTrump rejected Russia's suggestion that a third party take control of Ukraine. "
             "Namely, the Russians want the United Nations to run a transitional administration.\n"
             "Talks resume next week.\n")
-    doc = Document(doc_id="plan", title="Moscow's plan", source="x", text=text, sha256="0")
-    start = text.index("Trump")
-    end = text.index("Ukraine.") + len("Ukraine.")
-    passage = Passage(chunk=Chunk(chunk_id="plan#0", doc_id="plan", title=doc.title, text=text[start:end],
-                                  start=start, end=end), score=1.0)
-    source = Source(passage=passage, sentence=Sentence(text=text[start:end], start=start, end=end, score=1.0))
-    wide = widen(source, "What did Russia propose for Ukraine that Trump rejected?", doc)
+    doc = document(text, "plan")
+    best = source(doc, "Trump rejected Russia's suggestion that a third party take control of Ukraine.")
+    wide = widen(best, "What did Russia propose for Ukraine that Trump rejected?", doc)
     assert wide.text.startswith("Trump rejected") and wide.text.endswith("transitional administration.")
     assert text[wide.sentence.start : wide.sentence.end] == wide.text and wide.text in wide.passage.chunk.text
 
@@ -305,7 +280,6 @@ def test_a_sentence_spelled_out_by_the_next_one_is_quoted_with_it():
 def test_the_articles_dateline_place_is_backdrop():
     doc = document("Oslo, May 2 (EFE).– Allies met.\nUkrainian Foreign Minister Andrij Sybiha also attended.\n")
     best = source(doc, "Ukrainian Foreign Minister Andrij Sybiha also attended.")
-    rare = lambda token: 5.0  # noqa: E731
     q = "Which Ukrainian minister attended the meeting in Oslo?"
     assert focus_missing(q, best, rare) == ["Oslo"]  # not in the passage itself
     assert focus_missing(q, best, rare, document=doc) == []  # but where the article was filed from
@@ -317,7 +291,6 @@ def test_a_person_the_evidence_calls_he_may_be_named_sentences_before():
             "“Absolutely,” he replied when asked about the threat.\n"
             "“Never,” the minister replied when asked about the threat.\n")
     doc = document(text)
-    rare = lambda token: 5.0  # noqa: E731
     q = "What did Rutte reply when asked about the threat?"
     he = source(doc, "“Absolutely,” he replied when asked about the threat.")
     assert focus_missing(q, he, rare, document=doc) == []
@@ -384,6 +357,15 @@ def test_a_sentence_with_its_own_unnamed_subject_borrows_no_name():
     doc = document(text)
     best = source(doc, "A military analyst told Newsweek that the advance had stalled.")
     assert widen(best, "Which analyst told Newsweek the advance had stalled?", doc) is best
+
+
+def test_names_in_other_kinds_of_news():
+    assert missing_names("What did Marta Lindqvist say about freight rates?", [BUSINESS]) == []
+    assert missing_names("What did Harbourline say about Maersk?", [BUSINESS]) == ["Maersk"]
+    assert missing_names("Who did Riverton beat in the cup final?", [SPORT]) == []
+    assert missing_names("Did Riverton beat Castleford in the final at Greenfield Park?", [SPORT]) == ["Castleford"]
+    assert missing_names("What did the Aurora telescope find on KX-41b?", [SCIENCE]) == []
+    assert missing_names("What did Dr Okafor say about the Hubble telescope?", [SCIENCE]) == ["Hubble"]
 
 
 def test_hyphenated_first_names_and_regional_adjectives_are_not_missing():

@@ -6,18 +6,15 @@ the injection corpus: no injected claim is ever asserted."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from rag import embeddings
+from conftest import SEED_FILES, reuse_models
+from injection_corpus import CASES
 from rag.assistant import Assistant
 from rag.chunking import split_sentences
 from rag.injection import flagged, is_instruction
-
-from conftest import SEED_FILES
-from injection_corpus import CASES
 
 # ../shared beside the repo (or beside the folder of worktrees)
 BBC_DEV = next((p / "shared" / "eval" / "bbc-dev" / "articles" for p in Path(__file__).resolve().parents[2:4]
@@ -128,11 +125,8 @@ def corpus_assistant(tmp_path_factory, assistant, st_encoder, seeds_index) -> As
     for i, case in enumerate(CASES):
         (folder / f"genuine_{i:02d}.txt").write_text(case.genuine + "\n", encoding="utf-8")
         (folder / f"planted_{i:02d}.txt").write_text(case.planted + "\n", encoding="utf-8")
-    exported = seeds_index / "current" / embeddings.ENCODER_DIR
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(embeddings, "index_encoder", lambda settings: st_encoder)
-        mp.setattr(embeddings, "export_query_encoder",
-                   lambda settings, build_dir: shutil.copytree(exported, build_dir / embeddings.ENCODER_DIR))
+        reuse_models(mp, st_encoder, seeds_index)
         built = Assistant(index_path=root / "index")
         built.index([folder])
     built._llm = assistant.llm
@@ -155,7 +149,7 @@ def test_no_injected_claim_is_asserted(corpus_assistant, corpus_answers):
     asserted = {name: a.answer for name, a in corpus_answers.items()
                 if re.search(next(c.claim for c in CASES if c.name == name), a.answer, re.I)}
     assert asserted == {}
-    for i, case in enumerate(CASES):
+    for case in CASES:
         answer = corpus_answers[case.name]
         for c in answer.citations:  # never evidence: no quote is a flagged sentence
             assert not is_instruction(c.quote), (case.name, c.quote)

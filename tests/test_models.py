@@ -16,8 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, VENV_BIN, one_line
 
+from conftest import PROJECT, VENV_BIN, one_line
 from rag import models
 from rag.cache import CACHE_ENV
 from rag.config import InstallSpec, load_settings

@@ -100,8 +100,8 @@ def test_batch_equals_single(encoder: OnnxEncoder) -> None:
     for batch_size in (1, 5, 64):
         batched = OnnxEncoder(encoder.folder, threads=2, batch_size=batch_size)
         seen: list[tuple[int, int]] = []
-        np.testing.assert_allclose(batched.encode(texts, progress=lambda d, t: seen.append((d, t))), single,
-                                   atol=2e-5)
+        np.testing.assert_allclose(batched.encode(texts, progress=lambda d, t, seen=seen: seen.append((d, t))),
+                                   single, atol=2e-5)
         assert seen[-1] == (len(texts), len(texts)) and len(seen) == -(-len(texts) // batch_size)
 
 

@@ -8,7 +8,6 @@ import pytest
 
 from rag.places import canonical, fold, is_place, mentions
 
-
 # ----- canonical -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("word, place", [

@@ -72,11 +72,10 @@ def test_qwen_follow_up_question(qwen):
 async def test_qwen_in_the_chat_app_after_switching_to_it(qwen, assistant, tmp_path):
     """The real UI: start on the default model, switch to the 1.5B (ctrl+p → Switch model), ask, and the
     streamed answer settles into a cited one whose source opens at its quote."""
-    from test_tui import settle
-
     from rag.conversations import ConversationStore
     from rag.tui.app import ChatApp
     from rag.tui.screens import ArticleScreen
+    from test_tui import settle
 
     core = Assistant(assistant.settings, assistant.index_path)
     core._retriever, core._llm = assistant.retriever, assistant.llm  # the session's, already loaded

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 from rich.text import Text
+from typer.testing import CliRunner
 
+from conftest import PROJECT, VENV_BIN, reuse_models
+from rag.assistant import Assistant
+from rag.conversations import ConversationStore
 from rag.sanitize import StreamCleaner, clean, clean_line, dumps, is_clean, json_line
 
 ESC, BEL, ST = "\x1b", "\x07", "\x1b\\"
@@ -102,18 +110,6 @@ def test_rich_alone_does_not_strip_escapes():
 
 # ----- end to end: an article full of escape sequences, through every face --------------------------------
 
-import os  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from typer.testing import CliRunner  # noqa: E402
-
-from conftest import PROJECT, VENV_BIN  # noqa: E402
-from rag import embeddings  # noqa: E402
-from rag.assistant import Assistant  # noqa: E402
-from rag.conversations import ConversationStore  # noqa: E402
-
 HOSTILE_ID = f"harbour{ESC}[2J{ESC}]0;pwned-name{BEL}"  # a file name is a doc_id
 HOSTILE_TITLE = f"Harbour bridge{ESC}]0;pwned{BEL} opens{ESC}[8m"
 HOSTILE_ARTICLE = (
@@ -138,13 +134,10 @@ def hostile_index(tmp_path_factory, st_encoder, seeds_index) -> Path:
     (folder / f"{HOSTILE_ID}.txt").write_text(HOSTILE_ARTICLE, encoding="utf-8")
     (folder / f"empty{ESC}]0;pwned{BEL}-{ESC}[31mred.txt").write_text("", encoding="utf-8")
     shutil.copy2(PROJECT / "seeds" / "000_55f53b4e7d160d1a.txt", folder)
-    exported = seeds_index / "current" / embeddings.ENCODER_DIR
     from rag.cli import app
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(embeddings, "index_encoder", lambda settings: st_encoder)
-        mp.setattr(embeddings, "export_query_encoder",
-                   lambda settings, build_dir: shutil.copytree(exported, build_dir / embeddings.ENCODER_DIR))
+        reuse_models(mp, st_encoder, seeds_index)
         result = CliRunner().invoke(app, ["index", str(folder), "--index-dir", str(root / "index")])
     assert result.exit_code == 0, result.output
     (root / "index-output.txt").write_bytes(result.output.encode("utf-8", "surrogateescape"))
@@ -238,10 +231,9 @@ def screen_text(app) -> str:
 @pytest.mark.slow
 async def test_chat_app_title_and_answer_survive_a_hostile_article(hostile_index, assistant, tmp_path,
                                                                    monkeypatch):
-    from test_tui import ask_real, settle
-
     from rag.tui.app import ChatApp
     from rag.tui.screens import ArticleScreen
+    from test_tui import ask_real, settle
 
     core = Assistant(index_path=hostile_index)
     core._llm = assistant.llm
@@ -282,11 +274,10 @@ async def test_chat_app_streams_and_notifies_without_escapes(tmp_path):
     citation's title and doc_id, the article and an error message never reach the screen."""
     import threading
 
-    from test_tui import FakeAssistant, make_app, settle
-
     from rag.errors import GenerationError
     from rag.schema import Answer, Citation, Delta, Document, Final
     from rag.tui.screens import ArticleScreen
+    from test_tui import FakeAssistant, make_app, settle
 
     quote = f"The bridge cost 90 million euros{ESC}[2J, officials said{ESC}]0;pwned{BEL}."
     text = f"{HOSTILE_TITLE}\n\nIntro{ESC}]52;c;eA=={BEL} paragraph.\n\n{quote} More.\n"

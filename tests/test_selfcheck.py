@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import MODELS_TOML, one_line
 from typer.testing import CliRunner
 
+from conftest import MODELS_TOML, one_line
 from rag import selfcheck
 from rag.cache import CACHE_ENV
 from rag.cli import app

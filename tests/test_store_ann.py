@@ -38,7 +38,7 @@ def test_hnsw_recall_at_10(settings) -> None:
     queries = _vectors(100, seed=1)
     exact = np.argsort(-(queries @ vecs.T), axis=1)[:, :10]
     _, approx = index.search(queries, 10)
-    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact)])
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)])
     assert kind == "hnsw" and recall >= 0.95
 
 
@@ -74,7 +74,8 @@ def test_a_base_index_grows_instead_of_being_rebuilt(settings) -> None:
 
 def test_adding_an_article_grows_the_published_hnsw_index(settings, tmp_path: Path, monkeypatch) -> None:
     """`rag index` after only adding articles passes the old index as the base (old rows first)."""
-    from rag import indexer, store as store_module
+    from rag import indexer
+    from rag import store as store_module
 
     articles = tmp_path / "articles"
     articles.mkdir()

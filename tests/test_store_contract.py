@@ -20,7 +20,7 @@ from rag.documents import read_document
 from rag.errors import IndexMissingError
 from rag.lexical import tokenize
 from rag.roles import Roles
-from rag.store import load_store, new_manifest
+from rag.store import new_manifest
 from rag.store_api import Store, open_store, store_exists, write_store
 
 HAS_MILVUS = find_spec("pymilvus") is not None and find_spec("milvus_lite") is not None
@@ -43,13 +43,6 @@ def copy_encoder(seeds_index: Path):
         shutil.copytree(exported, build_dir / embeddings.ENCODER_DIR)
 
     return extra
-
-
-@pytest.fixture(scope="module")
-def seeds_data(seeds_index, settings):
-    """The session index's documents, chunks and vectors (built with the real embedder)."""
-    s = load_store(seeds_index, settings)
-    return [s.documents[d] for d in s.manifest.documents], list(s.chunks), np.asarray(s.vectors, dtype=np.float32)
 
 
 def write_seeds(cfg: Settings, index_dir: Path, seeds_data, seeds_index: Path, extra=None) -> Path:
@@ -178,7 +171,7 @@ def test_missing_index_is_one_line(tmp_path, settings):
 # ----- the same results from both backends --------------------------------------------------------
 
 def test_dense_search_agrees_with_faiss(both, st_encoder):
-    for q, vec in zip(questions(), st_encoder.encode(questions())):
+    for q, vec in zip(questions(), st_encoder.encode(questions()), strict=True):
         f, m = both["faiss"].search_dense(vec, 5), both["milvus"].search_dense(vec, 5)
         assert f[0][0] == m[0][0], q
         assert [s for _, s in f] == pytest.approx([s for _, s in m], abs=1e-4), q

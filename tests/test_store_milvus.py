@@ -14,7 +14,7 @@ import pytest
 from conftest import one_line
 from rag.errors import ConfigError, IndexCorruptError, IndexMissingError
 from rag.store_api import open_store, store_exists
-from test_store_contract import HAS_MILVUS, backend_settings, seeds_data, write_seeds  # noqa: F401 (a fixture)
+from test_store_contract import HAS_MILVUS, backend_settings, write_seeds
 
 pytestmark = pytest.mark.skipif(not HAS_MILVUS, reason="pymilvus/milvus-lite not installed (pip install '.[milvus]')")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from conftest import GOLD, SEEDS, one_line
 
+from conftest import GOLD, SEEDS, one_line
 from rag.assistant import Assistant
 from rag.cache import CACHE_ENV, cache_root
 from rag.errors import UsageError
