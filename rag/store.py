@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,6 +33,23 @@ MANIFEST_FILE = "manifest.json"
 READ_ATTEMPTS = 3  # a load that loses its build to a publish retries with the new one
 REBUILD = "rebuild it with `rag index`"
 ENCODER_PREFIX = "encoder/"  # the query encoder's files (rag/embeddings.py ENCODER_DIR)
+
+
+def find_document(documents: Mapping[str, Document], doc_id: str, where: object) -> Document:
+    """An article of an index by id, or the one-line error that it has none (either backend)."""
+    try:
+        return documents[doc_id]
+    except KeyError:
+        raise IndexMissingError(f"no article {doc_id!r} in the index at {where}") from None
+
+
+def read_roles(folder: Path, documents: Mapping[str, Document]) -> Roles:
+    """The who-holds-which-office table a build keeps in `folder` (either backend), or, if it is
+    missing or unreadable, the same table worked out again from the articles."""
+    try:
+        return Roles.from_json(json.loads((folder / ROLES_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return Roles.from_texts(d.text for d in documents.values())
 
 
 class Manifest(BaseModel):
@@ -81,17 +98,11 @@ class Store:
         return self._by_id[chunk_id]
 
     def document(self, doc_id: str) -> Document:
-        try:
-            return self.documents[doc_id]
-        except KeyError:
-            raise IndexMissingError(f"no article {doc_id!r} in the index at {self.path}") from None
+        return find_document(self.documents, doc_id, self.path)
 
     def roles(self) -> Roles:
         """Who holds which office, as the articles say; read from the index (or the articles if absent)."""
-        try:
-            return Roles.from_json(json.loads((self.path / ROLES_FILE).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return Roles.from_texts(d.text for d in self.documents.values())
+        return read_roles(self.path, self.documents)
 
     def stats(self) -> IndexStats:
         return IndexStats(documents=len(self.documents), chunks=len(self.chunks),

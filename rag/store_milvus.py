@@ -31,7 +31,7 @@ from rag.errors import ConfigError, IndexCorruptError, IndexMissingError, RagErr
 from rag.lexical import Lexical
 from rag.roles import Roles
 from rag.schema import Chunk, Document, IndexStats
-from rag.store import FORMAT_VERSION, HNSW_EF_SEARCH, ROLES_FILE, Manifest
+from rag.store import FORMAT_VERSION, HNSW_EF_SEARCH, Manifest, find_document, read_roles
 
 DOCS_SUFFIX = "_docs"  # the articles' collection: the chunks' collection name plus this
 META_FILE = "milvus.json"  # the collections and row counts of the build, for the load-time checks
@@ -257,17 +257,11 @@ class MilvusStore:
         return int(found[0]["ordinal"])
 
     def document(self, doc_id: str) -> Document:
-        try:
-            return self.documents[doc_id]
-        except KeyError:
-            raise IndexMissingError(f"no article {doc_id!r} in the index at {self.where}") from None
+        return find_document(self.documents, doc_id, self.where)
 
     def roles(self) -> Roles:
         """Who holds which office, as the articles say; read from the build (or the articles if absent)."""
-        try:
-            return Roles.from_json(json.loads((self.path / ROLES_FILE).read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError):
-            return Roles.from_texts(d.text for d in self.documents.values())
+        return read_roles(self.path, self.documents)
 
     def stats(self) -> IndexStats:
         return IndexStats(documents=len(self.manifest.documents), chunks=self.manifest.n_chunks,

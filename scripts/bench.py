@@ -518,7 +518,7 @@ def show(results: dict[str, dict[str, Any]], info: dict[str, Any], notes: list[s
             if "median" not in m:
                 table.add_row(section, name, "", "", "", "", "", json.dumps(m))
                 continue
-            precise = m["unit"] in ("s", "recall") and m["median"] < 10
+            precise = m["unit"] in ("s", "recall", "share") and m["median"] < 10
             fmt = (lambda x: f"{x:.4f}") if precise else (lambda x: f"{x:,.1f}")
             table.add_row(section, name, fmt(m["median"]), fmt(m["min"]), fmt(m["max"]), str(m["n"]), m["unit"],
                           m["note"])

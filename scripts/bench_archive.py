@@ -39,9 +39,16 @@ def same_text(folder: Path) -> dict[str, list[str]]:
     return {d: g for g in groups.values() for d in g}
 
 
+def states(text: str, must_include: list[list[str]]) -> bool:
+    """Whether `text` holds the gold answer: one alternative of every group (the judge's rule)."""
+    low = text.lower()
+    return bool(must_include) and all(any(a.lower() in low for a in group) for group in must_include)
+
+
 def w_archive_search(index_dir: str, backend: str, questions: list[str], sources: list[list[str]],
-                     k: int) -> dict[str, Any]:
-    """recall@k of the source article and the latency of a whole `Retriever.search`."""
+                     answers: list[list[list[str]]], k: int) -> dict[str, Any]:
+    """recall@k of the source article (and of any passage stating the gold answer), and the latency of
+    retrieval proper and of evidence scoring."""
     from bench import load_settings, peak_rss_mb
 
     from rag.embeddings import query_encoder
@@ -52,8 +59,8 @@ def w_archive_search(index_dir: str, backend: str, questions: list[str], sources
     store = open_store(settings, Path(index_dir))
     retriever = Retriever(store, query_encoder(store, settings), settings.retrieval)
     retriever.search("warm up")
-    latency, scoring, hits = [], [], []
-    for q, want in zip(questions, sources, strict=True):
+    latency, scoring, hits, stated = [], [], [], []
+    for q, want, answer in zip(questions, sources, answers, strict=True):
         started = time.perf_counter()
         found = retriever.passages(q, k=k)
         middle = time.perf_counter()
@@ -61,7 +68,8 @@ def w_archive_search(index_dir: str, backend: str, questions: list[str], sources
         latency.append(middle - started)
         scoring.append(time.perf_counter() - middle)
         hits.append(bool({p.chunk.doc_id for p in found.passages[:k]} & set(want)))
-    return {"latency_s": latency, "scoring_s": scoring, "hits": hits, "chunks": len(store.chunks),
+        stated.append(hits[-1] or any(states(p.chunk.text, answer) for p in found.passages[:k]))
+    return {"latency_s": latency, "scoring_s": scoring, "hits": hits, "stated": stated, "chunks": len(store.chunks),
             "peak_rss_mb": peak_rss_mb()}
 
 
@@ -129,12 +137,15 @@ def bench_archive(out: dict, notes: list[str], tmp: Path, archive: Path, gold: P
         worker("backend_index", corpus_dir=str(own), index_dir=str(small), backend=backend)
         for name, folder in (("archive", index_dir), ("own", small)):
             s = worker("archive_search", index_dir=str(folder), backend=backend, questions=questions,
-                       sources=sources, k=RECALL_K)
+                       sources=sources, answers=[r.get("must_include") or [] for r in rows], k=RECALL_K)
             where = f"{s['chunks']:,} chunks" + (" (the whole archive)" if name == "archive" else
                                                  f" ({own.parent.name}'s own articles)")
             out[f"{pre}{name}_recall@{RECALL_K}"] = single(sum(s["hits"]) / len(s["hits"]), "share",
                                                            f"source article in the top {RECALL_K}, "
                                                            f"{len(s['hits'])} answerable questions, {where}")
+            out[f"{pre}{name}_answer@{RECALL_K}"] = single(sum(s["stated"]) / len(s["stated"]), "share",
+                                                           f"the source or another article stating the gold "
+                                                           f"answer in the top {RECALL_K}, {where}")
             out[f"{pre}{name}_retrieval"] = summary(s["latency_s"], "s", f"the passages (encode, dense, BM25, fusion, "
                                                     f"duplicates, names), {where}")
             out[f"{pre}{name}_evidence_scoring"] = summary(s["scoring_s"], "s", "then their sentences embedded "
