@@ -105,7 +105,7 @@ def cached_export(settings: Settings) -> Path | None:
     from filelock import FileLock
 
     from rag.errors import IndexCorruptError
-    from rag.onnx_encoder import CONFIG_FILE, OnnxEncoder, export
+    from rag.onnx_encoder import CONFIG_FILE, export, read_config
 
     _offline()
     st_folder = settings.embedder.resolve(settings.base_dir)
@@ -114,7 +114,7 @@ def cached_export(settings: Settings) -> Path | None:
     with FileLock(str(folder) + ".lock"):
         if (folder / CONFIG_FILE).is_file():
             try:
-                OnnxEncoder(folder, threads=1)  # sizes and inputs checked: a damaged export is made again
+                read_config(folder)  # every file there, at its size: a damaged export is made again
                 return folder
             except IndexCorruptError:
                 shutil.rmtree(folder, ignore_errors=True)

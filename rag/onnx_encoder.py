@@ -151,6 +151,28 @@ def default_threads() -> int:
     return min(8, cores().usable)
 
 
+def read_config(folder: Path) -> dict[str, Any]:
+    """An export's encoder.json, once it and every file it lists check out (format, sizes); cheap enough
+    to ask before every use, since it loads no model."""
+    try:
+        config: dict[str, Any] = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+        if config.get("format_version") != FORMAT_VERSION or config["pooling"] not in POOLING_MODES:
+            raise ValueError("unknown format or pooling")
+        int(config["max_seq_length"])  # both keys are read by OnnxEncoder: a bad value is a damaged export
+        list(config["inputs"])
+        sizes = {str(k): int(v) for k, v in config["sizes"].items()}
+    except FileNotFoundError:
+        raise _corrupt(folder, f"{CONFIG_FILE} missing") from None
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        raise _corrupt(folder, f"{CONFIG_FILE}: {type(exc).__name__}") from None
+    for name, size in sizes.items():  # catches a missing or truncated file without hashing 90 MB
+        if not (folder / name).is_file():
+            raise _corrupt(folder, f"{name} missing")
+        if (folder / name).stat().st_size != size:
+            raise _corrupt(folder, f"{name} has the wrong size")
+    return config
+
+
 class OnnxEncoder:
     """Embed texts like `SentenceTransformer.encode(normalize_embeddings=...)`, without torch."""
 
@@ -160,22 +182,9 @@ class OnnxEncoder:
 
         self.folder = folder = Path(folder)
         self.batch_size = batch_size
-        try:
-            self.config: dict[str, Any] = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-            if self.config.get("format_version") != FORMAT_VERSION or self.config["pooling"] not in POOLING_MODES:
-                raise ValueError("unknown format or pooling")
-            max_len, self._inputs = int(self.config["max_seq_length"]), list(self.config["inputs"])
-            sizes = {str(k): int(v) for k, v in self.config["sizes"].items()}
-        except FileNotFoundError:
-            raise _corrupt(folder, f"{CONFIG_FILE} missing") from None
-        except (ValueError, KeyError, TypeError, OSError) as exc:
-            raise _corrupt(folder, f"{CONFIG_FILE}: {type(exc).__name__}") from None
+        self.config: dict[str, Any] = read_config(folder)
+        max_len, self._inputs = int(self.config["max_seq_length"]), list(self.config["inputs"])
         model_path = folder / MODEL_FILE
-        for name, size in sizes.items():  # catches a missing or truncated file without hashing 90 MB
-            if not (folder / name).is_file():
-                raise _corrupt(folder, f"{name} missing")
-            if (folder / name).stat().st_size != size:
-                raise _corrupt(folder, f"{name} has the wrong size")
         try:
             self._tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         except Exception as exc:  # tokenizers raises a bare Exception for both missing and bad files
