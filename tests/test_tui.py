@@ -114,6 +114,15 @@ async def ask(pilot: Pilot, app: ChatApp, question: str) -> None:
     await pilot.press("enter")
     await settle(pilot, app)
 
+async def saved_conversation(tmp_path: Path) -> int:
+    """A run of the app that asks one question and quits: its conversation id, saved in tmp_path."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ask(pilot, app, "What did Barrot demand?")
+        first_id = app.chat.conversation_id
+    assert first_id is not None
+    return first_id
+
 
 def toasts(app: ChatApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
@@ -223,11 +232,7 @@ async def test_follow_up_passes_history(tmp_path: Path) -> None:
 
 
 async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await ask(pilot, app, "What did Barrot demand?")
-        first_id = app.chat.conversation_id
-    assert first_id is not None
+    first_id = await saved_conversation(tmp_path)
 
     fake = FakeAssistant()
     app2 = make_app(tmp_path, fake)  # reopens the last conversation
@@ -480,11 +485,7 @@ async def test_layout_is_usable_small_and_large(tmp_path: Path, size: tuple[int,
 
 
 async def test_palette_lists_the_chat_commands_and_finds_saved_conversations(tmp_path: Path) -> None:
-    app = make_app(tmp_path)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await ask(pilot, app, "What did Barrot demand?")
-        first_id = app.chat.conversation_id
-    assert first_id is not None
+    first_id = await saved_conversation(tmp_path)
 
     app = make_app(tmp_path, new=True)
     async with app.run_test(size=(100, 30)) as pilot:
