@@ -76,12 +76,19 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     # "the EU's top diplomat" is Kaja Kallas: an answer that only names her gives the question back,
     # unless the question asks who it is.
     text, cited = _generated(raw, shown, q, q.expanded if q.kind != "person" else q.text)
+    quotes = settings.answer.quotes
     if text and cited:
-        text, own_words = _with_quote(text, shown[cited[0] - 1], cited[0])
-        record.answer, record.citations = cit.resolve(text, shown)
-        record.mode = "generated" if own_words else "extractive"
+        first = shown[cited[0] - 1]
+        text, own_words = _with_quote(text, first, cited[0])
+        listed = list(shown)
+        if own_words is not None:  # the answer ends in a quote: the next best evidence follows it
+            text = _add_quotes(text, first, sources, listed, quotes - 1)
+        record.answer, record.citations = cit.resolve(text, listed)
+        record.mode = "generated" if own_words is not False else "extractive"
     else:
-        record.answer, record.citations = _extractive(sources)
+        listed = [sources[0]]
+        text = _add_quotes(f"{_quoted(sources[0].text)} [1]", sources[0], sources, listed, quotes - 1)
+        record.answer, record.citations = cit.resolve(text, listed)
         record.mode = "extractive"
     yield Final(answer=record)
 
@@ -190,12 +197,12 @@ def _cite(claim: str, cited: list[int]) -> str:
     return f"{claim} {marks}" if claim[-1:] in "!?\"”’'" else f"{claim} {marks}."
 
 
-def _with_quote(text: str, source: cit.Source, n: int) -> tuple[str, bool]:
+def _with_quote(text: str, source: cit.Source, n: int) -> tuple[str, bool | None]:
     """A one-sentence answer is followed by the sentence it rests on, quoted, so a reader can check it
     at a glance; an answer that only repeats how that sentence begins is left out. Returns the text
-    and whether the model's own words are in it."""
+    and whether the model's own words are in it (None: they are all of it, several sentences, no quote)."""
     if len(cit.answer_sentences(text)) > 1:
-        return text, True
+        return text, None
     quoted = f"{_quoted(source.text)} [{n}]"
     if _opens(source.text, cit.strip_markers(text)):
         return quoted, False
@@ -209,9 +216,21 @@ def _opens(quote: str, answer: str) -> bool:
     return bool(bare(answer)) and bare(quote).startswith(bare(answer))
 
 
-def _extractive(sources: list[cit.Source]) -> tuple[str, list]:
-    best = sources[0]
-    return cit.resolve(f"{_quoted(best.text)} [1]", [best])
+def _add_quotes(text: str, first: cit.Source, sources: list[cit.Source], listed: list[cit.Source], n: int) -> str:
+    """`text` followed by up to `n` more evidence sentences, quoted and cited, best first: the next best
+    sentences that are not `first` nor part of it. `listed` holds the sources the markers number; one
+    quoted that is not among them is added at its end."""
+    for source in [s for s in sources if s is not first and not _within(s, first)][:n]:
+        if source not in listed:
+            listed.append(source)
+        text += f" {_quoted(source.text)} [{listed.index(source) + 1}]"
+    return text
+
+
+def _within(a: cit.Source, b: cit.Source) -> bool:
+    """Whether sentence `a` overlaps sentence `b` (a widened source holds its neighbour)."""
+    return a.passage.doc_id == b.passage.doc_id and a.sentence.start < b.sentence.end and \
+        b.sentence.start < a.sentence.end
 
 
 def _quoted(text: str) -> str:

@@ -134,9 +134,10 @@ def test_grounded_answer_is_kept_with_its_citation():
     assert answer.mode == "generated"
     # the model's sentence is kept as written (renumbered); the pipeline may append the quote it rests on
     assert answer.answer.startswith("Barrot said Russia owes the United States an answer [1].")
-    assert set(markers(answer.answer)) == {1}
+    assert set(markers(answer.answer)) == {1, 2}  # [2]: the next best evidence, quoted after it
     assert_cited_and_verified(answer)
     assert "owes the United States" in answer.citations[0].quote
+    assert answer.citations[1].quote in answer.answer and "owes" not in answer.citations[1].quote
     streamed = "".join(e.text for e in events if isinstance(e, Delta))
     assert streamed.strip() == reply(llm.prompts[0])
     assert answer.retrieved and answer.retrieved[0].doc_id == "allies"
@@ -198,10 +199,9 @@ def test_an_ungrounded_answer_is_repaired_to_a_quote(reply):
     answer, *_ = run(Q, reply)
     assert answer.mode == "extractive" and not answer.abstained
     assert_cited_and_verified(answer)
-    assert len(answer.citations) == 1
-    quote = answer.citations[0].quote
-    assert quote in answer.answer  # the answer is the evidence, verbatim
-    assert "owes the United States" in quote  # ... and the best of it
+    assert len(answer.citations) == 2  # the best evidence sentence and the next best (settings.answer.quotes)
+    assert all(c.quote in answer.answer for c in answer.citations)  # the answer is the evidence, verbatim
+    assert "owes the United States" in answer.citations[0].quote  # ... the best of it first
     for bad in ("45", "Lammy", "cheese", "never negotiate"):
         assert bad not in answer.answer
 
@@ -557,3 +557,14 @@ def test_a_huge_passage_is_cut_to_fit_the_context_not_blamed_on_the_question(fas
     answer = huge.ask(question)
     assert not answer.abstained and "90 million euros" in answer.answer, answer.answer
     assert all(verify(c, huge.document(c.doc_id)) for c in answer.citations)
+
+
+def test_one_quote_when_the_settings_ask_for_one():
+    from conftest import MODELS_TOML
+    from rag.config import load_settings
+
+    settings = load_settings(MODELS_TOML)
+    settings.answer.quotes = 1
+    answer, *_ = run(Q, "The moon is made of cheese [1].", settings=settings)
+    assert answer.mode == "extractive" and len(answer.citations) == 1
+    assert "owes the United States" in answer.citations[0].quote
