@@ -45,14 +45,12 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     if len(text) > MAX_QUESTION_CHARS:
         _check_length(text, get_llm())
     q = parse(text, history, expand=retriever.expand, roles=retriever.roles)
-    passages = retriever.search(q.query)
+    found = gather(q, retriever)
     record = Answer(question=q.text, answer="", search_query=q.query if q.follow_up else None,
                     retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
-                               for p in passages])
-    sources = evidence.select(q.text, q.query, passages)
-    sources = evidence.on_point_first(q, sources, retriever, lambda s: checks.misses_point(q, s, retriever))
-    found = checks.Evidence(passages=passages, sources=sources)
-    reason = checks.first_reason(q, found, retriever)
+                               for p in found.passages])
+    sources = found.sources
+    reason, record.answerability = checks.decide(q, found, retriever, settings.answer.gate)
     if reason is not None:
         yield Final(answer=_abstain(record, reason))
         return
@@ -91,6 +89,15 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
         record.answer, record.citations = cit.resolve(text, listed)
         record.mode = "extractive"
     yield Final(answer=record)
+
+
+def gather(q: Question, retriever: AnswerRetriever) -> checks.Evidence:
+    """The passages for the question and the evidence sentences in them, best first (the one that
+    answers the point asked about leading)."""
+    passages = retriever.search(q.query)
+    sources = evidence.select(q.text, q.query, passages)
+    sources = evidence.on_point_first(q, sources, retriever, lambda s: checks.misses_point(q, s, retriever))
+    return checks.Evidence(passages=passages, sources=sources)
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag import evidence, qtypes
+from rag import answerability, evidence, qtypes
+from rag.answerability import Gate
 from rag.citations import Source
 from rag.evidence import MIN_COVERAGE, MIN_DENSE, MIN_SENTENCE
 from rag.pertinence import (
@@ -197,7 +198,45 @@ CHECKS: tuple[Check, ...] = (
     *OFF_POINT_CHECKS, weak_match,
 )
 NAMES: tuple[str, ...] = tuple(c.__name__ for c in CHECKS)
+_BY_NAME: dict[str, Check] = {c.__name__: c for c in CHECKS}
 MODEL_DECLINED = "model_declined"  # the reason after generation: see `declined`
+
+
+# Without these nothing can be quoted at all: they decide alone. The other checks are signals the fitted
+# gate (rag/answerability.py) weighs with the evidence's scores.
+HARD_CHECKS: tuple[Check, ...] = (no_passages, no_evidence)
+SOFT_CHECKS: tuple[Check, ...] = tuple(c for c in CHECKS if c not in HARD_CHECKS)
+UNLIKELY = "unlikely_answer"  # the gate's own reason, when no check that counts against answering fired
+
+
+def fired(q: Question, ev: Evidence, corpus: Corpus | None) -> list[str]:
+    """The names of the soft checks that fire."""
+    return [c.__name__ for c in SOFT_CHECKS if c(q, ev, corpus) is not None]
+
+
+def signals(q: Question, ev: Evidence, corpus: Corpus) -> dict[str, float]:
+    """The gate's signals for evidence that passed the hard checks."""
+    return answerability.signals(q, ev.passages, ev.best.text, ev.best.passage, ev.best.sentence.score, corpus,
+                                 lambda: fired(q, ev, corpus))
+
+
+def decide(q: Question, ev: Evidence, corpus: Corpus | None, gate: Gate) -> tuple[Reason | None, float | None]:
+    """Whether to abstain, and the gate's estimate that the evidence answers. The hard checks decide
+    alone; then a fitted gate weighs every signal, its reason being the fired check that counts most
+    against answering. Without a gate (or a collection to measure against) the checks' order decides."""
+    hard = first_reason(q, ev, corpus, HARD_CHECKS)
+    if hard is not None or corpus is None or not gate.weights:
+        return hard or first_reason(q, ev, corpus), None
+    found = signals(q, ev, corpus)
+    p = gate.probability(found)
+    if p >= gate.abstain_below:
+        return None, p
+    estimate = f" (the fitted gate puts the chance the evidence answers at {p:.0%}, below {gate.abstain_below:.0%})"
+    for name in gate.against(found):
+        reason = _BY_NAME[name](q, ev, corpus)
+        if reason is not None:
+            return Reason(code=reason.code, message=reason.message + estimate), p
+    return Reason(code=UNLIKELY, message="The evidence is unlikely to answer the question" + estimate + "."), p
 
 
 def first_reason(q: Question, ev: Evidence, corpus: Corpus | None,

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from rag.answerability import Gate, load_gate
 from rag.errors import ConfigError, ModelMissingError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -174,6 +175,9 @@ class AnswerConfig(_Strict):
     # bbc-dev's 160 answerable questions and in the best two for 124 (squad-dev: 172 and 182 of 200): the
     # second quote is where a plain reader finds what the first one leaves out.
     quotes: int = Field(2, ge=1, le=4)
+    # When to abstain: signal weights and a probability threshold fitted on the dev suite by
+    # scripts/fit_gate.py (rag/gate.toml says what each signal measures and what the fit scored).
+    gate: Gate = Field(default_factory=load_gate)
 
 
 class StoreConfig(_Strict):

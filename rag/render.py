@@ -60,6 +60,9 @@ def print_explanation(console: Console, answer: Answer, question: Question) -> N
                                     clean_line(answer.abstain_reason.message)), soft_wrap=True)
     elif answer.abstained:
         console.print(Text.assemble(("Abstained", "bold"), " (no reason recorded)"))
+    elif answer.answerability is not None:
+        console.print(Text.assemble(("Answered", "bold"), f" ({answer.mode}): the fitted gate puts the chance the "
+                                    f"evidence answers at {answer.answerability:.0%}"), soft_wrap=True)
     else:
         console.print(Text.assemble(("Answered", "bold"), f" ({answer.mode}): passed the checks {', '.join(NAMES)}"),
                       soft_wrap=True)

@@ -96,6 +96,7 @@ class Answer(BaseModel):
     tokens: int = 0
     error: str | None = None
     abstain_reason: Reason | None = None  # set when abstained: the first check that fired
+    answerability: float | None = None  # the fitted gate's estimate that the evidence answers (None: no gate)
 
 
 class Turn(BaseModel):

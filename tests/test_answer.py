@@ -242,9 +242,37 @@ def test_weak_retrieval_abstains_without_calling_the_model():
 
 
 def test_a_question_mostly_about_what_no_article_holds_abstains_without_calling_the_model():
-    answer, _, _, _, asked = run("What did Barrot demand about the harvest festival parade costumes?", reply=None)
+    # The scripted passages score as strongly as can be; without a fitted gate the checks' order decides.
+    from conftest import MODELS_TOML
+    from rag.answerability import Gate
+    from rag.config import load_settings
+
+    settings = load_settings(MODELS_TOML)
+    settings.answer.gate = Gate()
+    answer, _, _, _, asked = run("What did Barrot demand about the harvest festival parade costumes?", reply=None,
+                                 settings=settings)
     assert answer.abstained and not asked
     assert answer.abstain_reason is not None and answer.abstain_reason.code == "uncovered"
+    assert answer.answerability is None
+
+
+def test_the_fitted_gate_abstains_with_the_check_that_counts_most_against_answering():
+    from conftest import MODELS_TOML
+    from rag.answerability import Gate
+    from rag.config import load_settings
+
+    settings = load_settings(MODELS_TOML)
+    settings.answer.gate = Gate(bias=2.0, weights={"check:uncovered": -1.0, "check:few_shared_words": -3.0},
+                                abstain_below=0.5)
+    q = "What did Barrot demand about the harvest festival parade costumes?"
+    answer, _, _, _, asked = run(q, reply=None, settings=settings)
+    assert answer.abstained and not asked
+    assert answer.abstain_reason is not None and answer.abstain_reason.code == "few_shared_words"
+    assert "below 50%" in answer.abstain_reason.message and answer.answerability is not None
+    assert answer.answerability < 0.5
+    settings.answer.gate = Gate(bias=2.0, weights={"check:uncovered": -1.0}, abstain_below=0.5)
+    answer, *_ = run(q, reply="Barrot said Russia owes the United States an answer [1].", settings=settings)
+    assert not answer.abstained and answer.answerability is not None and answer.answerability > 0.5
 
 
 def test_a_name_no_passage_mentions_abstains_without_calling_the_model():

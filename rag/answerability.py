@@ -1,0 +1,82 @@
+"""Whether the evidence found answers the question: generic signals weighed by a fitted logistic model.
+
+Each signal is measured the same way on any article (similarity, shared rare words, whether the best
+sentence holds the kind of thing asked for, and whether each named check in rag/checks.py fires); none
+knows a topic. How much each counts, and the probability below which the assistant abstains, are fitted
+on the dev suite by `scripts/fit_gate.py`, which writes them to rag/gate.toml with what it measured."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from rag import qtypes
+from rag.lexical import tokenize
+from rag.pertinence import Corpus
+from rag.pertinence import overlap as weighted_overlap
+from rag.question import Question
+from rag.schema import Passage
+
+GATE_FILE = Path(__file__).with_name("gate.toml")
+
+# What each signal measures. A check's signal is 1 when that check (rag/checks.py) fires, else 0.
+SIGNALS: dict[str, str] = {
+    "sentence_score": "the best evidence sentence's score: cosine + weighted shared words + kind fit",
+    "dense": "the best passage's cosine similarity to the question",
+    "overlap": "share of the question's words, weighted by rarity, that the best sentence holds",
+    "passage_overlap": "share of the question's weighted words that the best sentence's passage holds",
+    "unseen": "share of the question's weighted words that no retrieved passage holds",
+    "rarest_unseen": "the rarest question word no passage holds, its weight over the question's rarest word's",
+    "kind_fit": "how well the best sentence holds the kind of thing asked for (0-1; 1 when no kind is asked)",
+}
+
+
+class Gate(BaseModel):
+    """The fitted model: P(the evidence answers) = logistic(bias + sum of weight x signal)."""
+
+    bias: float = 0.0
+    weights: dict[str, float] = Field(default_factory=dict)  # signal or "check:<name>" -> weight
+    # Below this probability the assistant abstains rather than quote evidence.
+    abstain_below: float = Field(0.0, ge=0.0, le=1.0)
+
+    def probability(self, signals: Mapping[str, float]) -> float:
+        z = self.bias + sum(w * signals.get(name, 0.0) for name, w in self.weights.items())
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    def against(self, signals: Mapping[str, float]) -> list[str]:
+        """The fired checks that count against answering, most first."""
+        fired = [(self.weights.get(n, 0.0) * v, n) for n, v in signals.items() if n.startswith("check:") and v]
+        return [n.removeprefix("check:") for w, n in sorted(fired) if w < 0]
+
+
+def load_gate(path: Path = GATE_FILE) -> Gate:
+    """The fitted gate (an empty one, which never abstains, when the file is absent)."""
+    if not path.is_file():
+        return Gate()
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return Gate.model_validate(data.get("gate", {}))
+
+
+def signals(q: Question, passages: list[Passage], best_text: str, best_passage: Passage, best_score: float,
+            corpus: Corpus, fired: Callable[[], list[str]]) -> dict[str, float]:
+    """The signals for one question and its evidence; `fired` names the checks that fire."""
+    units = corpus.terms(q.text)
+    total = sum(w for _, w in units) or 1.0
+    held = set().union(*(set(tokenize(p.chunk.text)) for p in passages)) if passages else set()
+    unseen = [w for alternatives, w in units if not alternatives & held]
+    rarest = max((w for _, w in units), default=0.0) or 1.0
+    out = {
+        "sentence_score": best_score,
+        "dense": max((p.dense_score for p in passages), default=0.0),
+        "overlap": weighted_overlap(q.text, best_text, corpus),
+        "passage_overlap": weighted_overlap(q.text, best_passage.chunk.text, corpus),
+        "unseen": sum(unseen) / total,
+        "rarest_unseen": max(unseen, default=0.0) / rarest,
+        "kind_fit": qtypes.strength(best_text, q.kind, q.text) if q.kind else 1.0,
+    }
+    out.update({f"check:{name}": 1.0 for name in fired()})
+    return out

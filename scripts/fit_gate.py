@@ -1,0 +1,171 @@
+"""Fit the abstention gate (rag/answerability.py) on the dev suite and write rag/gate.toml.
+
+For every question of every set it runs retrieval and evidence choice as `rag ask` does (no model: the
+gate decides before the model is asked), measures the gate's signals and labels the question: 1 when the
+quoted evidence holds the gold answer (answering passes), 0 when the question is unanswerable (only
+abstaining passes); answerable questions whose evidence misses the answer fail either way and teach
+nothing. A logistic regression, each set weighing the same, gives the weights; the threshold is the one
+that maximises the sets' mean pass rate. It prints, per set, that pass rate for: the checks' fixed order
+(before the gate), never abstaining, the gate fitted on all sets, and the gate fitted on the other sets
+only (leave one set out: how a fit carries to articles it never saw).
+
+    .venv/bin/python scripts/fit_gate.py [--suite eval/dev.toml] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag import answer, checks  # noqa: E402
+from rag import citations as cit  # noqa: E402
+from rag.answerability import GATE_FILE, SIGNALS  # noqa: E402
+from rag.assistant import Assistant  # noqa: E402
+from rag.evaluate import GoldItem, load_gold  # noqa: E402
+from rag.question import normalise, parse  # noqa: E402
+from rag.suite import load_suite, open_index  # noqa: E402
+
+FEATURES = [*SIGNALS, *(f"check:{c.__name__}" for c in checks.SOFT_CHECKS)]
+THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)
+# Inverse L2 strengths of the logistic regression tried; the one whose fits carry best to the set left out
+# (mean held-out pass rate) is kept.
+C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+def holds(item: GoldItem, text: str) -> bool:
+    low = text.lower()
+    return all(any(alt.lower() in low for alt in group) for group in item.must_include)
+
+
+def collect(suite_file: Path) -> list[dict]:
+    """One row per question: set, label, the rules' verdict, and the signals (None when a hard check fires)."""
+    assistant = Assistant()
+    quotes = assistant.settings.answer.quotes
+    rows = []
+    for s in load_suite(suite_file).sets:
+        open_index(assistant, s)
+        r = assistant.retriever
+        for item in load_gold(s.gold):
+            q = parse(normalise(item.question), [], expand=r.expand, roles=r.roles)
+            ev = answer.gather(q, r)
+            row: dict = {"set": s.name, "id": item.id, "answerable": item.answerable,
+                         "rules_abstain": checks.first_reason(q, ev, r) is not None, "signals": None, "label": 0}
+            if checks.first_reason(q, ev, r, checks.HARD_CHECKS) is None:
+                best = ev.sources[0]
+                text = answer._add_quotes(f"{cit.quoted(best.text)} [1]", best, ev.sources, [best], quotes - 1)
+                row["signals"] = checks.signals(q, ev, r)
+                row["label"] = (1 if holds(item, text) else None) if item.answerable else 0
+            elif item.answerable:
+                row["label"] = None
+            rows.append(row)
+        print(f"[{s.name}] {sum(1 for x in rows if x['set'] == s.name)} questions", file=sys.stderr)
+    return rows
+
+
+def matrix(rows: list[dict]) -> np.ndarray:
+    return np.array([[(r["signals"] or {}).get(f, 0.0) for f in FEATURES] for r in rows])
+
+
+def passed(rows: list[dict], answers: list[bool]) -> float:
+    """The share of questions that pass: answered with the answer quoted, or unanswerable and abstained."""
+    ok = sum((a and r["label"] == 1) or (not a and not r["answerable"]) for r, a in zip(rows, answers, strict=True))
+    return ok / len(rows)
+
+
+def fit(rows: list[dict], c: float):
+    from sklearn.linear_model import LogisticRegression
+
+    train = [r for r in rows if r["signals"] is not None and r["label"] is not None]
+    sets = sorted({r["set"] for r in train})
+    weight = {s: len(train) / (len(sets) * sum(1 for r in train if r["set"] == s)) for s in sets}
+    model = LogisticRegression(C=c, max_iter=5000)
+    model.fit(matrix(train), [r["label"] for r in train], sample_weight=[weight[r["set"]] for r in train])
+    by_set = {s: [r for r in rows if r["set"] == s] for s in sets}
+    probs = {s: model.predict_proba(matrix(rs))[:, 1] for s, rs in by_set.items()}
+
+    def mean_pass(t: float) -> float:
+        return float(np.mean([passed(rs, list(answerable_at(rs, probs[s], t))) for s, rs in by_set.items()]))
+
+    threshold = max(THRESHOLDS, key=mean_pass)
+    return model, float(threshold)
+
+
+def answerable_at(rows: list[dict], probs: np.ndarray, threshold: float):
+    for r, p in zip(rows, probs, strict=True):
+        yield r["signals"] is not None and p >= threshold
+
+
+def evaluate(model, threshold: float, rows: list[dict]) -> float:
+    return passed(rows, list(answerable_at(rows, model.predict_proba(matrix(rows))[:, 1], threshold)))
+
+
+def held_out(rows: list[dict], name: str, c: float) -> tuple[float, float]:
+    """The pass rate on set `name` of a gate fitted on the other sets, and that gate's threshold."""
+    model, threshold = fit([r for r in rows if r["set"] != name], c)
+    return evaluate(model, threshold, [r for r in rows if r["set"] == name]), threshold
+
+
+def write(model, threshold: float, c: float, table: list[tuple], path: Path) -> None:
+    lines = ["# The abstention gate, fitted by `scripts/fit_gate.py --write` on the dev suite (eval/dev.toml);",
+             f"# {date.today().isoformat()}. Do not edit by hand: re-run the script. P(the evidence answers) =",
+             "# logistic(bias + sum of weight x signal); the assistant abstains below `abstain_below`.",
+             f"# Logistic regression, each set weighing the same, C = {c} (chosen by held-out pass rate).",
+             "# Pass rate per set (answered with the answer quoted, or unanswerable and abstained), no model asked:",
+             "#   set: checks in order / never abstain / this fit / fitted on the other sets only"]
+    lines += [f"#   {s}: {a:.3f} / {b:.3f} / {c:.3f} / {d:.3f}" for s, a, b, c, d in table]
+    lines += ["", "[gate]", f"bias = {model.intercept_[0]:.4f}", f"abstain_below = {threshold:.2f}", "",
+              "[gate.weights]"]
+    for name, w in zip(FEATURES, model.coef_[0], strict=True):
+        meaning = SIGNALS.get(name) or f"1 when the check {name.removeprefix('check:')} fires (rag/checks.py)"
+        lines.append(f'"{name}" = {w:.4f}  # {meaning}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--suite", type=Path, default=ROOT / "eval" / "dev.toml")
+    ap.add_argument("--rows", type=Path, help="read the measured rows from this file, or write them there")
+    ap.add_argument("--c", type=float, help="inverse regularisation strength (default: the best of "
+                    f"{', '.join(map(str, C_GRID))} on held-out sets)")
+    ap.add_argument("--write", action="store_true", help=f"write the fit to {GATE_FILE.relative_to(ROOT)}")
+    args = ap.parse_args()
+    if args.rows and args.rows.is_file():
+        rows = [json.loads(line) for line in args.rows.read_text().splitlines()]
+    else:
+        rows = collect(args.suite)
+        if args.rows:
+            args.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    names = sorted({r["set"] for r in rows})
+    c = args.c or max(C_GRID, key=lambda x: float(np.mean([held_out(rows, s, x)[0] for s in names])))
+    model, threshold = fit(rows, c)
+    table = []
+    print(f"C = {c}")
+    print(f"{'set':<12} {'checks':>7} {'never':>7} {'fitted':>7} {'held out':>9}")
+    for s in names:
+        rs = [r for r in rows if r["set"] == s]
+        rules = passed(rs, [not r["rules_abstain"] for r in rs])
+        never = passed(rs, [r["signals"] is not None for r in rs])
+        score, held_t = held_out(rows, s, c)
+        row = (s, rules, never, evaluate(model, threshold, rs), score)
+        table.append(row)
+        print(f"{s:<12} {row[1]:>7.3f} {row[2]:>7.3f} {row[3]:>7.3f} {row[4]:>9.3f}   (held-out threshold {held_t})")
+    print(f"{'mean':<12} " + " ".join(f"{np.mean([t[i] for t in table]):>{w}.3f}" for i, w in ((1, 7), (2, 7), (3, 7),
+                                                                                            (4, 9))))
+    print(f"threshold {threshold}; bias {model.intercept_[0]:.3f}")
+    for name, w in sorted(zip(FEATURES, model.coef_[0], strict=True), key=lambda x: x[1]):
+        print(f"  {w:+.3f}  {name}")
+    if args.write:
+        write(model, threshold, c, table, GATE_FILE)
+        print(f"wrote {GATE_FILE}")
+
+
+if __name__ == "__main__":
+    main()
