@@ -8,7 +8,7 @@ Q      ?= What did Barrot demand?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup index chat ask eval eval-dev test lint bench clean rebuild-llama native-llama model-qwen
+.PHONY: setup index chat ask eval eval-dev fit-gate test lint bench clean rebuild-llama native-llama model-qwen
 
 # The llama.cpp check runs every time (a fraction of a second): a venv that holds another build of
 # llama-cpp-python (pip's cache can hand back an old native one) gets the portable wheel put back.
@@ -56,6 +56,14 @@ eval-dev: setup
 		$(BIN)/rag eval --suite eval/dev.toml --baseline extractive --out eval-dev-latest; \
 	else \
 		echo "eval-dev: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to run"; \
+	fi
+
+# Re-fit the abstention gate on the dev suite and write rag/gate.toml (prints the leave-one-set-out table).
+fit-gate: setup
+	@if [ -d ../shared/eval ]; then \
+		$(BIN)/python scripts/fit_gate.py --write; \
+	else \
+		echo "fit-gate: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
 	fi
 
 test: setup
