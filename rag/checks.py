@@ -235,7 +235,7 @@ def decide(q: Question, ev: Evidence, corpus: Corpus | None, gate: Gate) -> tupl
     for name in gate.against(found):
         reason = _BY_NAME[name](q, ev, corpus)
         if reason is not None:
-            return Reason(code=reason.code, message=reason.message + estimate), p
+            return Reason(code=reason.code, message=reason.message.rstrip(".") + estimate + "."), p
     return Reason(code=UNLIKELY, message="The evidence is unlikely to answer the question" + estimate + "."), p
 
 
