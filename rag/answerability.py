@@ -7,12 +7,7 @@ on the dev suite by `scripts/fit_gate.py`, which writes them to rag/gate.toml wi
 
 from __future__ import annotations
 
-import math
-import tomllib
-from collections.abc import Callable, Mapping
-from pathlib import Path
-
-from pydantic import BaseModel, Field
+from collections.abc import Callable
 
 from rag import qtypes
 from rag.lexical import tokenize
@@ -20,8 +15,6 @@ from rag.pertinence import Corpus
 from rag.pertinence import overlap as weighted_overlap
 from rag.question import Question
 from rag.schema import Passage
-
-GATE_FILE = Path(__file__).with_name("gate.toml")
 
 # What each signal measures. A check's signal is 1 when that check (rag/checks.py) fires, else 0.
 SIGNALS: dict[str, str] = {
@@ -33,32 +26,6 @@ SIGNALS: dict[str, str] = {
     "rarest_unseen": "the rarest question word no passage holds, its weight over the question's rarest word's",
     "kind_fit": "how well the best sentence holds the kind of thing asked for (0-1; 1 when no kind is asked)",
 }
-
-
-class Gate(BaseModel):
-    """The fitted model: P(the evidence answers) = logistic(bias + sum of weight x signal)."""
-
-    bias: float = 0.0
-    weights: dict[str, float] = Field(default_factory=dict)  # signal or "check:<name>" -> weight
-    # Below this probability the assistant abstains rather than quote evidence.
-    abstain_below: float = Field(0.0, ge=0.0, le=1.0)
-
-    def probability(self, signals: Mapping[str, float]) -> float:
-        z = self.bias + sum(w * signals.get(name, 0.0) for name, w in self.weights.items())
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-
-    def against(self, signals: Mapping[str, float]) -> list[str]:
-        """The fired checks that count against answering, most first."""
-        fired = [(self.weights.get(n, 0.0) * v, n) for n, v in signals.items() if n.startswith("check:") and v]
-        return [n.removeprefix("check:") for w, n in sorted(fired) if w < 0]
-
-
-def load_gate(path: Path = GATE_FILE) -> Gate:
-    """The fitted gate (an empty one, which never abstains, when the file is absent)."""
-    if not path.is_file():
-        return Gate()
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return Gate.model_validate(data.get("gate", {}))
 
 
 def signals(q: Question, passages: list[Passage], best_text: str, best_passage: Passage, best_score: float,

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag import answerability, evidence, qtypes
-from rag.answerability import Gate
 from rag.citations import Source
 from rag.evidence import MIN_COVERAGE, MIN_DENSE, MIN_SENTENCE
+from rag.gate import Gate
 from rag.pertinence import (
     MIN_EVENT_RESEMBLANCE,
     MIN_OVERLAP,

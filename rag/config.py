@@ -14,8 +14,8 @@ from typing import Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from rag.answerability import Gate, load_gate
 from rag.errors import ConfigError, ModelMissingError
+from rag.gate import Gate, load_gate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "RAG_CONFIG"

@@ -27,9 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 from rag import answer, checks  # noqa: E402
 from rag import citations as cit  # noqa: E402
-from rag.answerability import GATE_FILE, SIGNALS  # noqa: E402
+from rag.answerability import SIGNALS  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.evaluate import GoldItem, load_gold  # noqa: E402
+from rag.gate import GATE_FILE  # noqa: E402
 from rag.question import normalise, parse  # noqa: E402
 from rag.suite import load_suite, open_index  # noqa: E402
 

@@ -244,8 +244,8 @@ def test_weak_retrieval_abstains_without_calling_the_model():
 def test_a_question_mostly_about_what_no_article_holds_abstains_without_calling_the_model():
     # The scripted passages score as strongly as can be; without a fitted gate the checks' order decides.
     from conftest import MODELS_TOML
-    from rag.answerability import Gate
     from rag.config import load_settings
+    from rag.gate import Gate
 
     settings = load_settings(MODELS_TOML)
     settings.answer.gate = Gate()
@@ -258,8 +258,8 @@ def test_a_question_mostly_about_what_no_article_holds_abstains_without_calling_
 
 def test_the_fitted_gate_abstains_with_the_check_that_counts_most_against_answering():
     from conftest import MODELS_TOML
-    from rag.answerability import Gate
     from rag.config import load_settings
+    from rag.gate import Gate
 
     settings = load_settings(MODELS_TOML)
     settings.answer.gate = Gate(bias=2.0, weights={"check:uncovered": -1.0, "check:few_shared_words": -3.0},

@@ -6,7 +6,8 @@ import math
 
 from rag import checks
 from rag.answer import gather
-from rag.answerability import GATE_FILE, SIGNALS, Gate, load_gate
+from rag.answerability import SIGNALS
+from rag.gate import GATE_FILE, Gate, load_gate
 from rag.question import parse
 
 
