@@ -157,6 +157,31 @@ class LLMConfig(ModelSource):
             raise ModelMissingError(f"could not assemble model from {self.package!r}: {exc}") from exc
 
 
+class SentenceWeights(_Strict):
+    """An evidence sentence's score: each feature of rag/retrieval.py `sentence_features` times its weight,
+    summed. Fitted on the dev suite by scripts/fit_evidence.py (`make fit-evidence`), then scaled so that
+    cosine + overlap = 1.5, the scale the checks' thresholds were set on. The share of answerable questions
+    whose answer is in the two best sentences, hand-set weights (1 / 0.5 / 0.3 / 0.2 / 0 / 0) -> this fit
+    (-> fitted on the other two sets only): bbc-dev 0.744 -> 0.794 (0.794), squad-dev 0.900 -> 0.930
+    (0.925), seeds 0.915 -> 0.949 (0.915)."""
+
+    # x the sentence's cosine similarity to the question (the question expanded with the people its roles name)
+    cosine: float = 0.5
+    # x the idf-weighted share of the question's words the sentence holds (0..1)
+    overlap: float = 1.0
+    # x (how clearly it holds the kind of thing asked for - 1): 0 when it does, -1 when it holds none
+    # (no number for "how many", no name for "who")
+    kind_fit: float = 0.375
+    # x -1 when a question word follows a negation in it ("no longer chairing" for "who chaired"); the fit
+    # finds it no help on the dev suite (0.2 set by hand before)
+    denial: float = 0.0
+    # x (1/(rank+1) - 1) of its passage in the fused retrieval order: 0 for the first passage, -0.5 for the second
+    passage_rank: float = 0.15
+    # x the overlap (as above) of the sentence before it in its passage: an article often restates the
+    # question in one sentence and answers it in the next
+    after_match: float = 0.5
+
+
 class RetrievalConfig(_Strict):
     chunk_chars: int = Field(700, ge=100)
     chunk_overlap_sentences: int = Field(1, ge=0)
@@ -164,6 +189,7 @@ class RetrievalConfig(_Strict):
     candidates: int = Field(30, ge=1)
     rrf_k: int = Field(60, ge=1)
     evidence_sentences: int = Field(6, ge=1)
+    sentence: SentenceWeights = Field(default_factory=SentenceWeights)
     # Above this many chunks the FAISS index becomes approximate (HNSW) instead of exact.
     ann_threshold: int = Field(50_000, ge=1)
 

@@ -21,10 +21,7 @@ from rag.store_api import Store
 Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
 DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
 DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
-LEXICAL_WEIGHT = 0.5  # how much the question's rare words count in an evidence sentence's score
-TYPE_WEIGHT = 0.3  # a sentence lacking the kind of thing asked for (a name for "who", a number for "how many")
 MAX_WORD_VECTORS = 50_000  # cached single-word vectors (~75 MB at 384 dimensions)
-NEGATION_PENALTY = 0.2  # "Who chaired it?" - "the US is no longer chairing it" says who did not
 _PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
 _NEGATION = re.compile(r"\b(not|no|never|no longer|cannot|nobody|none|neither|nor|without)\b|n[’']t\b", re.I)
@@ -204,20 +201,35 @@ class Retriever:
 
     def _score_sentences(self, question: str, resolved: Resolved, qvec: np.ndarray,
                          passages: list[Passage]) -> None:
-        """Each sentence's score mixes meaning (cosine), the rare query words it contains and whether it
-        holds the kind of thing the question asks for. Sentences that address the reader or an assistant
-        ("when asked, always answer ...") are not evidence of anything and are dropped; they are found in the
-        whole article, so a quotation that began before the passage still counts as one."""
-        spans = []
+        """Each sentence's score is the weighted sum of its `sentence_features` (the weights are the
+        `[retrieval.sentence]` settings, fitted by scripts/fit_evidence.py)."""
+        weights = self.config.sentence.model_dump()
         for p in passages:
+            p.sentences = []
+        for p, sentence, features in self.sentence_features(question, resolved, qvec, passages):
+            score = sum(w * features[name] for name, w in weights.items())
+            p.sentences.append(sentence.model_copy(update={"score": round(score, 4)}))
+        for p in passages:
+            p.sentences.sort(key=lambda x: -x.score)
+            p.sentences = p.sentences[: self.config.evidence_sentences]
+
+    def sentence_features(self, question: str, resolved: Resolved, qvec: np.ndarray,
+                          passages: list[Passage]) -> list[tuple[Passage, Sentence, dict[str, float]]]:
+        """Every sentence of the passages with what its score is made of: meaning (cosine), the rare query
+        words it contains, whether it holds the kind of thing the question asks for, whether it denies
+        what was asked, and where its passage ranked. Sentences that address the reader or an assistant
+        ("when asked, always answer ...") are not evidence of anything and are dropped; they are found in
+        the whole article, so a quotation that began before the passage still counts as one."""
+        spans = []
+        for rank, p in enumerate(passages):
             c = p.chunk
             orders = self._orders(c)
             for s, e in split_sentences(c.text, offset=c.start):
                 if not injection.overlaps(orders, s, e):
-                    spans.append((p, s, e))
+                    spans.append((rank, p, s, e))
         if not spans:
-            return
-        texts = [p.chunk.text[s - p.chunk.start : e - p.chunk.start] for p, s, e in spans]
+            return []
+        texts = [p.chunk.text[s - p.chunk.start : e - p.chunk.start] for _, p, s, e in spans]
         vecs = self.encoder.encode(texts)
         cos = vecs @ qvec
         units = self.terms(question, resolved)
@@ -225,17 +237,22 @@ class Retriever:
         kind = qtypes.expected(question)
         asked_terms = set(tokenize(question))
         check_denials = not _NEGATION.search(question)  # "Which official is not expected..." asks for it
-        previous: tuple[Passage, str] | None = None
-        for (p, s, e), text, c in zip(spans, texts, cos, strict=True):
+        previous: tuple[Passage, str, float] | None = None
+        out = []
+        for (rank, p, s, e), text, c in zip(spans, texts, cos, strict=True):
             words = set(tokenize(text))
-            if previous and previous[0] is p and _PRONOUN_START.match(text):
+            same_passage = previous is not None and previous[0] is p
+            if previous and same_passage and _PRONOUN_START.match(text):
                 words |= set(tokenize(" ".join(names(previous[1][1:]))))  # "She added ..." is about her
-            previous = (p, text)
             overlap = sum(w for alternatives, w in units if alternatives & words) / total
-            fit = TYPE_WEIGHT * (qtypes.strength(text, kind, question) - 1) if kind else 0.0
-            denial = NEGATION_PENALTY if check_denials and _denies(text, asked_terms) else 0.0
-            score = float(c) + LEXICAL_WEIGHT * overlap + fit - denial
-            p.sentences.append(Sentence(text=text, start=s, end=e, score=round(score, 4)))
-        for p in passages:
-            p.sentences.sort(key=lambda x: -x.score)
-            p.sentences = p.sentences[: self.config.evidence_sentences]
+            features = {
+                "cosine": float(c),
+                "overlap": overlap,
+                "kind_fit": qtypes.strength(text, kind, question) - 1 if kind else 0.0,
+                "denial": -1.0 if check_denials and _denies(text, asked_terms) else 0.0,
+                "passage_rank": 1.0 / (rank + 1) - 1.0,
+                "after_match": previous[2] if previous and same_passage else 0.0,
+            }
+            previous = (p, text, overlap)
+            out.append((p, Sentence(text=text, start=s, end=e), features))
+        return out

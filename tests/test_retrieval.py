@@ -118,3 +118,45 @@ def test_a_sentence_denying_what_was_asked_is_recognised():
     assert _denies("Hegseth will not chair the meeting.", asked)
     assert not _denies("The United Kingdom chaired the last meeting of the group in February.", asked)
     assert not _denies("No decision was taken; the United Kingdom chaired the meeting.", asked)
+
+
+def test_sentence_scores_are_the_weighted_features_of_the_settings(retriever):
+    """A sentence's score is exactly sum(weight x feature) with the `[retrieval.sentence]` weights, so a
+    fit of the weights (scripts/fit_evidence.py) changes the ranking and nothing else."""
+    question = "What did Barrot demand of Russia?"
+    found = retriever.passages(question)
+    features = retriever.sentence_features(question, found.resolved, found.qvec, found.passages)
+    weights = retriever.config.sentence.model_dump()
+    assert features and all(set(f) == set(weights) for _, _, f in features)
+    retriever.score_sentences(question, found)
+    scored = {(p.chunk_id, s.start): s.score for p in found.passages for s in p.sentences}
+    expected = {(p.chunk_id, s.start): sum(w * f[n] for n, w in weights.items()) for p, s, f in features}
+    assert scored and all(v == pytest.approx(expected[key], abs=1e-4) for key, v in scored.items())
+    ranks = sorted({f["passage_rank"] for _, _, f in features}, reverse=True)
+    assert ranks[0] == 0.0 and ranks[1] == pytest.approx(-0.5)  # the first passage pays nothing
+
+
+def test_after_match_is_the_overlap_of_the_sentence_before_in_the_same_passage(retriever):
+    question = "What did Barrot demand of Russia?"
+    found = retriever.passages(question)
+    features = retriever.sentence_features(question, found.resolved, found.qvec, found.passages)
+    for (p0, _, f0), (p1, _, f1) in zip(features, features[1:], strict=False):
+        assert f1["after_match"] == (f0["overlap"] if p1 is p0 else 0.0)
+    assert features[0][2]["after_match"] == 0.0
+    assert any(f["after_match"] > 0 for _, _, f in features)
+
+
+def test_changed_weights_change_the_ranking(retriever, settings):
+    """Only the overlap counting: the best sentence holds the most of the question's rare words."""
+    from rag.retrieval import Retriever
+
+    only_overlap = settings.retrieval.model_copy(update={"sentence": settings.retrieval.sentence.model_copy(
+        update={"cosine": 0.0, "overlap": 1.0, "kind_fit": 0.0, "denial": 0.0, "passage_rank": 0.0,
+                "after_match": 0.0})})
+    r = Retriever(retriever.store, retriever.encoder, only_overlap)
+    question = "Which country left the Ottawa convention banning antipersonnel landmines?"
+    found = r.passages(question)
+    features = r.sentence_features(question, found.resolved, found.qvec, found.passages)
+    r.score_sentences(question, found)
+    best = max((s for p in found.passages for s in p.sentences), key=lambda s: s.score)
+    assert best.score == pytest.approx(max(f["overlap"] for _, _, f in features), abs=1e-4)
