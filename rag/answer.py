@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from rag import checks, evidence, prompts, qtypes
 from rag import citations as cit
-from rag.config import LLMConfig, Settings
+from rag.config import CheckThresholds, LLMConfig, Settings
 from rag.errors import QuestionError
 from rag.grounding import overlap, restates, unsupported
 from rag.pertinence import Corpus
@@ -45,7 +45,7 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     if len(text) > MAX_QUESTION_CHARS:
         _check_length(text, get_llm())
     q = parse(text, history, expand=retriever.expand, roles=retriever.roles)
-    found = gather(q, retriever)
+    found = gather(q, retriever, settings.answer.checks)
     record = Answer(question=q.text, answer="", search_query=q.query if q.follow_up else None,
                     retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
                                for p in found.passages])
@@ -91,13 +91,15 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     yield Final(answer=record)
 
 
-def gather(q: Question, retriever: AnswerRetriever) -> checks.Evidence:
+def gather(q: Question, retriever: AnswerRetriever, limits: CheckThresholds | None = None) -> checks.Evidence:
     """The passages for the question and the evidence sentences in them, best first (the one that
-    answers the point asked about leading)."""
+    answers the point asked about leading), with where the checks fire."""
+    limits = limits or CheckThresholds()
     passages = retriever.search(q.query)
     sources = evidence.select(q.text, q.query, passages)
-    sources = evidence.on_point_first(q, sources, retriever, lambda s: checks.misses_point(q, s, retriever))
-    return checks.Evidence(passages=passages, sources=sources)
+    sources = evidence.on_point_first(q, sources, retriever, lambda s: checks.misses_point(q, s, retriever, limits),
+                                      limits)
+    return checks.Evidence(passages=passages, sources=sources, limits=limits)
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:

@@ -10,12 +10,9 @@ from dataclasses import dataclass, field
 
 from rag import answerability, evidence, qtypes
 from rag.citations import Source
-from rag.evidence import MIN_COVERAGE, MIN_DENSE, MIN_SENTENCE
+from rag.config import CheckThresholds
 from rag.gate import Gate
 from rag.pertinence import (
-    MIN_EVENT_RESEMBLANCE,
-    MIN_OVERLAP,
-    MIN_RESEMBLANCE,
     Corpus,
     gives_cause,
     names_outcome,
@@ -29,10 +26,12 @@ from rag.schema import Passage, Reason
 
 @dataclass(frozen=True)
 class Evidence:
-    """What retrieval found for a question: the passages, and the evidence sentences best first."""
+    """What retrieval found for a question: the passages, the evidence sentences best first, and where
+    the checks fire (the `[answer.checks]` settings)."""
 
     passages: list[Passage] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
+    limits: CheckThresholds = field(default_factory=CheckThresholds)
 
     @property
     def best(self) -> Source:
@@ -65,9 +64,9 @@ def missing_name(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | N
 
 def weak_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
     score = ev.best.sentence.score
-    if score < MIN_SENTENCE:
+    if score < ev.limits.min_sentence:
         return Reason(code="weak_evidence", message=f"The best evidence sentence matches the question too weakly "
-                                                    f"(score {score:.2f}, below {MIN_SENTENCE}).")
+                                                    f"(score {score:.2f}, below {ev.limits.min_sentence}).")
     return None
 
 
@@ -88,7 +87,7 @@ def name_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Re
         return None
     document = corpus.document(ev.best.passage.doc_id)
     missing = evidence.focus_missing(q.text, ev.best, corpus.idf, corpus.roles, document,
-                                     resolved=q.resolved_roles())
+                                     resolved=q.resolved_roles(), min_idf=ev.limits.focus_idf)
     if missing:
         return Reason(code="name_not_in_evidence",
                       message=f"The best evidence never mentions {_listed(missing)}, which the question is about.")
@@ -99,9 +98,10 @@ def uncovered(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None
     if corpus is None:
         return None
     share = evidence.coverage(q.expanded, corpus)
-    if share < MIN_COVERAGE:
+    if share < ev.limits.min_coverage:
         return Reason(code="uncovered", message=f"Most of what the question asks about is in no article "
-                                                f"({share:.0%} of its weighted words, below {MIN_COVERAGE:.0%}).")
+                                                f"({share:.0%} of its weighted words, below "
+                                                f"{ev.limits.min_coverage:.0%}).")
     return None
 
 
@@ -109,16 +109,16 @@ def few_shared_words(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason
     if corpus is None or q.follow_up:  # a follow-up's own words say little: its context is searched
         return None
     share = overlap(q.text, ev.best.text, corpus)
-    if share < MIN_OVERLAP:
+    if share < ev.limits.min_overlap:
         return Reason(code="few_shared_words", message=f"The best evidence shares almost none of the question's "
-                                                       f"words ({share:.0%}, below {MIN_OVERLAP:.0%}).")
+                                                       f"words ({share:.0%}, below {ev.limits.min_overlap:.0%}).")
     return None
 
 
 def focus_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
     if corpus is None or not q.focus:
         return None
-    if corpus.resemblance(q.focus, ev.best.text) < MIN_RESEMBLANCE:
+    if corpus.resemblance(q.focus, ev.best.text) < ev.limits.min_resemblance:
         return Reason(code="focus_not_in_evidence",
                       message=f"The question asks about the {q.focus}, which the best evidence never mentions.")
     return None
@@ -127,7 +127,7 @@ def focus_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> R
 def event_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
     if corpus is None or not q.event:
         return None
-    if corpus.resemblance(q.event, ev.best.text) < MIN_EVENT_RESEMBLANCE:
+    if corpus.resemblance(q.event, ev.best.text) < ev.limits.min_event_resemblance:
         return Reason(code="event_not_in_evidence",
                       message=f"The question asks about a {q.event}, which the best evidence does not speak of.")
     return None
@@ -178,9 +178,9 @@ def unnamed_office(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason |
 def weak_match(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
     """Weak meaning overall is forgiven when the best sentence holds a name the question asks about."""
     best = max(p.dense_score for p in ev.passages)
-    if best < MIN_DENSE and not evidence.shares_name(q.text, ev.best.text):
-        return Reason(code="weak_match", message=f"No passage is close in meaning to the question (best "
-                                                 f"{best:.2f}, below {MIN_DENSE}), and none names what it asks about.")
+    if best < ev.limits.min_dense and not evidence.shares_name(q.text, ev.best.text):
+        return Reason(code="weak_match", message=f"No passage is close in meaning to the question (best {best:.2f}, "
+                                                 f"below {ev.limits.min_dense}), and none names what it asks about.")
     return None
 
 
@@ -249,14 +249,16 @@ def first_reason(q: Question, ev: Evidence, corpus: Corpus | None,
     return None
 
 
-def misses_point(q: Question, source: Source, corpus: Corpus | None) -> bool:
-    return first_reason(q, Evidence(sources=[source]), corpus, POINT_CHECKS) is not None
+def misses_point(q: Question, source: Source, corpus: Corpus | None,
+                 limits: CheckThresholds | None = None) -> bool:
+    return first_reason(q, Evidence(sources=[source], limits=limits or CheckThresholds()), corpus,
+                        POINT_CHECKS) is not None
 
 
 def declined(ev: Evidence) -> Reason | None:
     """After generation: the model said the sources do not answer, and the best evidence is not strong
     enough to quote against its word."""
-    if evidence.confident(ev.sources):
+    if evidence.confident(ev.sources, ev.limits.confident_sentence):
         return None
     return Reason(code=MODEL_DECLINED, message="The model found no answer in the evidence, and the evidence is "
                                                "not strong enough to quote instead.")

@@ -194,6 +194,34 @@ class RetrievalConfig(_Strict):
     ann_threshold: int = Field(50_000, ge=1)
 
 
+class CheckThresholds(_Strict):
+    """Where the abstention checks (rag/checks.py) fire. Each check's verdict is one signal the fitted gate
+    weighs (rag/gate.toml), so a threshold set a little off costs little: the gate learns how much a
+    check's firing says. Set by hand on the NATO articles; a fit of the gate reports what each costs."""
+
+    # best passage cosine below this (and no shared name): the articles are about something else (weak_match)
+    min_dense: float = Field(0.30, ge=-1.0, le=1.0)
+    # best evidence sentence score (on the [retrieval.sentence] scale) below this: nothing on point (weak_evidence)
+    min_sentence: float = 0.30
+    # best evidence sentence score at least this: quoted even when the model says the sources do not answer
+    confident_sentence: float = 0.75
+    # under this share of the question's idf-weighted words in any article: not about these articles (uncovered)
+    min_coverage: float = Field(0.2, ge=0.0, le=1.0)
+    # under this share of the question's weighted words in the best evidence: about something else
+    # (few_shared_words)
+    min_overlap: float = Field(0.12, ge=0.0, le=1.0)
+    # the asked-about noun ("what agreement") has no word this close in meaning in the evidence
+    # (focus_not_in_evidence; single-word cosine, 1.0 for the same stem)
+    min_resemblance: float = Field(0.45, ge=0.0, le=1.0)
+    # a named event is held closer: "summit" and "meeting" (0.46) are not one event (event_not_in_evidence)
+    min_event_resemblance: float = Field(0.5, ge=0.0, le=1.0)
+    # a question name rarer than this idf (in under ~1 passage in 5) must be in the evidence's passage
+    # (name_not_in_evidence)
+    focus_idf: float = Field(1.5, ge=0.0)
+    # an evidence sentence that names the asked-about noun may lead from this far down the ranking
+    promote_within: int = Field(3, ge=1)
+
+
 class AnswerConfig(_Strict):
     """How an answer is put together from the evidence found."""
 
@@ -204,6 +232,8 @@ class AnswerConfig(_Strict):
     # When to abstain: signal weights and a probability threshold fitted on the dev suite by
     # scripts/fit_gate.py (rag/gate.toml says what each signal measures and what the fit scored).
     gate: Gate = Field(default_factory=load_gate)
+    # Where each abstention check fires (its verdict is one of the gate's signals).
+    checks: CheckThresholds = Field(default_factory=CheckThresholds)
 
 
 class StoreConfig(_Strict):

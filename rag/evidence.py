@@ -10,10 +10,11 @@ from functools import lru_cache
 from rag import qtypes
 from rag.chunking import split_sentences
 from rag.citations import Source
+from rag.config import CheckThresholds
 from rag.grounding import names
 from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.lexical import tokenize
-from rag.pertinence import MIN_RESEMBLANCE, QUOTATION, WHY, Corpus
+from rag.pertinence import QUOTATION, WHY, Corpus
 from rag.places import canonical, fold, unaccented
 from rag.places import mentions as place_mentions
 from rag.question import Question
@@ -21,12 +22,6 @@ from rag.roles import Roles
 from rag.schema import Document, Passage, Sentence
 
 MAX_SOURCES = 4
-MIN_DENSE = 0.30        # best passage cosine below this: the articles are about something else
-MIN_SENTENCE = 0.30     # best evidence sentence score (cosine + term overlap) below this: nothing on point
-CONFIDENT_SENTENCE = 0.75  # best evidence sentence this strong: quoted even when the model declines
-MIN_COVERAGE = 0.2      # under this share of the question's words in any article: not about these articles
-PROMOTE_WITHIN = 3      # an on-point source may lead from this far down the ranking
-FOCUS_IDF = 1.5         # a question name rarer than this (in under ~1 passage in 5) must be in the evidence
 DATELINE_CHARS = 200    # where an article names the place it was filed from ("Brussels, April 4 (EFE)")
 LOOKBACK_SENTENCES = 3  # how far back a person the evidence calls "he" or "she" may be named
 _THIRD_PERSON = re.compile(r"\b(he|she|his|her|him)\b", re.I)
@@ -84,16 +79,17 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
 
 
 def on_point_first(question: Question, sources: list[Source], corpus: Corpus,
-                   misses_point: Callable[[Source], bool], within: int = PROMOTE_WITHIN) -> list[Source]:
+                   misses_point: Callable[[Source], bool], limits: CheckThresholds | None = None) -> list[Source]:
     """The sources, the best one widened where the question needs a neighbour. When the best never
     mentions the thing a "what/which NOUN" question asks about ("which trap ...") and one of the next
     few names it outright, and `misses_point` finds nothing wrong with it, that one leads instead."""
+    limits = limits or CheckThresholds()
     if not sources:
         return sources
     best = widen(sources[0], question.text, corpus.document(sources[0].passage.doc_id))
     noun = question.focus
-    if noun and corpus.resemblance(noun, best.text) < MIN_RESEMBLANCE:
-        for i, s in enumerate(sources[1:within], 1):
+    if noun and corpus.resemblance(noun, best.text) < limits.min_resemblance:
+        for i, s in enumerate(sources[1 : limits.promote_within], 1):
             s = widen(s, question.text, corpus.document(s.passage.doc_id))
             if corpus.resemblance(noun, s.text) == 1.0 and not misses_point(s):
                 return [s] + [x for j, x in enumerate(sources) if j != i]
@@ -109,9 +105,10 @@ def coverage(question: str, corpus: Corpus) -> float:
 
 def focus_missing(question: str, source: Source, idf: Callable[[str], float], roles: Roles | None = None,
                   document: Document | None = None,
-                  resolved: list[tuple[tuple[int, int], list[str]]] | None = None) -> list[str]:
-    """The question's uncommon names that the best evidence's own passage does not mention. A name
-    found all over the collection ("Ukraine" in articles about Ukraine) is its backdrop and may go
+                  resolved: list[tuple[tuple[int, int], list[str]]] | None = None,
+                  min_idf: float = CheckThresholds().focus_idf) -> list[str]:
+    """The question's uncommon names (idf at least `min_idf`) that the best evidence's own passage does
+    not mention. A name found all over the collection ("Ukraine" in articles about Ukraine) is its backdrop and may go
     unsaid; a rarer one ("Poland's spending", "the United Kingdom's pledge") is what the question is
     about, and evidence that never mentions it answers some other question. With the article at hand,
     its dateline place ("Brussels, April 4 (EFE)") is backdrop too, and a person the evidence calls
@@ -124,7 +121,7 @@ def focus_missing(question: str, source: Source, idf: Callable[[str], float], ro
         asked = asked[:start] + " " + asked[end:]  # "France's foreign minister" stands for a person
     asked = _ROLE_WORDS.sub(" ", asked)
     missing = missing_names(asked, [source.passage.chunk.text, source.text])
-    missing = [m for m in missing if not _acronym(m) and _rarity(m, idf) >= FOCUS_IDF]
+    missing = [m for m in missing if not _acronym(m) and _rarity(m, idf) >= min_idf]
     if missing and document is not None:
         dateline = _words(document.title + " " + document.text[:DATELINE_CHARS])
         before = _words(" ".join(_preceding(document, source, LOOKBACK_SENTENCES)))
@@ -154,9 +151,9 @@ def shares_name(question: str, text: str) -> bool:
     return any(n.lower() in words for n in names(question[1:]) if not canonical(n) and len(n) > 3)
 
 
-def confident(sources: list[Source]) -> bool:
+def confident(sources: list[Source], at: float = CheckThresholds().confident_sentence) -> bool:
     """Strong enough evidence to answer extractively even when the model says it cannot."""
-    return bool(sources) and sources[0].sentence.score >= CONFIDENT_SENTENCE
+    return bool(sources) and sources[0].sentence.score >= at
 
 
 def name_forms(name: str) -> set[str]:

@@ -13,9 +13,6 @@ from rag.lexical import tokenize
 from rag.roles import Roles
 from rag.schema import Document
 
-MIN_OVERLAP = 0.12      # share of the question's weighted words the evidence itself holds, below: about else
-MIN_RESEMBLANCE = 0.45  # the asked-about noun ("what agreement") has no word this close in the evidence
-MIN_EVENT_RESEMBLANCE = 0.5  # a named event is held closer: "summit" and "meeting" (0.46) are not one event
 WHY = re.compile(r"^\s*why\b|\bwhat\s+(reason|explanation|justification)\b|\bon what grounds\b", re.I)
 QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"")
 

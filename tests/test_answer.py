@@ -13,8 +13,11 @@ from helpers import ALLIES, BUSINESS, SCIENCE, SPORT, Collection, document, pass
 from rag import evidence, prompts
 from rag.answer import MAX_QUESTION_CHARS, AnswerRetriever, answer_stream
 from rag.citations import answer_sentences, markers, strip_markers, verify
+from rag.config import CheckThresholds
 from rag.errors import QuestionError
 from rag.schema import Answer, Delta, Document, Final, Passage, Turn
+
+LIMITS = CheckThresholds()
 
 # ----- a scripted world: one article, a retriever that returns it, an LLM that says what we tell it ------
 
@@ -227,7 +230,7 @@ def test_model_says_not_in_sources(reply):
     assert answer.mode == "extractive" and "owes" in answer.answer
     assert_cited_and_verified(answer)
     # evidence good enough to ask the model but not to override it: abstain
-    middle = (evidence.MIN_SENTENCE + evidence.CONFIDENT_SENTENCE) / 2
+    middle = (LIMITS.min_sentence + LIMITS.confident_sentence) / 2
     answer, _, _, _, asked = run(Q, reply, scores={**{k: middle / 2 for k in STRONG}, "owes": middle})
     assert asked and answer.abstained and answer.mode == "abstained" and answer.citations == []
     assert answer.answer == prompts.abstain_sentence()
@@ -235,7 +238,7 @@ def test_model_says_not_in_sources(reply):
 
 def test_weak_retrieval_abstains_without_calling_the_model():
     answer, _, llm, _, asked = run("Who won the 2024 European football championship?", reply=None,
-                                   dense=evidence.MIN_DENSE / 2)
+                                   dense=LIMITS.min_dense / 2)
     assert answer.abstained and answer.citations == [] and answer.mode == "abstained"
     assert not asked
     assert answer.retrieved  # what was looked at is still reported
@@ -596,3 +599,20 @@ def test_one_quote_when_the_settings_ask_for_one():
     answer, *_ = run(Q, "The moon is made of cheese [1].", settings=settings)
     assert answer.mode == "extractive" and len(answer.citations) == 1
     assert "owes the United States" in answer.citations[0].quote
+
+def test_the_checks_thresholds_come_from_the_settings():
+    """`[answer.checks]` reaches the checks: the same strong evidence passes at the default weak_evidence
+    threshold and abstains, naming the configured one, when it is raised above every score."""
+    from conftest import MODELS_TOML
+    from rag.config import load_settings
+    from rag.gate import Gate
+
+    settings = load_settings(MODELS_TOML)
+    settings.answer.gate = Gate()  # the checks' order decides
+    answer, *_ = run(Q, OWES_REPLY, settings=settings)
+    assert not answer.abstained
+    settings.answer.checks = settings.answer.checks.model_copy(update={"min_sentence": 5.0})
+    answer, _, _, _, asked = run(Q, OWES_REPLY, settings=settings)
+    assert answer.abstained and not asked
+    assert answer.abstain_reason is not None and answer.abstain_reason.code == "weak_evidence"
+    assert "below 5.0" in answer.abstain_reason.message

@@ -39,6 +39,14 @@ def config_error(path: Path) -> str:
     return message
 
 
+def test_fitted_weights_and_check_thresholds_are_settings(tmp_path):
+    extra = "\n[retrieval.sentence]\noverlap = 2.0\n\n[answer.checks]\nmin_dense = 0.4\n"
+    s = load_settings(write(tmp_path, GOOD + extra))
+    assert s.retrieval.sentence.overlap == 2.0 and s.retrieval.sentence.cosine == 0.5  # the rest keep the fit
+    assert s.answer.checks.min_dense == 0.4 and s.answer.checks.min_sentence == 0.30
+    assert "answer.checks.min_coverage" in config_error(write(tmp_path, GOOD + "\n[answer.checks]\nmin_coverage = 2\n"))
+
+
 def test_a_good_file_loads(tmp_path):
     s = load_settings(write(tmp_path, GOOD))
     assert s.default_llm == "tiny" and s.source == tmp_path / "models.toml"
@@ -85,6 +93,8 @@ def test_typo_of_a_required_key_names_the_typo(tmp_path):
 @pytest.mark.parametrize("section, typo, meant", [
     ("[llm.tiny]", "temprature = 0.1", "temperature"),
     ("[retrieval]", "chunk_char = 500", "chunk_chars"),
+    ("[retrieval.sentence]", "overlaps = 1.0", "overlap"),
+    ("[answer.checks]", "min_dens = 0.4", "min_dense"),
 ])
 def test_typo_in_a_section_suggests_the_key(tmp_path, section, typo, meant):
     text = GOOD.replace(section, f"{section}\n{typo}") if section in GOOD else GOOD + f"\n{section}\n{typo}\n"

@@ -257,7 +257,10 @@ class TinyCorpus:
 
 
 def test_coverage_is_the_share_of_the_question_the_collection_knows():
-    from rag.evidence import MIN_COVERAGE, coverage
+    from rag.config import CheckThresholds
+    from rag.evidence import coverage
+
+    MIN_COVERAGE = CheckThresholds().min_coverage
 
     corpus = TinyCorpus("NATO foreign ministers met in Brussels to discuss the ceasefire in Ukraine.")
     assert coverage("What did the ministers discuss in Brussels?", corpus) == 1.0
