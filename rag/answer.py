@@ -16,6 +16,7 @@ from rag import citations as cit
 from rag.config import CheckThresholds, LLMConfig, Settings
 from rag.errors import QuestionError
 from rag.grounding import overlap, restates, unsupported
+from rag.judge import Judge, plain
 from rag.pertinence import Corpus
 from rag.question import Question, normalise, parse
 from rag.schema import Answer, Delta, Final, Passage, Reason, Retrieved, StreamEvent, Turn
@@ -37,7 +38,7 @@ class AnswerRetriever(Corpus, Protocol):
 
 
 def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetriever, get_llm: Callable[[], object],
-                  settings: Settings, llm_config: LLMConfig) -> Iterator[StreamEvent]:
+                  settings: Settings, llm_config: LLMConfig, judge: Judge | None = None) -> Iterator[StreamEvent]:
     # Bytes that were not UTF-8 reach Python as lone surrogates (argv); no encoder or JSON takes them.
     text = normalise(_SURROGATE.sub("\ufffd", question))
     if not text:
@@ -50,7 +51,12 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
                     retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
                                for p in found.passages])
     sources = found.sources
-    reason, record.answerability = checks.decide(q, found, retriever, settings.answer.gate)
+    quotes = settings.answer.quotes
+    if judge is None:
+        reason, record.answerability = checks.decide(q, found, retriever, settings.answer.gate)
+    else:
+        reason, record.answerability = checks.decide(q, found, retriever, settings.answer.judged_gate,
+                                                     lambda: judge.p_yes(q.text, judged_evidence(found, quotes)))
     if reason is not None:
         yield Final(answer=_abstain(record, reason))
         return
@@ -74,7 +80,11 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     # "the EU's top diplomat" is Kaja Kallas: an answer that only names her gives the question back,
     # unless the question asks who it is.
     text, cited = _generated(raw, shown, q, q.expanded if q.kind != "person" else q.text)
-    quotes = settings.answer.quotes
+    if text and cited and judge is not None:
+        record.lead_in_support = judge.supports(q.text, cit.strip_markers(text),
+                                                plain(" ".join(shown[n - 1].text for n in cited)))
+        if record.lead_in_support < settings.answer.lead_in_support:
+            text, cited = "", []  # the model's words say what the source may not: quote the evidence instead
     if text and cited:
         first = shown[cited[0] - 1]
         text, own_words = _with_quote(text, first, cited[0])
@@ -100,6 +110,17 @@ def gather(q: Question, retriever: AnswerRetriever, limits: CheckThresholds | No
     sources = evidence.on_point_first(q, sources, retriever, lambda s: checks.misses_point(q, s, retriever, limits),
                                       limits)
     return checks.Evidence(passages=passages, sources=sources, limits=limits)
+
+
+def quoted_evidence(ev: checks.Evidence, quotes: int) -> str:
+    """The evidence alone as an answer quotes it: the best sentence and the next `quotes - 1`, cited."""
+    best = ev.sources[0]
+    return _add_quotes(f"{_quoted(best.text)} [1]", best, ev.sources, [best], quotes - 1)
+
+
+def judged_evidence(ev: checks.Evidence, quotes: int) -> str:
+    """What the judge reads: the quoted evidence as plain text."""
+    return plain(quoted_evidence(ev, quotes))
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:

@@ -28,6 +28,11 @@ SIGNALS: dict[str, str] = {
 }
 
 
+# The optional judge's signal (rag/judge.py), measured only where a judge model is configured.
+JUDGE = "judge"
+JUDGE_MEANING = "the judge model's P(Yes) that the quoted evidence states the answer (rag/judge.py)"
+
+
 def signals(q: Question, passages: list[Passage], best_text: str, best_passage: Passage, best_score: float,
             corpus: Corpus, fired: Callable[[], list[str]]) -> dict[str, float]:
     """The signals for one question and its evidence; `fired` names the checks that fire."""

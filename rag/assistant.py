@@ -11,6 +11,7 @@ from rag.config import Settings, index_dir, load_settings
 from rag.schema import Answer, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
 
 if TYPE_CHECKING:
+    from rag.judge import Judge
     from rag.llm import LLM
     from rag.question import Question
     from rag.retrieval import Retriever
@@ -35,6 +36,7 @@ class Assistant:
         self._store: Store | None = None
         self._retriever: Retriever | None = None
         self._llm: LLM | None = None
+        self._judge_llm: LLM | None = None
 
     # ----- indexing -------------------------------------------------------------------------
     def index(self, paths: Sequence[Path | str] = (), progress: ProgressFn | None = None, *, prune: bool = False,
@@ -91,9 +93,33 @@ class Assistant:
             self._llm = LLM(self.llm_config.resolve(self.settings.base_dir), self.llm_config, self.model_name)
         return self._llm
 
+    def _judge_model(self) -> LLM | None:
+        """The model of the yes/no judge (`[answer] judge`): the answering one when it is the one named."""
+        name = self.settings.answer.judge
+        if name is None:
+            return None
+        if name == self.model_name:
+            return self.llm
+        if self._judge_llm is None:
+            from rag.llm import LLM
+
+            _, cfg = self.settings.llm_config(name)
+            self._judge_llm = LLM(cfg.resolve(self.settings.base_dir), cfg, name)
+        return self._judge_llm
+
+    @property
+    def judge(self) -> Judge | None:
+        from rag.judge import ModelJudge
+
+        model = self._judge_model()
+        return None if model is None else ModelJudge(model)
+
     def check_model(self) -> None:
-        """Raise ModelMissingError now if the LLM is not there (cheap), rather than after retrieval."""
+        """Raise ModelMissingError now if the LLM (or the judge's) is not there (cheap), rather than after
+        retrieval."""
         self.llm_config.check(self.settings.base_dir)
+        if self.settings.answer.judge is not None:
+            self.settings.llm_config(self.settings.answer.judge)[1].check(self.settings.base_dir)
 
     def has_index(self) -> bool:
         from rag.store_api import store_exists
@@ -134,6 +160,9 @@ class Assistant:
         """Load the index, the query encoder and the LLM now, so the first answer is fast."""
         self.retriever.search("warm up", k=1)
         self.llm.load()
+        judge = self._judge_model()
+        if judge is not None:
+            judge.load()
 
     # ----- answering ------------------------------------------------------------------------
     def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
@@ -141,7 +170,8 @@ class Assistant:
         from rag.answer import answer_stream
 
         started = time.perf_counter()
-        for event in answer_stream(question, history, self.retriever, lambda: self.llm, self.settings, self.llm_config):
+        for event in answer_stream(question, history, self.retriever, lambda: self.llm, self.settings, self.llm_config,
+                                   self.judge):
             if isinstance(event, Final):
                 event.answer.latency_s = round(time.perf_counter() - started, 3)
                 event.answer.model = self.model_name

@@ -220,14 +220,19 @@ def signals(q: Question, ev: Evidence, corpus: Corpus) -> dict[str, float]:
                                  lambda: fired(q, ev, corpus))
 
 
-def decide(q: Question, ev: Evidence, corpus: Corpus | None, gate: Gate) -> tuple[Reason | None, float | None]:
+def decide(q: Question, ev: Evidence, corpus: Corpus | None, gate: Gate,
+           judge: Callable[[], float] | None = None) -> tuple[Reason | None, float | None]:
     """Whether to abstain, and the gate's estimate that the evidence answers. The hard checks decide
     alone; then a fitted gate weighs every signal, its reason being the fired check that counts most
-    against answering. Without a gate (or a collection to measure against) the checks' order decides."""
+    against answering. Without a gate (or a collection to measure against) the checks' order decides.
+    `judge`, when given, is asked (only past the hard checks) for its estimate that the evidence states
+    the answer: the `judge` signal of a gate fitted with one."""
     hard = first_reason(q, ev, corpus, HARD_CHECKS)
     if hard is not None or corpus is None or not gate.weights:
         return hard or first_reason(q, ev, corpus), None
     found = signals(q, ev, corpus)
+    if judge is not None:
+        found[answerability.JUDGE] = judge()
     p = gate.probability(found)
     if p >= gate.abstain_below:
         return None, p

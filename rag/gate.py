@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 GATE_FILE = Path(__file__).with_name("gate.toml")
+JUDGED_GATE_FILE = Path(__file__).with_name("judged_gate.toml")
 
 
 class Gate(BaseModel):
@@ -37,3 +38,8 @@ def load_gate(path: Path = GATE_FILE) -> Gate:
         return Gate()
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     return Gate.model_validate(data.get("gate", {}))
+
+
+def load_judged_gate() -> Gate:
+    """The gate fitted with a judge's estimate among its signals (`scripts/fit_gate.py --judge NAME`)."""
+    return load_gate(JUDGED_GATE_FILE)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from llama_cpp import Llama
     from llama_cpp.llama_types import ChatCompletionRequestMessage
 
+YES = ("Yes", " Yes", "yes")
+NO = ("No", " No", "no")
 # With stream=True llama.cpp yields plain dict chunks; its types also allow the one-shot response.
 Chunks = Iterator[dict[str, Any]]
 
@@ -27,6 +29,7 @@ class LLM:
         self.config = config
         self.name = name
         self._llama: Llama | None = None
+        self._yes_no: tuple[list[int], list[int]] | None = None  # the tokens a reply may start Yes / No with
 
     def threads(self) -> tuple[int, int]:
         """(threads, threads_batch): models.toml's, else chosen from the cores this process may use."""
@@ -89,6 +92,37 @@ class LLM:
                     yield delta["content"]
         except ValueError as exc:
             raise GenerationError(f"generation failed: {exc}") from None
+
+    def yes_probability(self, messages: list[dict[str, str]]) -> float:
+        """P(Yes) against P(No) for the model's first reply token to chat `messages`, from one forward
+        pass over the prompt the model's own chat template makes (no token is generated)."""
+        import llama_cpp
+        import numpy as np
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llama = self.load()
+        template = llama.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ConfigError(f"model {self.name} has no chat template: a yes/no judge must be an instruct model")
+        if self._yes_no is None:
+            def first(words: tuple[str, ...]) -> list[int]:
+                return sorted({llama.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})
+
+            self._yes_no = (first(YES), first(NO))
+        special = {t: llama.detokenize([i], special=True).decode("utf-8", "replace")
+                   for t, i in (("eos", llama.token_eos()), ("bos", llama.token_bos())) if i != -1}
+        prompt = Jinja2ChatFormatter(template=template, eos_token=special.get("eos", ""),
+                                     bos_token=special.get("bos", ""))(
+            messages=cast("list[ChatCompletionRequestMessage]", messages)).prompt
+        tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if len(tokens) >= self.n_ctx:
+            raise GenerationError(f"the judge's prompt ({len(tokens)} tokens) does not fit model {self.name}'s "
+                                  f"context of {self.n_ctx}")
+        llama.reset()
+        llama.eval(tokens)
+        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),))
+        yes, no = (float(np.logaddexp.reduce(logits[ids])) for ids in self._yes_no)
+        return 1.0 / (1.0 + float(np.exp(no - yes)))
 
     def _sampling(self, max_tokens: int | None, grammar: str | None) -> dict:
         kwargs: dict = {"max_tokens": max_tokens or self.config.max_tokens,

@@ -97,6 +97,9 @@ class Answer(BaseModel):
     error: str | None = None
     abstain_reason: Reason | None = None  # set when abstained: the first check that fired
     answerability: float | None = None  # the fitted gate's estimate that the evidence answers (None: no gate)
+    # With a judge: its estimate that the cited source supports the model's own words (None: not asked).
+    # Below `[answer] lead_in_support` they are not shown and the answer is the quoted evidence alone.
+    lead_in_support: float | None = None
 
 
 class Turn(BaseModel):

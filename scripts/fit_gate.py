@@ -10,6 +10,10 @@ that maximises the sets' mean pass rate. It prints, per set, that pass rate for:
 only (leave one set out: how a fit carries to articles it never saw).
 
     .venv/bin/python scripts/fit_gate.py [--suite eval/dev.toml] [--write]
+
+With `--judge NAME` (an instruct model of models.toml, installed) each question's evidence is also put
+to that model as a yes/no question (rag/judge.py) and its P(Yes) becomes one more signal; the fit is
+written to rag/judged_gate.toml, the gate used when `[answer] judge` is set.
 """
 
 from __future__ import annotations
@@ -26,11 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rag import answer, checks  # noqa: E402
-from rag import citations as cit  # noqa: E402
-from rag.answerability import SIGNALS  # noqa: E402
+from rag.answerability import JUDGE, JUDGE_MEANING, SIGNALS  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.evaluate import GoldItem, load_gold  # noqa: E402
-from rag.gate import GATE_FILE  # noqa: E402
+from rag.gate import GATE_FILE, JUDGED_GATE_FILE  # noqa: E402
+from rag.judge import Judge  # noqa: E402
 from rag.question import normalise, parse  # noqa: E402
 from rag.suite import load_suite, open_index  # noqa: E402
 
@@ -46,23 +50,29 @@ def holds(item: GoldItem, text: str) -> bool:
     return all(any(alt.lower() in low for alt in group) for group in item.must_include)
 
 
-def collect(suite_file: Path) -> list[dict]:
+def collect(suite_file: Path, judge_name: str | None = None) -> list[dict]:
     """One row per question: set, label, the rules' verdict, and the signals (None when a hard check fires)."""
     assistant = Assistant()
     quotes = assistant.settings.answer.quotes
+    judge: Judge | None = None
+    if judge_name:
+        assistant.settings.answer.judge = judge_name
+        assistant.check_model()
+        judge = assistant.judge
     rows = []
     for s in load_suite(suite_file).sets:
         open_index(assistant, s)
         r = assistant.retriever
         for item in load_gold(s.gold):
             q = parse(normalise(item.question), [], expand=r.expand, roles=r.roles)
-            ev = answer.gather(q, r)
+            ev = answer.gather(q, r, assistant.settings.answer.checks)
             row: dict = {"set": s.name, "id": item.id, "answerable": item.answerable,
                          "rules_abstain": checks.first_reason(q, ev, r) is not None, "signals": None, "label": 0}
             if checks.first_reason(q, ev, r, checks.HARD_CHECKS) is None:
-                best = ev.sources[0]
-                text = answer._add_quotes(f"{cit.quoted(best.text)} [1]", best, ev.sources, [best], quotes - 1)
+                text = answer.quoted_evidence(ev, quotes)
                 row["signals"] = checks.signals(q, ev, r)
+                if judge is not None:
+                    row["signals"][JUDGE] = judge.p_yes(q.text, answer.judged_evidence(ev, quotes))
                 row["label"] = (1 if holds(item, text) else None) if item.answerable else 0
             elif item.answerable:
                 row["label"] = None
@@ -114,8 +124,9 @@ def held_out(rows: list[dict], name: str, c: float) -> tuple[float, float]:
     return evaluate(model, threshold, [r for r in rows if r["set"] == name]), threshold
 
 
-def write(model, threshold: float, c: float, table: list[tuple], path: Path) -> None:
-    lines = ["# The abstention gate, fitted by `scripts/fit_gate.py --write` on the dev suite (eval/dev.toml);",
+def write(model, threshold: float, c: float, table: list[tuple], path: Path, judge: str | None = None) -> None:
+    how = f"--judge {judge} --write" if judge else "--write"
+    lines = [f"# The abstention gate, fitted by `scripts/fit_gate.py {how}` on the dev suite (eval/dev.toml);",
              f"# {date.today().isoformat()}. Do not edit by hand: re-run the script. P(the evidence answers) =",
              "# logistic(bias + sum of weight x signal); the assistant abstains below `abstain_below`.",
              f"# Logistic regression, each set weighing the same, C = {c} (chosen by held-out pass rate).",
@@ -125,7 +136,8 @@ def write(model, threshold: float, c: float, table: list[tuple], path: Path) -> 
     lines += ["", "[gate]", f"bias = {model.intercept_[0]:.4f}", f"abstain_below = {threshold:.2f}", "",
               "[gate.weights]"]
     for name, w in zip(FEATURES, model.coef_[0], strict=True):
-        meaning = SIGNALS.get(name) or f"1 when the check {name.removeprefix('check:')} fires (rag/checks.py)"
+        meaning = {**SIGNALS, JUDGE: JUDGE_MEANING}.get(name) or \
+            f"1 when the check {name.removeprefix('check:')} fires (rag/checks.py)"
         lines.append(f'"{name}" = {w:.4f}  # {meaning}')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -136,12 +148,17 @@ def main() -> None:
     ap.add_argument("--rows", type=Path, help="read the measured rows from this file, or write them there")
     ap.add_argument("--c", type=float, help="inverse regularisation strength (default: the best of "
                     f"{', '.join(map(str, C_GRID))} on held-out sets)")
-    ap.add_argument("--write", action="store_true", help=f"write the fit to {GATE_FILE.relative_to(ROOT)}")
+    ap.add_argument("--judge", metavar="NAME", help="ask this instruct model of models.toml whether the evidence "
+                    f"answers, and fit {JUDGED_GATE_FILE.relative_to(ROOT)} with its estimate as a signal")
+    ap.add_argument("--write", action="store_true", help=f"write the fit to {GATE_FILE.relative_to(ROOT)} (with "
+                    f"--judge: {JUDGED_GATE_FILE.relative_to(ROOT)})")
     args = ap.parse_args()
+    if args.judge:
+        FEATURES.append(JUDGE)
     if args.rows and args.rows.is_file():
         rows = [json.loads(line) for line in args.rows.read_text().splitlines()]
     else:
-        rows = collect(args.suite)
+        rows = collect(args.suite, args.judge)
         if args.rows:
             args.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
     names = sorted({r["set"] for r in rows})
@@ -164,8 +181,9 @@ def main() -> None:
     for name, w in sorted(zip(FEATURES, model.coef_[0], strict=True), key=lambda x: x[1]):
         print(f"  {w:+.3f}  {name}")
     if args.write:
-        write(model, threshold, c, table, GATE_FILE)
-        print(f"wrote {GATE_FILE}")
+        path = JUDGED_GATE_FILE if args.judge else GATE_FILE
+        write(model, threshold, c, table, path, args.judge)
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -115,3 +115,22 @@ class Collection:
 
     def expand(self, query: str) -> str:
         return query
+
+
+class ScriptedJudge:
+    """The test double of rag.judge.Judge: says `p` (or `p(question, evidence)`) of the evidence and
+    `support` of a lead-in, and keeps what it was asked."""
+
+    def __init__(self, p, support: float = 1.0) -> None:
+        self.p = p
+        self.support = support
+        self.asked: list[tuple[str, str]] = []
+        self.leads: list[tuple[str, str, str]] = []
+
+    def p_yes(self, question: str, evidence: str) -> float:
+        self.asked.append((question, evidence))
+        return self.p(question, evidence) if callable(self.p) else self.p
+
+    def supports(self, question: str, answer: str, evidence: str) -> float:
+        self.leads.append((question, answer, evidence))
+        return self.support

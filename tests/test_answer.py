@@ -3,6 +3,7 @@ questions) with a scripted LLM over hand-made passages; then end to end with the
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -616,3 +617,62 @@ def test_the_checks_thresholds_come_from_the_settings():
     assert answer.abstained and not asked
     assert answer.abstain_reason is not None and answer.abstain_reason.code == "weak_evidence"
     assert "below 5.0" in answer.abstain_reason.message
+
+
+def _judged(p, empty: bool = False, support: float = 1.0):
+    """`run` with a scripted judge and a judged gate that follows the judge alone."""
+    from conftest import MODELS_TOML
+    from helpers import ScriptedJudge
+    from rag.config import load_settings
+    from rag.gate import Gate
+
+    settings = load_settings(MODELS_TOML)
+    settings.answer.judged_gate = Gate(bias=-5.0, weights={"judge": 10.0}, abstain_below=0.5)
+    judge = ScriptedJudge(p, support)
+    cfg = settings.llm_config()[1].model_copy(update={"sources": evidence.MAX_SOURCES})
+    doc = DOC
+    found = [] if empty else passages_with(STRONG, 0.8, doc)
+    retriever = FakeRetriever(found, doc)
+    llm = ScriptedLLM(OWES_REPLY)
+    events = list(answer_stream(Q, (), retriever, lambda: llm, settings, cfg, judge))
+    return events[-1].answer, judge
+
+
+def test_a_judge_that_says_yes_lets_the_answer_through_and_sees_the_quoted_evidence():
+    answer, judge = _judged(0.9)
+    assert not answer.abstained and answer.answerability == pytest.approx(1 / (1 + math.exp(-4.0)))
+    assert len(judge.asked) == 1
+    question, shown = judge.asked[0]
+    assert question == Q and "owes the United States an answer" in shown
+    assert "[" not in shown and "“" not in shown  # plain text: no markers, no quotation marks of ours
+
+
+def test_a_judge_that_says_no_makes_the_judged_gate_abstain_without_calling_the_model():
+    answer, judge = _judged(0.1)
+    assert answer.abstained and answer.abstain_reason is not None
+    assert answer.abstain_reason.code == "unlikely_answer" and "below 50%" in answer.abstain_reason.message
+    assert len(judge.asked) == 1
+
+
+def test_the_judge_is_not_asked_when_nothing_can_be_quoted():
+    answer, judge = _judged(0.9, empty=True)
+    assert answer.abstained and answer.abstain_reason is not None
+    assert answer.abstain_reason.code == "no_passages" and judge.asked == []
+
+
+def test_a_lead_in_the_judge_finds_unsupported_is_not_shown():
+    """Item 5 of the judge: the model's own words go only when the cited source supports them."""
+    answer, judge = _judged(0.9, support=0.9)
+    assert answer.mode == "generated" and answer.answer.startswith("Barrot said Russia owes")
+    assert answer.lead_in_support == 0.9
+    (question, lead, shown), = judge.leads
+    assert question == Q and lead.startswith("Barrot said Russia owes") and "[" not in lead
+    assert "owes the United States an answer" in shown
+    answer, judge = _judged(0.9, support=0.1)
+    assert answer.mode == "extractive" and answer.answer.startswith("“") and answer.lead_in_support == 0.1
+    assert_cited_and_verified(answer)
+
+
+def test_without_a_judge_no_lead_in_is_judged():
+    answer, *_ = run(Q, OWES_REPLY)
+    assert answer.mode == "generated" and answer.lead_in_support is None

@@ -6,8 +6,8 @@ import math
 
 from rag import checks
 from rag.answer import gather
-from rag.answerability import SIGNALS
-from rag.gate import GATE_FILE, Gate, load_gate
+from rag.answerability import JUDGE, SIGNALS
+from rag.gate import GATE_FILE, JUDGED_GATE_FILE, Gate, load_gate
 from rag.question import parse
 
 
@@ -34,6 +34,19 @@ def test_the_committed_fit_weighs_only_signals_and_checks_that_exist():
     known = set(SIGNALS) | {f"check:{c.__name__}" for c in checks.SOFT_CHECKS}
     assert gate.weights and set(gate.weights) <= known
     assert 0.0 < gate.abstain_below < 1.0
+    judged = load_gate(JUDGED_GATE_FILE)  # the gate for `[answer] judge`: the same signals and the judge's
+    assert JUDGE in judged.weights and set(judged.weights) <= known | {JUDGE}
+    assert judged.weights[JUDGE] > 0 and 0.0 < judged.abstain_below < 1.0
+
+
+def test_a_judge_says_its_estimate_to_the_judged_gate(retriever):
+    """The judge is asked past the hard checks only, and its estimate moves the decision."""
+    judged = Gate(bias=-5.0, weights={JUDGE: 10.0}, abstain_below=0.5)
+    q = parse("What did Barrot demand from Russia?", [], expand=retriever.expand, roles=retriever.roles)
+    ev = gather(q, retriever)
+    assert checks.decide(q, ev, retriever, judged, lambda: 0.9)[0] is None
+    reason, p = checks.decide(q, ev, retriever, judged, lambda: 0.1)
+    assert reason is not None and reason.code == checks.UNLIKELY and p is not None and p < 0.5
 
 
 def test_on_the_real_index_an_answerable_question_passes_and_an_off_topic_one_does_not(retriever):

@@ -47,6 +47,13 @@ def test_fitted_weights_and_check_thresholds_are_settings(tmp_path):
     assert "answer.checks.min_coverage" in config_error(write(tmp_path, GOOD + "\n[answer.checks]\nmin_coverage = 2\n"))
 
 
+def test_a_judge_must_be_a_known_instruct_model(tmp_path):
+    assert "answer.judge 'nope' is not one of [llm.*]" in config_error(
+        write(tmp_path, GOOD + "\n[answer]\njudge = \"nope\"\n"))
+    assert "must be an instruct model" in config_error(write(tmp_path, GOOD + "\n[answer]\njudge = \"tiny\"\n"))
+    assert load_settings(write(tmp_path, GOOD)).answer.judge is None  # no judge unless one is named
+
+
 def test_a_good_file_loads(tmp_path):
     s = load_settings(write(tmp_path, GOOD))
     assert s.default_llm == "tiny" and s.source == tmp_path / "models.toml"

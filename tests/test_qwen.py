@@ -102,3 +102,25 @@ async def test_qwen_in_the_chat_app_after_switching_to_it(qwen, assistant, tmp_p
         assert isinstance(app.screen, ArticleScreen)
         start, end = app.screen.span
         assert " ".join(app.screen.doc.text[start:end].split()) == " ".join(answer.citations[0].quote.split())
+
+
+def test_the_judge_says_yes_to_evidence_that_answers_and_no_to_evidence_that_does_not(qwen):
+    """The 1.5B as a yes/no judge (rag/judge.py): one forward pass, P(Yes) from its next-token logits."""
+    from rag.judge import ModelJudge
+
+    judge = ModelJudge(qwen.llm)
+    evidence = "The city council of Aarhus voted on Monday to build 1,200 new homes near the harbour by 2028."
+    answers = judge.p_yes("How many homes did the Aarhus council vote to build?", evidence)
+    misses = judge.p_yes("How much will the Aarhus homes cost?", evidence)
+    assert 0.0 <= misses < 0.5 < answers <= 1.0, (answers, misses)
+
+
+def test_a_judged_assistant_puts_its_estimate_on_the_record(settings, assistant):
+    """`[answer] judge` set: the judge is asked past the hard checks and the judged gate decides."""
+    judged = settings.model_copy(deep=True)
+    judged.answer.judge = QWEN
+    a = Assistant(judged, assistant.index_path)
+    a._retriever = assistant.retriever
+    answer = a.ask("What did Barrot demand of Russia?")
+    assert answer.answerability is not None and not answer.abstained
+    assert a._judge_llm is not None and a._judge_llm.name == QWEN  # its own model beside the answering one
