@@ -101,9 +101,12 @@ class Assistant:
         if name == self.model_name:
             return self.llm
         if self._judge_llm is None:
+            from rag.hardware import cores
             from rag.llm import LLM
 
             _, cfg = self.settings.llm_config(name)
+            if cfg.threads_batch is None:  # the judge only reads a prompt: every usable core, unless set
+                cfg = cfg.model_copy(update={"threads_batch": cores().usable})
             self._judge_llm = LLM(cfg.resolve(self.settings.base_dir), cfg, name)
         return self._judge_llm
 
