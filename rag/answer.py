@@ -94,8 +94,7 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
         record.answer, record.citations = cit.resolve(text, listed)
         record.mode = "generated" if own_words is not False else "extractive"
     else:
-        listed = [sources[0]]
-        text = _add_quotes(f"{_quoted(sources[0].text)} [1]", sources[0], sources, listed, quotes - 1)
+        text, listed = quoted_evidence(found, quotes)
         record.answer, record.citations = cit.resolve(text, listed)
         record.mode = "extractive"
     yield Final(answer=record)
@@ -112,15 +111,17 @@ def gather(q: Question, retriever: AnswerRetriever, limits: CheckThresholds | No
     return checks.Evidence(passages=passages, sources=sources, limits=limits)
 
 
-def quoted_evidence(ev: checks.Evidence, quotes: int) -> str:
-    """The evidence alone as an answer quotes it: the best sentence and the next `quotes - 1`, cited."""
+def quoted_evidence(ev: checks.Evidence, quotes: int) -> tuple[str, list[cit.Source]]:
+    """The evidence alone as an answer quotes it: the best sentence and the next `quotes - 1`, cited, and
+    the sources its markers number."""
     best = ev.sources[0]
-    return _add_quotes(f"{_quoted(best.text)} [1]", best, ev.sources, [best], quotes - 1)
+    listed = [best]
+    return _add_quotes(f"{_quoted(best.text)} [1]", best, ev.sources, listed, quotes - 1), listed
 
 
 def judged_evidence(ev: checks.Evidence, quotes: int) -> str:
     """What the judge reads: the quoted evidence as plain text."""
-    return plain(quoted_evidence(ev, quotes))
+    return plain(quoted_evidence(ev, quotes)[0])
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:

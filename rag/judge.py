@@ -1,6 +1,6 @@
 """An optional yes/no judge of the evidence: an instruct model asked whether the evidence an answer would
 quote states the answer, read as P(Yes) from its next-token logits (one forward pass, no generation).
-Its estimate is one more signal of the fitted gate (the `[judged_gate]` of rag/gate.toml); similarity
+Its estimate is one more signal of the gate fitted with it (rag/judged_gate.toml); similarity
 and shared words cannot tell "obtained the first patent for a steam engine" from "received the first
 chamber engine patent", a reading model can more often."""
 

@@ -29,7 +29,8 @@ class LLM:
         self.config = config
         self.name = name
         self._llama: Llama | None = None
-        self._yes_no: tuple[list[int], list[int]] | None = None  # the tokens a reply may start Yes / No with
+        # For yes_probability, made once: the chat formatter, and the tokens a reply may start Yes / No with.
+        self._judging: tuple[Any, list[int], list[int]] | None = None
 
     def threads(self) -> tuple[int, int]:
         """(threads, threads_batch): models.toml's, else chosen from the cores this process may use."""
@@ -101,19 +102,21 @@ class LLM:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         llama = self.load()
-        template = llama.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise ConfigError(f"model {self.name} has no chat template: a yes/no judge must be an instruct model")
-        if self._yes_no is None:
+        if self._judging is None:
+            template = llama.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise ConfigError(f"model {self.name} has no chat template: a yes/no judge must be an instruct model")
+
             def first(words: tuple[str, ...]) -> list[int]:
                 return sorted({llama.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})
 
-            self._yes_no = (first(YES), first(NO))
-        special = {t: llama.detokenize([i], special=True).decode("utf-8", "replace")
-                   for t, i in (("eos", llama.token_eos()), ("bos", llama.token_bos())) if i != -1}
-        prompt = Jinja2ChatFormatter(template=template, eos_token=special.get("eos", ""),
-                                     bos_token=special.get("bos", ""))(
-            messages=cast("list[ChatCompletionRequestMessage]", messages)).prompt
+            special = {t: llama.detokenize([i], special=True).decode("utf-8", "replace")
+                       for t, i in (("eos", llama.token_eos()), ("bos", llama.token_bos())) if i != -1}
+            formatter = Jinja2ChatFormatter(template=template, eos_token=special.get("eos", ""),
+                                            bos_token=special.get("bos", ""))
+            self._judging = (formatter, first(YES), first(NO))
+        formatter, yes_ids, no_ids = self._judging
+        prompt = formatter(messages=cast("list[ChatCompletionRequestMessage]", messages)).prompt
         tokens = llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         if len(tokens) >= self.n_ctx:
             raise GenerationError(f"the judge's prompt ({len(tokens)} tokens) does not fit model {self.name}'s "
@@ -121,7 +124,7 @@ class LLM:
         llama.reset()
         llama.eval(tokens)
         logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),))
-        yes, no = (float(np.logaddexp.reduce(logits[ids])) for ids in self._yes_no)
+        yes, no = (float(np.logaddexp.reduce(logits[ids])) for ids in (yes_ids, no_ids))
         return 1.0 / (1.0 + float(np.exp(no - yes)))
 
     def _sampling(self, max_tokens: int | None, grammar: str | None) -> dict:

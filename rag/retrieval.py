@@ -208,7 +208,8 @@ class Retriever:
             p.sentences = []
         for p, sentence, features in self.sentence_features(question, resolved, qvec, passages):
             score = sum(w * features[name] for name, w in weights.items())
-            p.sentences.append(sentence.model_copy(update={"score": round(score, 4)}))
+            sentence.score = round(score, 4)  # sentence_features made it for this call alone
+            p.sentences.append(sentence)
         for p in passages:
             p.sentences.sort(key=lambda x: -x.score)
             p.sentences = p.sentences[: self.config.evidence_sentences]
@@ -241,9 +242,9 @@ class Retriever:
         out = []
         for (rank, p, s, e), text, c in zip(spans, texts, cos, strict=True):
             words = set(tokenize(text))
-            same_passage = previous is not None and previous[0] is p
-            if previous and same_passage and _PRONOUN_START.match(text):
-                words |= set(tokenize(" ".join(names(previous[1][1:]))))  # "She added ..." is about her
+            before = previous if previous is not None and previous[0] is p else None  # in this passage
+            if before and _PRONOUN_START.match(text):
+                words |= set(tokenize(" ".join(names(before[1][1:]))))  # "She added ..." is about her
             overlap = sum(w for alternatives, w in units if alternatives & words) / total
             features = {
                 "cosine": float(c),
@@ -251,7 +252,7 @@ class Retriever:
                 "kind_fit": qtypes.strength(text, kind, question) - 1 if kind else 0.0,
                 "denial": -1.0 if check_denials and _denies(text, asked_terms) else 0.0,
                 "passage_rank": 1.0 / (rank + 1) - 1.0,
-                "after_match": previous[2] if previous and same_passage else 0.0,
+                "after_match": before[2] if before else 0.0,
             }
             previous = (p, text, overlap)
             out.append((p, Sentence(text=text, start=s, end=e), features))

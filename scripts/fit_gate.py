@@ -69,7 +69,7 @@ def collect(suite_file: Path, judge_name: str | None = None) -> list[dict]:
             row: dict = {"set": s.name, "id": item.id, "answerable": item.answerable,
                          "rules_abstain": checks.first_reason(q, ev, r) is not None, "signals": None, "label": 0}
             if checks.first_reason(q, ev, r, checks.HARD_CHECKS) is None:
-                text = answer.quoted_evidence(ev, quotes)
+                text, _ = answer.quoted_evidence(ev, quotes)
                 row["signals"] = checks.signals(q, ev, r)
                 if judge is not None:
                     row["signals"][JUDGE] = judge.p_yes(q.text, answer.judged_evidence(ev, quotes))
