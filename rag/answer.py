@@ -79,7 +79,8 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
         raw = ""
     # "the EU's top diplomat" is Kaja Kallas: an answer that only names her gives the question back,
     # unless the question asks who it is.
-    text, cited = _generated(raw, shown, q, q.expanded if q.kind != "person" else q.text)
+    text, cited = _generated(raw, shown, q, q.expanded if q.kind != "person" else q.text,
+                             settings.answer.lead_in_min_words)
     if text and cited and judge is not None:
         record.lead_in_support = judge.supports(q.text, cit.strip_markers(text),
                                                 plain(" ".join(shown[n - 1].text for n in cited)))
@@ -178,7 +179,8 @@ def _check_length(question: str, llm) -> None:
                             "shorten it")
 
 
-def _generated(raw: str, sources: list[cit.Source], question: Question, given: str) -> tuple[str, list[int]]:
+def _generated(raw: str, sources: list[cit.Source], question: Question, given: str,
+               min_support: float) -> tuple[str, list[int]]:
     """Keep the model's answer only if every sentence cites a source that holds what it claims and
     the whole answers what was asked. Returns the answer (markers still in the sources' numbering)
     and the source numbers it cites, or ("", []) when it must be replaced."""
@@ -196,7 +198,7 @@ def _generated(raw: str, sources: list[cit.Source], question: Question, given: s
     for sentence in sentences:
         claim = cit.strip_markers(sentence)
         marked = [n for n in cit.markers(sentence) if 1 <= n <= len(sources)]
-        cited = _sources_for(claim, marked, sources, question.text)
+        cited = _sources_for(claim, marked, sources, question.text, min_support)
         if not cited:
             return "", []
         fixed.append(_cite(claim, cited))
@@ -204,14 +206,15 @@ def _generated(raw: str, sources: list[cit.Source], question: Question, given: s
     return " ".join(fixed), used
 
 
-def _sources_for(claim: str, cited: list[int], sources: list[cit.Source], question: str) -> list[int]:
+def _sources_for(claim: str, cited: list[int], sources: list[cit.Source], question: str,
+                 min_support: float) -> list[int]:
     """The sources a sentence rests on. The model's marker stands when what it points at holds the claim
     and no other shown source holds more of the claim's own words; otherwise (no usable marker, or an
     instruct model shown several sources numbering the wrong one) the source that holds most of them,
     if any holds the claim at all. Empty: no source supports it."""
-    holding = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question)]
+    holding = [i + 1 for i, s in enumerate(sources) if not unsupported(claim, s.text, question, min_support)]
     best = max(holding, key=lambda n: overlap(claim, sources[n - 1].text), default=None)
-    if cited and not unsupported(claim, " ".join(sources[n - 1].text for n in cited), question):
+    if cited and not unsupported(claim, " ".join(sources[n - 1].text for n in cited), question, min_support):
         if len(cited) > 1 or best is None:
             return cited
         keep = overlap(claim, sources[cited[0] - 1].text) >= overlap(claim, sources[best - 1].text)

@@ -189,6 +189,12 @@ class RetrievalConfig(_Strict):
     candidates: int = Field(30, ge=1)
     rrf_k: int = Field(60, ge=1)
     evidence_sentences: int = Field(6, ge=1)
+    # Two passages are one (the later is dropped) when their vectors are this close (the same wire copy
+    # quoted by two outlets, one story filed twice under two headlines) ...
+    duplicate_cosine: float = Field(0.93, ge=0.0, le=1.0)
+    # ... or when this share of the shorter one's words is in the other. Both set by hand, not fitted: the
+    # dev sets hold too few copies to fit them on.
+    duplicate_overlap: float = Field(0.7, ge=0.0, le=1.0)
     sentence: SentenceWeights = Field(default_factory=SentenceWeights)
     # Above this many chunks the FAISS index becomes approximate (HNSW) instead of exact.
     ann_threshold: int = Field(50_000, ge=1)
@@ -245,6 +251,11 @@ class AnswerConfig(_Strict):
     # 83 / 92 / 81% of the lead-ins holding the gold answer (bbc-dev / squad-dev / seeds) and drops
     # 64 / 47 / 50% of the others (judge AUC 0.80 / 0.74 / 0.76).
     lead_in_support: float = Field(0.65, ge=0.0, le=1.0)
+    # A sentence of the model's lead-in stands only when at least this share of its content words is in
+    # the source it cites (or the question), besides every name, number and quoted phrase it has
+    # (rag/grounding.py); otherwise the answer is the quoted evidence alone. Set by hand on the NATO
+    # articles against the 270M model's slips; not fitted.
+    lead_in_min_words: float = Field(0.6, ge=0.0, le=1.0)
     # Where each abstention check fires (its verdict is one of the gate's signals).
     checks: CheckThresholds = Field(default_factory=CheckThresholds)
 

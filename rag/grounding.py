@@ -14,7 +14,6 @@ _NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*")
 _NOT_NAMES = {"I", "The", "A", "An", "He", "She", "It", "They", "We", "You", "His", "Her", "Their", "Its",
               "This", "That", "These", "Those", "In", "On", "At", "By", "For", "And", "But", "Or", "According",
               "About", "After", "Before", "When", "While", "If", "As", "Yes", "No", "Not", "So", "Also"}
-MIN_SUPPORT = 0.6
 
 
 def numbers(text: str) -> set[str]:
@@ -32,9 +31,11 @@ def names(text: str) -> set[str]:
     return found
 
 
-def unsupported(claim: str, evidence: str, question: str = "") -> list[str]:
+def unsupported(claim: str, evidence: str, question: str = "", min_support: float = 0.6) -> list[str]:
     """What the claim asserts that neither the evidence nor the question contains (empty = grounded).
-    Quoted words must be in the evidence itself: the question quoting them does not make the source say them."""
+    Quoted words must be in the evidence itself: the question quoting them does not make the source say them.
+    Under `min_support` of its content words found there, the claim is not grounded either
+    (`[answer] lead_in_min_words`)."""
     claim = _plain(claim)
     pool = _plain(f"{evidence}\n{question}")
     pool_lower = pool.lower()
@@ -46,7 +47,7 @@ def unsupported(claim: str, evidence: str, question: str = "") -> list[str]:
     if words:
         have = set(tokenize(pool))
         support = sum(w in have for w in words) / len(words)
-        if support < MIN_SUPPORT:
+        if support < min_support:
             missing.append(f"(only {support:.0%} of its words are in the sources)")
     return missing
 

@@ -19,8 +19,6 @@ from rag.schema import Chunk, Document, Passage, Sentence
 from rag.store_api import Store
 
 Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
-DUPLICATE_COSINE = 0.93  # the same wire copy quoted by two outlets
-DUPLICATE_OVERLAP = 0.7  # share of one passage's words found in the other
 MAX_WORD_VECTORS = 50_000  # cached single-word vectors (~75 MB at 384 dimensions)
 _PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
@@ -193,11 +191,11 @@ class Retriever:
 
     def _duplicate(self, a: int, b: int) -> bool:
         va, vb = self.store.vectors[a], self.store.vectors[b]
-        if float(np.dot(va, vb)) >= DUPLICATE_COSINE:
+        if float(np.dot(va, vb)) >= self.config.duplicate_cosine:
             return True
         ta, tb = set(tokenize(self.store.chunks[a].text)), set(tokenize(self.store.chunks[b].text))
         small = min(len(ta), len(tb)) or 1
-        return len(ta & tb) / small >= DUPLICATE_OVERLAP
+        return len(ta & tb) / small >= self.config.duplicate_overlap
 
     def _score_sentences(self, question: str, resolved: Resolved, qvec: np.ndarray,
                          passages: list[Passage]) -> None:

@@ -676,3 +676,18 @@ def test_a_lead_in_the_judge_finds_unsupported_is_not_shown():
 def test_without_a_judge_no_lead_in_is_judged():
     answer, *_ = run(Q, OWES_REPLY)
     assert answer.mode == "generated" and answer.lead_in_support is None
+
+
+def test_the_lead_in_share_of_source_words_is_the_configured_one():
+    # half of this lead-in's words are the source's: kept at lead_in_min_words 0.4, quotes alone at 0.9
+    from conftest import MODELS_TOML
+    from rag.config import load_settings
+
+    reply = "Barrot said Russia owes the United States a reckoning, loudly and often [1]."
+    settings = load_settings(MODELS_TOML)
+    settings.answer.lead_in_min_words = 0.4
+    kept, *_ = run(Q, reply, settings=settings)
+    assert kept.mode == "generated" and kept.answer.startswith("Barrot said Russia owes")
+    settings.answer.lead_in_min_words = 0.9
+    dropped, *_ = run(Q, reply, settings=settings)
+    assert not dropped.answer.startswith("Barrot said Russia owes")

@@ -79,3 +79,10 @@ def test_overlap_counts_only_what_the_evidence_itself_holds():
     assert overlap(claim, "Barrot said Russia owes the United States an answer on the ceasefire.") == 1.0
     assert 0 < overlap(claim, "Rutte said the ball was in the Russian court.") < 0.5
     assert overlap("", "anything") == 0.0
+
+
+def test_the_share_of_words_a_claim_needs_is_a_setting():
+    # "troops" and "conscription" are in the evidence, "arrived", "swiftly", "yesterday" are not: 2 of 5
+    claim = "Conscription troops arrived swiftly yesterday."
+    assert unsupported(claim, EVIDENCE, min_support=0.4) == []
+    assert any("40%" in m for m in unsupported(claim, EVIDENCE, min_support=0.6))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import WIRE_COPY_ID
-from rag.retrieval import rrf
+from rag.retrieval import Retriever, rrf
 
 
 def test_rrf_rewards_agreement_between_legs():
@@ -160,3 +160,11 @@ def test_changed_weights_change_the_ranking(retriever, settings):
     r.score_sentences(question, found)
     best = max((s for p in found.passages for s in p.sentences), key=lambda s: s.score)
     assert best.score == pytest.approx(max(f["overlap"] for _, _, f in features), abs=1e-4)
+
+
+def test_what_counts_as_a_duplicate_is_the_configured_one(retriever):
+    q = "What did Barrot demand of Russia?"
+    assert len(retriever.search(q, k=5)) == 5
+    loose = Retriever(retriever.store, retriever.encoder,
+                      retriever.config.model_copy(update={"duplicate_overlap": 0.0}))
+    assert len(loose.search(q, k=5)) < 5  # at 0 any two passages are copies: the first stands (names anchored)
