@@ -8,7 +8,7 @@ Q      ?= What did Barrot demand?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup index chat ask eval eval-dev fit-gate fit-evidence test lint bench clean rebuild-llama native-llama model-qwen
+.PHONY: setup index chat ask eval eval-dev fit-gate fit-evidence fit-checks test lint bench clean rebuild-llama native-llama model-qwen
 
 # The llama.cpp check runs every time (a fraction of a second): a venv that holds another build of
 # llama-cpp-python (pip's cache can hand back an old native one) gets the portable wheel put back.
@@ -73,6 +73,15 @@ fit-evidence: setup
 		$(BIN)/python scripts/fit_evidence.py; \
 	else \
 		echo "fit-evidence: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
+	fi
+
+# Re-fit where the abstention checks fire ([answer.checks]; prints each step and the block; the defaults
+# in rag/config.py should say the same). Run fit-gate after changing them.
+fit-checks: setup
+	@if [ -d ../shared/eval ]; then \
+		$(BIN)/python scripts/fit_checks.py; \
+	else \
+		echo "fit-checks: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
 	fi
 
 test: setup

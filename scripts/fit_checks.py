@@ -1,0 +1,98 @@
+"""Fit where the abstention checks fire (`[answer.checks]`, rag/config.py CheckThresholds) on the dev suite.
+
+Each check's verdict is one signal of the fitted gate (scripts/fit_gate.py), so a threshold is worth what
+the gate makes of the verdict it gives. For every question the evidence is found once (as `rag ask` does);
+then, one threshold at a time (coordinate search, two passes), every value of its grid is tried: the
+checks are re-run at that value, the gate re-fitted (the same fit as fit_gate.py: C by held-out pass rate,
+the threshold keeping false abstentions within the limit) and scored by its mean pass rate on each set
+when fitted on the other sets only (leave one set out), so a value that only fits the sets it saw is not
+chosen. A tie keeps the current value. It prints each step and the chosen `[answer.checks]` block; then
+re-fit the gate (`make fit-gate`) with them in rag/config.py.
+
+Not fitted here: `min_resemblance` and `promote_within` also choose the evidence itself (rag/evidence.py),
+which is measured before the checks; `confident_sentence` acts after the model has answered.
+
+    .venv/bin/python scripts/fit_checks.py [--suite eval/dev.toml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from fit_gate import C_GRID, MAX_FALSE_ABSTENTIONS, Case, cases, evaluate, fit, held_out, row  # noqa: E402
+
+from rag.assistant import Assistant  # noqa: E402
+from rag.config import CheckThresholds  # noqa: E402
+
+# Values tried per threshold (each grid holds the hand-set value it starts from).
+GRID: dict[str, tuple[float, ...]] = {
+    "min_dense": (0.2, 0.25, 0.3, 0.35, 0.4),
+    "min_sentence": (0.2, 0.3, 0.4, 0.5),
+    "min_coverage": (0.1, 0.2, 0.3, 0.4),
+    "min_overlap": (0.06, 0.12, 0.18, 0.25),
+    "min_event_resemblance": (0.4, 0.5, 0.6),
+    "focus_idf": (1.0, 1.5, 2.0, 2.5),
+}
+PASSES = 2
+
+
+def score(found: list[Case], limits: CheckThresholds) -> tuple[float, float, dict[str, tuple[float, float]]]:
+    """The gate's mean held-out pass rate with the checks at `limits`, its mean fitted pass rate, and per
+    set (fitted, held out)."""
+    for c in found:
+        c.ev = replace(c.ev, limits=limits)
+    rows = [row(c) for c in found]
+    names = sorted({r["set"] for r in rows})
+    c_best = max(C_GRID, key=lambda x: float(np.mean([held_out(rows, s, x, MAX_FALSE_ABSTENTIONS)[0]
+                                                     for s in names])))
+    model, threshold = fit(rows, c_best, MAX_FALSE_ABSTENTIONS)
+    per = {s: (evaluate(model, threshold, [r for r in rows if r["set"] == s]),
+               held_out(rows, s, c_best, MAX_FALSE_ABSTENTIONS)[0]) for s in names}
+    return float(np.mean([h for _, h in per.values()])), float(np.mean([f for f, _ in per.values()])), per
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--suite", type=Path, default=ROOT / "eval" / "dev.toml")
+    args = ap.parse_args()
+    assistant = Assistant()
+    found = cases(assistant, args.suite)
+    start = assistant.settings.answer.checks
+    current = start.model_copy()
+    best, fitted, per = score(found, current)
+    print(f"hand-set: held-out mean {best:.3f}, fitted mean {fitted:.3f}; "
+          + ", ".join(f"{s} {f:.3f} / {h:.3f}" for s, (f, h) in per.items()))
+    for _ in range(PASSES):
+        changed = False
+        for name, values in GRID.items():
+            tried = {}
+            for v in values:
+                tried[v] = score(found, current.model_copy(update={name: v}))
+            keep = getattr(current, name)
+            pick = max(values, key=lambda v: (round(tried[v][0], 4), round(tried[v][1], 4), v == keep))
+            print(f"{name}: " + ", ".join(f"{v} {tried[v][0]:.3f}/{tried[v][1]:.3f}" for v in values)
+                  + f" -> {pick}")
+            if pick != keep:
+                current = current.model_copy(update={name: pick})
+                changed = True
+        if not changed:
+            break
+    best, fitted, per = score(found, current)
+    print(f"fitted: held-out mean {best:.3f}, fitted mean {fitted:.3f}; "
+          + ", ".join(f"{s} {f:.3f} / {h:.3f}" for s, (f, h) in per.items()))
+    print("\n[answer.checks]")
+    for name in GRID:
+        note = "" if getattr(current, name) == getattr(start, name) else f"  # was {getattr(start, name)}"
+        print(f"{name} = {getattr(current, name)}{note}")
+
+
+if __name__ == "__main__":
+    main()
