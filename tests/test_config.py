@@ -43,7 +43,7 @@ def test_fitted_weights_and_check_thresholds_are_settings(tmp_path):
     extra = "\n[retrieval.sentence]\noverlap = 2.0\n\n[answer.checks]\nmin_dense = 0.4\n"
     s = load_settings(write(tmp_path, GOOD + extra))
     assert s.retrieval.sentence.overlap == 2.0 and s.retrieval.sentence.cosine == 0.5  # the rest keep the fit
-    assert s.answer.checks.min_dense == 0.4 and s.answer.checks.min_sentence == 0.30
+    assert s.answer.checks.min_dense == 0.4 and s.answer.checks.min_sentence == 0.4  # the rest keep theirs
     assert "answer.checks.min_coverage" in config_error(write(tmp_path, GOOD + "\n[answer.checks]\nmin_coverage = 2\n"))
 
 
