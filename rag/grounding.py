@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from rag.config import AnswerConfig
 from rag.lexical import tokenize
 
 _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "–": "-", "—": "-"})
@@ -14,6 +15,7 @@ _NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*")
 _NOT_NAMES = {"I", "The", "A", "An", "He", "She", "It", "They", "We", "You", "His", "Her", "Their", "Its",
               "This", "That", "These", "Those", "In", "On", "At", "By", "For", "And", "But", "Or", "According",
               "About", "After", "Before", "When", "While", "If", "As", "Yes", "No", "Not", "So", "Also"}
+_MIN_SUPPORT = AnswerConfig.model_fields["lead_in_min_words"].default  # the setting's own default, not a copy
 
 
 def numbers(text: str) -> set[str]:
@@ -31,7 +33,7 @@ def names(text: str) -> set[str]:
     return found
 
 
-def unsupported(claim: str, evidence: str, question: str = "", min_support: float = 0.6) -> list[str]:
+def unsupported(claim: str, evidence: str, question: str = "", min_support: float = _MIN_SUPPORT) -> list[str]:
     """What the claim asserts that neither the evidence nor the question contains (empty = grounded).
     Quoted words must be in the evidence itself: the question quoting them does not make the source say them.
     Under `min_support` of its content words found there, the claim is not grounded either
