@@ -42,10 +42,24 @@ _WHO = re.compile(r"^\s*(who|whom|whose)\b", re.I)
 _MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
            r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
 _WEEKDAYS = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+# A year before 1800 is written as a bare number too, so it is a year only where English marks one: after
+# "in", "since", "the year" ... and not before a counted noun ("in 1041, Edward", not "in 300 cases"), or
+# with an era ("AD 60", "55 BC"). Only the number is matched, so a question's year compares with the text's.
+_YEAR_MARK = "|".join(f"(?<=\\b{w} )" for w in ("in", "In", "year", "since", "Since", "until", "Until", "by", "By",
+                                                "from", "From", "circa", "c.", "around", "before", "Before", "after",
+                                                "After", "between", "Between"))
+_FUNCTION_WORD = (r"(?:the|a|an|and|or|to|when|where|after|before|he|she|it|they|we|his|her|its|their|at|in|on|"
+                  r"as|with|by|for|of|from|until|during|there|this|that|which|who|was|were|is|had|saw|led)\b")
+_HISTORIC_YEAR = (rf"(?:{_YEAR_MARK})[1-9]\d{{2,3}}\b(?![\d,.]\d|\s*%|\s+(?!{_FUNCTION_WORD})[a-z])|"
+                  r"\b[1-9]\d{0,3}(?=\s?(?:BC|BCE|AD|CE)\b)|(?<=\bAD )[1-9]\d{0,3}\b")
+# "the 1060s", "the 11th century", "the tenth and eleventh centuries" say when, less exactly than a year.
+_ERA = (r"\b[1-9]\d{2}0s\b|\b\d{1,2}(?:st|nd|rd|th)[\s-]centur(?:y|ies)\b|"
+        r"(?i:\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
+        r"fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth)[\s-]centur(?:y|ies)\b)")
 EXACT_DATE = re.compile(rf"\b({_MONTHS})\.?\s+\d{{1,2}}\b|\b\d{{1,2}}\s+({_MONTHS})\b|\b(1[89]|20)\d\d\b|"
-                         rf"\b\d{{4}}-\d\d-\d\d\b|\b{_WEEKDAYS}\b")
+                         rf"\b\d{{4}}-\d\d-\d\d\b|\b{_WEEKDAYS}\b|{_HISTORIC_YEAR}|{_ERA}")
 _YEAR_Q = re.compile(r"\b(what|which)\s+year\b", re.I)
-_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
+_YEAR = re.compile(rf"\b(1[89]|20)\d\d\b|{_HISTORIC_YEAR}")
 # "last month", "within weeks", "in two days" say when; "after several days in which ..." does not.
 _VAGUE_DATE = re.compile(rf"\b({_MONTHS}|(?i:today|yesterday|tomorrow|soon|(last|next|this|coming|past|within|in|"
                          r"matter of|few|recent|earlier|later|two|three|four|five|six|ten|30|\d+)\s+"
@@ -127,7 +141,8 @@ def strength(text: str, kind: str | None, question: str) -> float:
     if kind == "place":
         asked = {canonical(w) for w in question.split()} - {None}
         places = {canonical(w) for w in re.findall(r"[A-Z][\w.’']+", text)} - {None}
-        return 1.0 if places - asked else 0.0
+        # a place no list holds ("in St Etienne", "at Kirkcaldy") is still written as one
+        return 1.0 if places - asked else 0.5 if _cities(text) - _words_of(question) else 0.0
     if kind == "name":
         return 1.0 if _proper_names(text, question) else 0.0
     return _person_strength(text, question)
@@ -278,7 +293,8 @@ _CATEGORY = {
     "general", "envoy", "diplomat", "president", "secretary", "spokesperson", "day", "days", "year", "years",
     "date", "month", "week", "time", "level", "range", "kind", "type", "name", "number", "percentage", "share",
     "amount", "age", "ages", "way", "thing", "things", "part", "word", "words", "term", "phrase", "figure",
-    "title", "role", "news", "one", "ones", "think", "tank", "media", "network",
+    "title", "role", "news", "one", "ones", "think", "tank", "media", "network", "entity", "entities",
+    "institution", "institutions", "team", "teams", "club", "clubs", "firm", "firms", "individual", "individuals",
     # what was said: the evidence quotes it rather than naming the act
     "warning", "warnings", "message", "statement", "remark", "remarks", "comment", "comments", "claim", "point",
     "argument", "view", "views", "response", "reply", "answer", "assessment", "line", "quote",

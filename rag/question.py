@@ -3,6 +3,7 @@ evidence selection, the abstention checks and the answer check, instead of each 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict
@@ -54,8 +55,14 @@ class Question(BaseModel):
         return [(r.span, list(r.holders)) for r in self.roles]
 
 
+# A word typed with shift held a letter too long ("WHat", "WHen did ...") is a typo, not a name or an
+# acronym: an acronym is all capitals ("NATO") or ends in one small letter ("CDs").
+_HELD_SHIFT = re.compile(r"\b([A-Z])([A-Z])([a-z]{2,})\b")
+
+
 def normalise(text: str) -> str:
-    return " ".join(text.split())
+    """Whitespace collapsed and held-shift typos undone: what every later step reads."""
+    return _HELD_SHIFT.sub(lambda m: m[1] + m[2].lower() + m[3], " ".join(text.split()))
 
 
 def parse(text: str, history: Sequence[Turn] = (), expand: Callable[[str], str] | None = None,

@@ -104,6 +104,33 @@ def test_a_date_the_question_gives_is_not_an_answer():
     assert strength("Finland left the convention on June 27, 2025.", "date", q) == 1.0
 
 
+@pytest.mark.parametrize("sentence, score", [
+    ("When Edward the Confessor returned from exile in 1041, he was crowned.", 1.0),
+    ("The first reference to the town dates back to the year 1313, at a time of war.", 1.0),
+    ("The device was described by Hero of Alexandria in the first century AD.", 1.0),
+    ("The abbey was rebuilt in the 10th and 11th centuries.", 1.0),
+    ("Norman influence grew during the 1060s.", 1.0),
+    ("Caesar landed in 55 BC.", 1.0),
+    ("He won in 300 cases out of 1000.", 0.0),  # a count after "in", not a year
+    ("Page 123 of 456 was missing.", 0.0),
+])
+def test_a_year_before_1800_is_a_date_where_english_marks_it(sentence, score):
+    assert strength(sentence, "date", "When did Edward return?") == score
+
+
+def test_what_year_takes_an_early_year_but_not_a_century():
+    q = "What year was the town first mentioned?"
+    assert strength("It is first mentioned in 1313, as a fishing village.", "date", q) == 1.0
+    assert strength("It is first mentioned in the 14th century.", "date", q) == 0.0
+
+
+def test_a_place_no_list_holds_is_still_a_place_after_in_or_at():
+    q = "Where are the championships being held?"
+    assert strength("The championships will be held in St Etienne next month.", "place", q) == 0.5
+    assert strength("The championships were postponed again.", "place", q) == 0.0
+    assert strength("The championships will be held in France.", "place", q) == 1.0
+
+
 # ----- directives ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sentence, score", [
@@ -239,6 +266,8 @@ def test_who_was_the_official_is_not_answered_by_a_country():
 @pytest.mark.parametrize("question", [
     "Which country's prime minister announced the withdrawal?",  # a category, possessive or not
     "What warning did Sikorski give after the meeting?",  # the evidence quotes a warning, not the word
+    "Which entity is the second legislative body?",  # the evidence names the body, not "entity"
+    "Which team won the championship in 2000?",
 ])
 def test_categories_of_answers_are_not_the_focus(question):
     from rag.qtypes import focus

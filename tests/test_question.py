@@ -71,3 +71,14 @@ def test_a_parsed_question_is_not_changed_afterwards():
     with pytest.raises(ValidationError):
         q.kind = "place"
     assert isinstance(q, Question)
+
+
+@pytest.mark.parametrize("typed, read, names", [
+    ("WHat were the features of AppleTalk?", "What were the features of AppleTalk?", ("AppleTalk",)),
+    ("WHen did ARPANET and SITA start?", "When did ARPANET and SITA start?", ("ARPANET", "SITA")),
+    ("How many CDs did NATO buy?", "How many CDs did NATO buy?", ("CDs", "NATO")),
+])
+def test_a_word_typed_with_shift_held_is_read_as_meant(typed, read, names):
+    q = parse(typed)
+    assert q.text == read
+    assert q.names == names
