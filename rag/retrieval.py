@@ -22,6 +22,9 @@ Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: 
 MAX_WORD_VECTORS = 50_000  # cached single-word vectors (~75 MB at 384 dimensions)
 _PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
+# A sentence that ends without a full stop, question or exclamation mark (a closing quote or bracket may
+# follow) is a headline, a caption or a section title: it names a subject and rarely states an answer.
+_ENDED = re.compile(r"[.!?…][\"”’')\]]*\s*$")
 _NEGATION = re.compile(r"\b(not|no|never|no longer|cannot|nobody|none|neither|nor|without)\b|n[’']t\b", re.I)
 
 
@@ -251,6 +254,7 @@ class Retriever:
                 "denial": -1.0 if check_denials and _denies(text, asked_terms) else 0.0,
                 "passage_rank": 1.0 / (rank + 1) - 1.0,
                 "after_match": before[2] if before else 0.0,
+                "heading": 0.0 if _ENDED.search(text) else -1.0,
             }
             previous = (p, text, overlap)
             out.append((p, Sentence(text=text, start=s, end=e), features))

@@ -146,13 +146,27 @@ def test_after_match_is_the_overlap_of_the_sentence_before_in_the_same_passage(r
     assert any(f["after_match"] > 0 for _, _, f in features)
 
 
+def test_a_line_without_a_full_stop_is_a_heading(retriever):
+    """Headlines, captions and section titles name a subject; they rarely state an answer."""
+    from rag.schema import Chunk, Passage
+
+    text = ("Dawson joins England injury list\n\nScrum-half Matt Dawson is an injury doubt for the opener. "
+            "\"He has a calf strain,\" the coach said. Was it the same injury? \"I hope not!\"")
+    chunk = Chunk(chunk_id="made-up#0", doc_id="made-up", title="Dawson", text=text, start=0, end=len(text))
+    question = "What injury is troubling Dawson?"
+    found = retriever.passages(question)
+    features = retriever.sentence_features(question, found.resolved, found.qvec, [Passage(chunk=chunk, score=1.0)])
+    assert [(s.text.split()[0], f["heading"]) for _, s, f in features] == [
+        ("Dawson", -1.0), ("Scrum-half", 0.0), ('"He', 0.0), ("Was", 0.0)]
+
+
 def test_changed_weights_change_the_ranking(retriever, settings):
     """Only the overlap counting: the best sentence holds the most of the question's rare words."""
     from rag.retrieval import Retriever
 
     only_overlap = settings.retrieval.model_copy(update={"sentence": settings.retrieval.sentence.model_copy(
         update={"cosine": 0.0, "overlap": 1.0, "kind_fit": 0.0, "denial": 0.0, "passage_rank": 0.0,
-                "after_match": 0.0})})
+                "after_match": 0.0, "heading": 0.0})})
     r = Retriever(retriever.store, retriever.encoder, only_overlap)
     question = "Which country left the Ottawa convention banning antipersonnel landmines?"
     found = r.passages(question)
