@@ -14,12 +14,15 @@ only (leave one set out: how a fit carries to articles it never saw).
 
 With `--judge NAME` (an instruct model of models.toml, installed) each question's evidence is also put
 to that model as a yes/no question (rag/judge.py) and its P(Yes) becomes one more signal; the fit is
-written to rag/judged_gate.toml, the gate used when `[answer] judge` is set.
+written to rag/judged_gate.toml, the gate used when `[answer] judge` is set. The judge's answers are kept
+in the user cache (`judge-answers.jsonl`, keyed by model, question and evidence), so a re-fit asks it again
+only where the question or its evidence changed (`--no-judge-cache` asks it everything).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from rag import answer, checks  # noqa: E402
 from rag.answerability import JUDGE, JUDGE_MEANING, SIGNALS  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
+from rag.cache import cache_root  # noqa: E402
 from rag.evaluate import GoldItem, load_gold  # noqa: E402
 from rag.gate import GATE_FILE, JUDGED_GATE_FILE  # noqa: E402
 from rag.judge import Judge  # noqa: E402
@@ -86,6 +90,41 @@ def cases(assistant: Assistant, suite_file: Path) -> list[Case]:
     return found
 
 
+class CachedJudge:
+    """A judge whose P(Yes) for a question and its evidence is kept in a JSONL file, one answer a line:
+    the same model, question and evidence get the same answer without a forward pass (~1-5 s each)."""
+
+    def __init__(self, judge: Judge, model: str, path: Path | None) -> None:
+        self.judge, self.model, self.path = judge, model, path
+        self.known: dict[str, float] = {}
+        if path is not None and path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                with_key = json.loads(line)
+                self.known[with_key["key"]] = with_key["p"]
+        self.asked = 0
+
+    def key(self, *parts: str) -> str:
+        return hashlib.sha256("\0".join((self.model, *parts)).encode()).hexdigest()
+
+    def p_yes(self, question: str, evidence: str) -> float:
+        k = self.key(question, evidence)
+        if k not in self.known:
+            self.known[k] = self.judge.p_yes(question, evidence)
+            self.asked += 1
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self.path.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps({"key": k, "p": self.known[k]}) + "\n")
+        return self.known[k]
+
+    def supports(self, question: str, answer: str, evidence: str) -> float:
+        return self.judge.supports(question, answer, evidence)
+
+
+JUDGE_CACHE = "judge-answers.jsonl"  # in the user cache (rag/cache.py)
+CACHE_ENV_NOTE = f"kept in the user cache's {JUDGE_CACHE}"
+
+
 def row(case: Case, judge: Judge | None = None) -> dict:
     """The question's set, label, the checks' verdict in order, and the gate's signals (None when a hard
     check fires). Label 1: the quoted evidence holds the gold answer; 0: unanswerable; None: neither."""
@@ -102,15 +141,20 @@ def row(case: Case, judge: Judge | None = None) -> dict:
     return out
 
 
-def collect(suite_file: Path, judge_name: str | None = None) -> list[dict]:
-    """One row per question of the suite (see `row`)."""
+def collect(suite_file: Path, judge_name: str | None = None, judge_cache: Path | None = None) -> list[dict]:
+    """One row per question of the suite (see `row`); the judge's answers are read from and added to
+    `judge_cache` when one is given."""
     assistant = Assistant()
-    judge: Judge | None = None
+    judge: CachedJudge | None = None
     if judge_name:
         assistant.settings.answer.judge = judge_name
         assistant.check_model()
-        judge = assistant.judge
-    return [row(c, judge) for c in cases(assistant, suite_file)]
+        assert assistant.judge is not None
+        judge = CachedJudge(assistant.judge, judge_name, judge_cache)
+    rows = [row(c, judge) for c in cases(assistant, suite_file)]
+    if judge is not None:
+        print(f"judge: asked {judge.asked}, the rest from {judge_cache}", file=sys.stderr)
+    return rows
 
 
 def matrix(rows: list[dict]) -> np.ndarray:
@@ -201,6 +245,8 @@ def main() -> None:
                     f"{', '.join(map(str, C_GRID))} on held-out sets)")
     ap.add_argument("--judge", metavar="NAME", help="ask this instruct model of models.toml whether the evidence "
                     f"answers, and fit {JUDGED_GATE_FILE.relative_to(ROOT)} with its estimate as a signal")
+    ap.add_argument("--no-judge-cache", action="store_true", help="ask the judge every question again instead of "
+                    f"reusing its earlier answers ({CACHE_ENV_NOTE})")
     ap.add_argument("--max-false-abstentions", type=float, default=MAX_FALSE_ABSTENTIONS, metavar="SHARE",
                     help="the threshold may leave at most this share of any set's answerable questions unanswered "
                     f"(default {MAX_FALSE_ABSTENTIONS}; 1 for no limit)")
@@ -212,7 +258,7 @@ def main() -> None:
     if args.rows and args.rows.is_file():
         rows = [json.loads(line) for line in args.rows.read_text().splitlines()]
     else:
-        rows = collect(args.suite, args.judge)
+        rows = collect(args.suite, args.judge, None if args.no_judge_cache else cache_root() / JUDGE_CACHE)
         if args.rows:
             args.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
     names = sorted({r["set"] for r in rows})

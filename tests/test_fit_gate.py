@@ -9,7 +9,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from fit_gate import false_abstentions, false_rate, fit  # noqa: E402
+from fit_gate import CachedJudge, false_abstentions, false_rate, fit  # noqa: E402
+
+from helpers import ScriptedJudge  # noqa: E402
 
 
 def rows(seed: int) -> list[dict]:
@@ -40,3 +42,22 @@ def test_the_fitted_threshold_keeps_to_the_false_abstention_limit():
     bound, t_bound = fit(rs, 1.0, 0.08)
     assert max(false_rate(bound, t_bound, [r for r in rs if r["set"] == s]) for s in "ab") <= 0.08
     assert t_bound < t_free
+
+
+def test_a_refit_asks_the_judge_only_what_changed(tmp_path):
+    """The judge's answers are kept by model, question and evidence: a second fit reads them back, and a
+    changed evidence, question or model is asked afresh."""
+    cache = tmp_path / "judge-answers.jsonl"
+    first = ScriptedJudge(lambda q, e: 0.25 if "no" in e else 0.75)
+    cached = CachedJudge(first, "qwen", cache)
+    assert cached.p_yes("Who won?", "Ann won.") == 0.75 and cached.p_yes("Who won?", "Ann won.") == 0.75
+    assert len(first.asked) == 1
+
+    again = ScriptedJudge(0.5)
+    reread = CachedJudge(again, "qwen", cache)
+    assert reread.p_yes("Who won?", "Ann won.") == 0.75 and again.asked == []
+    assert reread.p_yes("Who won?", "Ann won; no one else ran.") == 0.5  # new evidence
+    assert reread.p_yes("Who lost?", "Ann won.") == 0.5  # new question
+    assert CachedJudge(again, "other-model", cache).p_yes("Who won?", "Ann won.") == 0.5
+    assert len(again.asked) == 3 and reread.asked == 2
+    assert CachedJudge(ScriptedJudge(0.0), "qwen", None).p_yes("Who won?", "Ann won.") == 0.0  # no file: no memory
