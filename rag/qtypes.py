@@ -45,9 +45,11 @@ _WEEKDAYS = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 # A year before 1800 is written as a bare number too, so it is a year only where English marks one: after
 # "in", "since", "the year" ... and not before a counted noun ("in 1041, Edward", not "in 300 cases"), or
 # with an era ("AD 60", "55 BC"). Only the number is matched, so a question's year compares with the text's.
-_YEAR_MARK = "|".join(f"(?<=\\b{w} )" for w in ("in", "In", "year", "since", "Since", "until", "Until", "by", "By",
-                                                "from", "From", "circa", "c.", "around", "before", "Before", "after",
-                                                "After", "between", "Between"))
+_YEAR_WORDS = ("in", "In", "year", "since", "Since", "until", "Until", "by", "By", "from", "From", "circa", "c.",
+               "around", "before", "Before", "after", "After", "between", "Between")
+_YEAR_MARK = "|".join(f"(?<=\\b{re.escape(w)} )" for w in _YEAR_WORDS)
+# What may follow such a year in lower case ("in 1500 the city fell", "1066 saw"); any other lower-case word
+# makes the number a count ("in 300 cases").
 _FUNCTION_WORD = (r"(?:the|a|an|and|or|to|when|where|after|before|he|she|it|they|we|his|her|its|their|at|in|on|"
                   r"as|with|by|for|of|from|until|during|there|this|that|which|who|was|were|is|had|saw|led)\b")
 _HISTORIC_YEAR = (rf"(?:{_YEAR_MARK})[1-9]\d{{2,3}}\b(?![\d,.]\d|\s*%|\s+(?!{_FUNCTION_WORD})[a-z])|"
