@@ -22,6 +22,9 @@ from typing import Any
 
 FRESH_ARTICLES = 10  # articles taken out and put back to time an incremental update
 RECALL_K = 5  # the source article must be among this many retrieved passages
+NEAR_COPY_SHARE = 0.8  # an article sharing this share of its sentences with the source is a copy of it
+MIN_SENTENCE_CHARS = 30  # shorter lines ("Tony Blair", a byline) are not what makes two stories one
+MAX_HOLDERS = 5  # a sentence in more articles than this is boilerplate, not a sign of a copy
 
 
 def gold_rows(gold: Path) -> list[dict[str, Any]]:
@@ -39,6 +42,37 @@ def same_text(folder: Path) -> dict[str, list[str]]:
     return {d: g for g in groups.values() for d in g}
 
 
+def near_copies(folder: Path, share: float = NEAR_COPY_SHARE) -> dict[str, set[str]]:
+    """doc_id -> the other articles that tell the same story with edits: at least `share` of the shorter
+    one's sentences appear word for word in the other (bbc-all files some stories twice, a line or a figure
+    changed). Retrieval drops a passage that repeats one it chose, so the copy it kept answers as well."""
+    from rag.chunking import split_sentences
+
+    def key(text: str) -> str:
+        return " ".join(text.split()).lower()
+
+    sentences: dict[str, set[str]] = {}
+    for f in sorted(folder.glob("*.txt")):
+        text = f.read_bytes().decode("utf-8", errors="replace")
+        sentences[f.stem] = {key(text[s:e]) for s, e in split_sentences(text) if len(text[s:e]) >= MIN_SENTENCE_CHARS}
+    holders: dict[str, list[str]] = {}
+    for doc, sents in sentences.items():
+        for sent in sents:
+            holders.setdefault(sent, []).append(doc)
+    shared: dict[tuple[str, str], int] = {}
+    for docs in holders.values():
+        if len(docs) <= MAX_HOLDERS:  # a boilerplate line many articles end with says nothing of the story
+            for i, a in enumerate(docs):
+                for b in docs[i + 1:]:
+                    shared[(a, b)] = shared.get((a, b), 0) + 1
+    out: dict[str, set[str]] = {}
+    for (a, b), n in shared.items():
+        if n >= share * max(1, min(len(sentences[a]), len(sentences[b]))):
+            out.setdefault(a, set()).add(b)
+            out.setdefault(b, set()).add(a)
+    return out
+
+
 def states(text: str, must_include: list[list[str]]) -> bool:
     """Whether `text` holds the gold answer: one alternative of every group (the judge's rule)."""
     low = text.lower()
@@ -46,9 +80,9 @@ def states(text: str, must_include: list[list[str]]) -> bool:
 
 
 def w_archive_search(index_dir: str, backend: str, questions: list[str], sources: list[list[str]],
-                     answers: list[list[list[str]]], k: int) -> dict[str, Any]:
-    """recall@k of the source article (and of any passage stating the gold answer), and the latency of
-    retrieval proper and of evidence scoring."""
+                     answers: list[list[list[str]]], k: int, copies: list[list[str]]) -> dict[str, Any]:
+    """recall@k of the source article (or of a near copy of it, or of any passage stating the gold
+    answer), and the latency of retrieval proper and of evidence scoring."""
     from bench import load_settings, peak_rss_mb
 
     from rag.embeddings import query_encoder
@@ -59,18 +93,20 @@ def w_archive_search(index_dir: str, backend: str, questions: list[str], sources
     store = open_store(settings, Path(index_dir))
     retriever = Retriever(store, query_encoder(store, settings), settings.retrieval)
     retriever.search("warm up")
-    latency, scoring, hits, stated = [], [], [], []
-    for q, want, answer in zip(questions, sources, answers, strict=True):
+    latency, scoring, hits, near, stated = [], [], [], [], []
+    for q, want, answer, copy in zip(questions, sources, answers, copies, strict=True):
         started = time.perf_counter()
         found = retriever.passages(q, k=k)
         middle = time.perf_counter()
         retriever.score_sentences(q, found)
         latency.append(middle - started)
         scoring.append(time.perf_counter() - middle)
-        hits.append(bool({p.chunk.doc_id for p in found.passages[:k]} & set(want)))
-        stated.append(hits[-1] or any(states(p.chunk.text, answer) for p in found.passages[:k]))
-    return {"latency_s": latency, "scoring_s": scoring, "hits": hits, "stated": stated, "chunks": len(store.chunks),
-            "peak_rss_mb": peak_rss_mb()}
+        docs = {p.chunk.doc_id for p in found.passages[:k]}
+        hits.append(bool(docs & set(want)))
+        near.append(bool(docs & set(want + copy)))
+        stated.append(near[-1] or any(states(p.chunk.text, answer) for p in found.passages[:k]))
+    return {"latency_s": latency, "scoring_s": scoring, "hits": hits, "near": near, "stated": stated,
+            "chunks": len(store.chunks), "peak_rss_mb": peak_rss_mb()}
 
 
 def w_archive_warm(index_dir: str, backend: str, questions: list[str]) -> dict[str, Any]:
@@ -104,6 +140,8 @@ def bench_archive(out: dict, notes: list[str], tmp: Path, archive: Path, gold: P
     copies = same_text(archive)
     questions = [r["question"] for r in rows]
     sources = [sorted({c for s in r["sources"] for c in copies.get(s, [s])}) for r in rows]
+    edited = near_copies(archive)
+    near = [sorted({c for s in src for c in edited.get(s, set())} - set(src)) for src in sources]
     corpus = tmp / "archive"  # a private copy, so articles can be taken out and put back
     shutil.copytree(archive, corpus)
     own = gold.parent / "articles"
@@ -137,12 +175,16 @@ def bench_archive(out: dict, notes: list[str], tmp: Path, archive: Path, gold: P
         worker("backend_index", corpus_dir=str(own), index_dir=str(small), backend=backend)
         for name, folder in (("archive", index_dir), ("own", small)):
             s = worker("archive_search", index_dir=str(folder), backend=backend, questions=questions,
-                       sources=sources, answers=[r.get("must_include") or [] for r in rows], k=RECALL_K)
+                       sources=sources, answers=[r.get("must_include") or [] for r in rows], k=RECALL_K,
+                       copies=near)
             where = f"{s['chunks']:,} chunks" + (" (the whole archive)" if name == "archive" else
                                                  f" ({own.parent.name}'s own articles)")
             out[f"{pre}{name}_recall@{RECALL_K}"] = single(sum(s["hits"]) / len(s["hits"]), "share",
                                                            f"source article in the top {RECALL_K}, "
                                                            f"{len(s['hits'])} answerable questions, {where}")
+            out[f"{pre}{name}_recall@{RECALL_K}_near_copies"] = single(
+                sum(s["near"]) / len(s["near"]), "share", f"the source or a near copy of it (another article "
+                f"sharing {NEAR_COPY_SHARE:.0%} of its sentences) in the top {RECALL_K}, {where}")
             out[f"{pre}{name}_answer@{RECALL_K}"] = single(sum(s["stated"]) / len(s["stated"]), "share",
                                                            f"the source or another article stating the gold "
                                                            f"answer in the top {RECALL_K}, {where}")
