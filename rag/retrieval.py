@@ -60,6 +60,13 @@ def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
     return fused
 
 
+def leaders(rankings: list[list[int]], n: int) -> set[int]:
+    """The best `n` of every ranking. They lead the fused order: RRF ranks a passage that only one leg
+    found below any that both legs found, however high that leg put it (the one passage with the
+    question's rare words, which the dense leg ranks 185th)."""
+    return {i for r in rankings for i in r[:n]}
+
+
 class Retriever:
     def __init__(self, store: Store, encoder: Encoder, config: RetrievalConfig) -> None:
         self.store = store
@@ -150,7 +157,8 @@ class Retriever:
         fused = rrf([[i for i, _ in dense_hits], [i for i, _ in lex_hits]], self.config.rrf_k)
         dense_score = dict(dense_hits)
         lex_score = dict(lex_hits)
-        order = sorted(fused, key=lambda i: -fused[i])
+        lead = leaders([[i for i, _ in dense_hits], [i for i, _ in lex_hits]], self.config.leaders)
+        order = sorted(fused, key=lambda i: (i not in lead, -fused[i]))
         chosen: list[int] = []
         for idx in order:
             if len(chosen) == k:

@@ -1,13 +1,15 @@
-"""Fit the evidence-sentence weights (`[retrieval.sentence]`, rag/config.py SentenceWeights) on the dev suite.
+"""Fit the evidence-sentence weights (`[retrieval.sentence]`, rag/config.py SentenceWeights) and how many of
+each retrieval leg's best passages lead the fused order (`[retrieval] leaders`) on the dev suite.
 
-For every answerable question of every set it retrieves the passages as `rag ask` does and measures the
-features of every sentence in them (rag/retrieval.py `sentence_features`); a sentence is a hit when it
-holds the gold answer (one alternative of every group, the judge's rule). The weights are chosen from a
-grid to maximise the sets' mean share of questions with a hit among the two best-scoring sentences (the
-two an answer quotes), each set weighing the same, the smaller weights winning a tie. It prints, per set:
+For every answerable question of every set, and every `leaders` value tried, it retrieves the passages as
+`rag ask` does and measures the features of every sentence in them (rag/retrieval.py `sentence_features`);
+a sentence is a hit when it holds the gold answer (one alternative of every group, the judge's rule). The
+`leaders` value and the weights are chosen from a grid to maximise the sets' mean share of questions with a
+hit among the two best-scoring sentences (the two an answer quotes), each set weighing the same, fewer
+leaders and smaller weights winning a tie. It prints, per set:
 the best possible (a hit anywhere in the passages), the current settings, the fit on all sets and the fit
-on the other sets only (leave one set out), then the fitted weights as a `[retrieval.sentence]` block,
-scaled so that cosine + overlap = 1.5 (the scale the checks' thresholds were set on).
+on the other sets only (leave one set out), then the fitted `leaders` and weights as a `[retrieval]`
+block, the weights scaled so that cosine + overlap = 1.5 (the scale the checks' thresholds were set on).
 
     .venv/bin/python scripts/fit_evidence.py [--suite eval/dev.toml] [--rows FILE]
 """
@@ -26,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rag.assistant import Assistant  # noqa: E402
-from rag.config import SentenceWeights  # noqa: E402
+from rag.config import RetrievalConfig, SentenceWeights  # noqa: E402
 from rag.evaluate import load_gold  # noqa: E402
 from rag.question import normalise, parse  # noqa: E402
 from rag.suite import load_suite, open_index  # noqa: E402
@@ -41,6 +43,7 @@ SCALE = 1.5  # cosine + overlap after scaling: the score scale of the checks' th
 GRID = {"overlap": (0.5, 1.0, 1.5, 2.0, 3.0), "kind_fit": (0.3, 0.5, 0.75, 1.0), "denial": (0.0, 0.2, 0.5),
         "passage_rank": (0.0, 0.1, 0.2, 0.3, 0.5), "after_match": (0.0, 0.5, 1.0, 1.5),
         "heading": (0.0, 0.25, 0.5, 1.0, 2.0)}
+LEADERS = (0, 1, 2)  # [retrieval] leaders values tried
 
 
 def holds(groups: list[list[str]], text: str) -> bool:
@@ -48,9 +51,11 @@ def holds(groups: list[list[str]], text: str) -> bool:
     return bool(groups) and all(any(a.lower() in low for a in g) for g in groups)
 
 
-def collect(suite_file: Path) -> list[dict]:
-    """One row per answerable question: its set and, per sentence, the features and whether it is a hit."""
+def collect(suite_file: Path, leaders: int) -> list[dict]:
+    """One row per answerable question: its set and, per sentence, the features and whether it is a hit,
+    with `leaders` passages of each leg leading the fused order."""
     assistant = Assistant()
+    assistant.settings.retrieval.leaders = leaders  # the retrievers share this section
     rows = []
     for s in load_suite(suite_file).sets:
         open_index(assistant, s)
@@ -60,17 +65,18 @@ def collect(suite_file: Path) -> list[dict]:
                 continue
             q = parse(normalise(item.question), [], expand=r.expand, roles=r.roles)
             found = r.passages(q.query)
-            rows.append({"set": s.name, "id": item.id, "sentences": [
+            rows.append({"set": s.name, "id": item.id, "leaders": leaders, "sentences": [
                 {"features": f, "hit": holds(item.must_include, sentence.text)}
                 for _, sentence, f in r.sentence_features(q.query, found.resolved, found.qvec, found.passages)]})
-        print(f"[{s.name}] {sum(1 for x in rows if x['set'] == s.name)} answerable questions", file=sys.stderr)
+        print(f"[{s.name}] leaders {leaders}: {sum(1 for x in rows if x['set'] == s.name)} answerable questions",
+              file=sys.stderr)
     return rows
 
 
-def arrays(rows: list[dict]) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+def arrays(rows: list[dict], leaders: int) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
     by_set: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for r in rows:
-        if r["sentences"]:
+        if r["sentences"] and r["leaders"] == leaders:
             x = np.array([[s["features"][f] for f in FEATURES] for s in r["sentences"]])
             by_set.setdefault(r["set"], []).append((x, np.array([s["hit"] for s in r["sentences"]])))
     return by_set
@@ -81,9 +87,10 @@ def share(questions: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray, k
     return float(np.mean([y[np.argsort(-(x @ weights), kind="stable")[:k]].any() for x, y in questions]))
 
 
-def fit(by_set: dict, names: list[str], table: dict) -> tuple[float, ...]:
-    """The grid point with the best mean share over `names` (smaller weights first on a tie)."""
-    return max(table, key=lambda c: (np.mean([table[c][n] for n in names]), -sum(map(abs, c))))
+def fit(names: list[str], table: dict) -> tuple[int, tuple[float, ...]]:
+    """The grid point (leaders, weights) with the best mean share over `names` (fewer leaders, then
+    smaller weights first on a tie)."""
+    return max(table, key=lambda c: (np.mean([table[c][n] for n in names]), -c[0], -sum(map(abs, c[1]))))
 
 
 def main() -> None:
@@ -94,38 +101,48 @@ def main() -> None:
     if args.rows and args.rows.is_file():
         rows = [json.loads(line) for line in args.rows.read_text().splitlines()]
     else:
-        rows = collect(args.suite)
+        rows = [r for n in LEADERS for r in collect(args.suite, n)]
         if args.rows:
             args.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    by_set = arrays(rows)
-    names = sorted(by_set)
+    by_leaders = {n: arrays(rows, n) for n in LEADERS}
+    names = sorted(by_leaders[LEADERS[0]])
     table = {}
-    for combo in itertools.product(*(GRID[f] for f in FEATURES[1:])):
-        w = np.array([1.0, *combo])
-        table[combo] = {n: share(by_set[n], w) for n in names}
-    chosen = fit(by_set, names, table)
+    for n in LEADERS:
+        for combo in itertools.product(*(GRID[f] for f in FEATURES[1:])):
+            w = np.array([1.0, *combo])
+            table[(n, combo)] = {s: share(by_leaders[n][s], w) for s in names}
+    chosen = fit(names, table)
     current = np.array([getattr(SentenceWeights(), f) for f in FEATURES])
+    now = by_leaders[RetrievalConfig().leaders]
+    best = by_leaders[chosen[0]]
     print(f"Share of answerable questions with the answer in the best {QUOTED} sentences (first sentence only in "
           "brackets):")
     hand = np.array([HAND_SET[f] for f in FEATURES])
     print(f"{'set':<12} {'questions':>9} {'possible':>9} {'hand-set':>15} {'current':>15} {'fitted':>15} "
           f"{'other sets':>11}")
     for n in names:
-        loso = fit(by_set, [m for m in names if m != n], table)
-        w = np.array([1.0, *chosen])
-        possible = float(np.mean([y.any() for _, y in by_set[n]]))
-        print(f"{n:<12} {len(by_set[n]):>9} {possible:>9.3f} {share(by_set[n], hand):>7.3f} "
-              f"({share(by_set[n], hand, 1):.3f}) {share(by_set[n], current):>7.3f} "
-              f"({share(by_set[n], current, 1):.3f}) {share(by_set[n], w):>7.3f} ({share(by_set[n], w, 1):.3f}) "
+        loso = fit([m for m in names if m != n], table)
+        w = np.array([1.0, *chosen[1]])
+        possible = float(np.mean([y.any() for _, y in best[n]]))
+        first = by_leaders[0][n]  # the hand-set weights came before any leaders
+        print(f"{n:<12} {len(best[n]):>9} {possible:>9.3f} {share(first, hand):>7.3f} "
+              f"({share(first, hand, 1):.3f}) {share(now[n], current):>7.3f} "
+              f"({share(now[n], current, 1):.3f}) {share(best[n], w):>7.3f} ({share(best[n], w, 1):.3f}) "
               f"{table[loso][n]:>11.3f}")
         if loso != chosen:
-            print(f"{'':<12} fitted without {n}: " + ", ".join(f"{f} {v}" for f, v in zip(FEATURES[1:], loso,
-                                                                                         strict=True)))
-    scale = SCALE / (1.0 + chosen[0])
-    print("\n[retrieval.sentence]  # fitted; the defaults in rag/config.py should say the same")
-    for f, v in zip(FEATURES, (1.0, *chosen), strict=True):
-        print(f"{f} = {round(v * scale, 4)}")
-    if not np.allclose(current, [round(v * scale, 4) for v in (1.0, *chosen)]):
+            print(f"{'':<12} fitted without {n}: leaders {loso[0]}, " + ", ".join(
+                f"{f} {v}" for f, v in zip(FEATURES[1:], loso[1], strict=True)))
+    print("\nThe fit at each leaders value (mean share over the sets, with the weights fitted for it):")
+    for n in LEADERS:
+        at = fit(names, {c: v for c, v in table.items() if c[0] == n})
+        print(f"  leaders {n}: " + " / ".join(f"{s} {table[at][s]:.3f}" for s in names))
+    scale = SCALE / (1.0 + chosen[1][0])
+    fitted = [round(v * scale, 4) for v in (1.0, *chosen[1])]
+    print(f"\n[retrieval]  # fitted; the defaults in rag/config.py should say the same\nleaders = {chosen[0]}\n"
+          "\n[retrieval.sentence]")
+    for f, v in zip(FEATURES, fitted, strict=True):
+        print(f"{f} = {v}")
+    if not np.allclose(current, fitted) or chosen[0] != RetrievalConfig().leaders:
         print("\nThe defaults in rag/config.py differ from this fit.", file=sys.stderr)
 
 
