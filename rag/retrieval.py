@@ -154,10 +154,11 @@ class Retriever:
         n = self.config.candidates
         dense_hits = self.store.search_dense(qvec, n) if dense else []
         lex_hits = self.store.search_lexical(query, n) if lexical else []
-        fused = rrf([[i for i, _ in dense_hits], [i for i, _ in lex_hits]], self.config.rrf_k)
+        rankings = [[i for i, _ in dense_hits], [i for i, _ in lex_hits]]
+        fused = rrf(rankings, self.config.rrf_k)
         dense_score = dict(dense_hits)
         lex_score = dict(lex_hits)
-        lead = leaders([[i for i, _ in dense_hits], [i for i, _ in lex_hits]], self.config.leaders)
+        lead = leaders(rankings, self.config.leaders)
         order = sorted(fused, key=lambda i: (i not in lead, -fused[i]))
         chosen: list[int] = []
         for idx in order:

@@ -50,11 +50,12 @@ PASSES = 2
 QUOTES = AnswerConfig().quotes  # sentences an answer quotes
 
 
-def score(found: list[Case], limits: CheckThresholds) -> tuple[float, float, dict[str, tuple[float, float]]]:
+def score(found: list[Case], ranked: list[list[Source]],
+          limits: CheckThresholds) -> tuple[float, float, dict[str, tuple[float, float]]]:
     """The gate's mean held-out pass rate with the checks at `limits`, its mean fitted pass rate, and per
     set (fitted, held out)."""
-    for c in found:
-        reorder(c, limits)
+    for c, sentences in zip(found, ranked, strict=True):
+        reorder(c, sentences, limits)
     rows = [row(c) for c in found]
     names = sorted({r["set"] for r in rows})
     c_best = max(C_GRID, key=lambda x: float(np.mean([held_out(rows, s, x, MAX_FALSE_ABSTENTIONS)[0]
@@ -65,17 +66,12 @@ def score(found: list[Case], limits: CheckThresholds) -> tuple[float, float, dic
     return float(np.mean([h for _, h in per.values()])), float(np.mean([f for f, _ in per.values()])), per
 
 
-SELECTED: dict[int, list[Source]] = {}  # id(case) -> its sentences as ranked, before any is put first
-
-
-def reorder(case: Case, limits: CheckThresholds) -> None:
-    """The case's evidence as `answer.gather` orders it at `limits`: the first of the top sentences that
-    misses no point asked about leads. What an answer quotes (and so the gold label) follows."""
-    if id(case) not in SELECTED:
-        SELECTED[id(case)] = evidence.select(case.q.text, case.q.query, case.ev.passages)
+def reorder(case: Case, ranked: list[Source], limits: CheckThresholds) -> None:
+    """The case's evidence as `answer.gather` orders it at `limits`: of its sentences as `ranked` (before any
+    is put first), the first of the top ones that misses no point asked about leads. What an answer
+    quotes (and so the gold label) follows."""
     q, r = case.q, case.retriever
-    sources = evidence.on_point_first(q, SELECTED[id(case)], r, lambda s: checks.misses_point(q, s, r, limits),
-                                      limits)
+    sources = evidence.on_point_first(q, ranked, r, lambda s: checks.misses_point(q, s, r, limits), limits)
     case.ev = replace(case.ev, sources=sources, limits=limits)
     case.quoted = answer.quoted_evidence(case.ev, QUOTES)[0]
     case.judged = answer.judged_evidence(case.ev, QUOTES)
@@ -87,9 +83,10 @@ def main() -> None:
     args = ap.parse_args()
     assistant = Assistant()
     found = cases(assistant, args.suite)
+    ranked = [evidence.select(c.q.text, c.q.query, c.ev.passages) for c in found]  # before any is put first
     start = assistant.settings.answer.checks
     current = start.model_copy()
-    best, fitted, per = score(found, current)
+    best, fitted, per = score(found, ranked, current)
     print(f"current: held-out mean {best:.3f}, fitted mean {fitted:.3f}; "
           + ", ".join(f"{s} {f:.3f} / {h:.3f}" for s, (f, h) in per.items()))
     for _ in range(PASSES):
@@ -97,7 +94,7 @@ def main() -> None:
         for name, values in GRID.items():
             tried = {}
             for v in values:
-                tried[v] = score(found, current.model_copy(update={name: v}))
+                tried[v] = score(found, ranked, current.model_copy(update={name: v}))
             keep = getattr(current, name)
             pick = max(values, key=lambda v: (round(tried[v][0], 4), round(tried[v][1], 4), v == keep))
             print(f"{name}: " + ", ".join(f"{v} {tried[v][0]:.3f}/{tried[v][1]:.3f}" for v in values)
@@ -107,7 +104,7 @@ def main() -> None:
                 changed = True
         if not changed:
             break
-    best, fitted, per = score(found, current)
+    best, fitted, per = score(found, ranked, current)
     print(f"fitted: held-out mean {best:.3f}, fitted mean {fitted:.3f}; "
           + ", ".join(f"{s} {f:.3f} / {h:.3f}" for s, (f, h) in per.items()))
     print("\n[answer.checks]")
