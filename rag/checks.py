@@ -14,6 +14,7 @@ from rag.config import CheckThresholds
 from rag.gate import Gate
 from rag.pertinence import (
     Corpus,
+    affirms_negated,
     gives_cause,
     names_outcome,
     names_successor,
@@ -175,6 +176,15 @@ def unnamed_office(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason |
     return None
 
 
+def opposite_of_asked(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    """A question about what did not happen, against evidence that says it did: a rule of English, so it
+    decides alone (see HARD_CHECKS)."""
+    if affirms_negated(q.text, ev.best.text):
+        return Reason(code="opposite_of_asked", message="The question asks about something that did not happen, "
+                                                        "and the best evidence says only that it did.")
+    return None
+
+
 def weak_match(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
     """Weak meaning overall is forgiven when the best sentence holds a name the question asks about."""
     best = max(p.dense_score for p in ev.passages)
@@ -187,7 +197,7 @@ def weak_match(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | Non
 # Evidence on the articles' topic that misses the question's point (rag/pertinence.py).
 OFF_POINT_CHECKS: tuple[Check, ...] = (
     few_shared_words, focus_not_in_evidence, event_not_in_evidence, event_still_ahead, no_outcome,
-    no_successor, no_cause, unnamed_office,
+    no_successor, no_cause, unnamed_office, opposite_of_asked,
 )
 # Everything asked of one evidence sentence: a candidate that fails none of these may lead instead of a
 # best sentence that misses the thing asked about.
@@ -202,9 +212,11 @@ _BY_NAME: dict[str, Check] = {c.__name__: c for c in CHECKS}
 MODEL_DECLINED = "model_declined"  # the reason after generation: see `declined`
 
 
-# Without these nothing can be quoted at all: they decide alone. The other checks are signals the fitted
-# gate (rag/answerability.py) weighs with the evidence's scores.
-HARD_CHECKS: tuple[Check, ...] = (no_passages, no_evidence)
+# These decide alone. Without the first two nothing can be quoted at all; opposite_of_asked is a rule of
+# English that fired on 13 questions of the dev suite, all of them unanswerable (12 of squad-dev's 120, one of
+# the seeds' 90), and on none of its 595 answerable ones, so it needs no weight. The other checks are signals
+# the fitted gate (rag/answerability.py) weighs with the evidence's scores.
+HARD_CHECKS: tuple[Check, ...] = (no_passages, no_evidence, opposite_of_asked)
 SOFT_CHECKS: tuple[Check, ...] = tuple(c for c in CHECKS if c not in HARD_CHECKS)
 UNLIKELY = "unlikely_answer"  # the gate's own reason, when no check that counts against answering fired
 

@@ -1,7 +1,7 @@
 """Does evidence on the articles' topic speak to the question's point? The language tests behind the
 checks (rag/checks.py) that catch a plausible sentence answering some other question: few of the
 question's words, none of the thing asked about, an event still to come, no agreement, successor or
-reason where one is asked for."""
+reason where one is asked for, a thing the question says did not happen."""
 
 from __future__ import annotations
 
@@ -63,6 +63,11 @@ _PAST_Q = re.compile(r"\b(did|was|were|had)\b|^\s*(who|what|which)(\s+(?!(is|are
                      r"[\w’'\-]+){0,2}?\s+\w+ed\b", re.I)
 _AHEAD = re.compile(r"\b(scheduled|planned|set|due|expected|slated)\s+(for|on|to)\b|\bwill\b|\bnext\b|\bupcoming\b"
                     r"|\bto be held\b", re.I)
+# English negation: a negating word, or "n't" on an auxiliary ("not only" and "not just" add, not deny).
+NEGATION = re.compile(r"\b(not(?!\s+(only|just|merely)\b)|no|never|no longer|cannot|nobody|none|neither|nor|"
+                      r"without)\b|n[’']t\b", re.I)
+# Words that deny by their meaning: "refused to pay", "failed to qualify", "unable to agree".
+_DENYING = re.compile(r"\b(refus\w*|fail\w*|unable|declin\w*|reject\w*|den(y|ies|ied)|lack\w*)\b", re.I)
 
 
 def names_outcome(text: str) -> bool:
@@ -90,6 +95,20 @@ def still_ahead(question: str, text: str) -> bool:
         for m in re.finditer(re.escape(date), text):
             if _AHEAD.search(text[max(0, m.start() - 40) : m.start()]):
                 return True
+    return False
+
+
+def affirms_negated(question: str, text: str) -> bool:
+    """The question asks about what did not happen ("Who did she not work for?") and the evidence, with no
+    negation in it, says that very thing did ("She worked for Swedex"): it answers the opposite question.
+    The word the question negates must be in the evidence, so "not fit" against "an injury doubt" passes."""
+    if NEGATION.search(text) or _DENYING.search(text):
+        return False
+    words = set(tokenize(text))
+    for m in NEGATION.finditer(question):
+        negated = tokenize(question[m.end() : m.end() + 40])[:1]
+        if negated and negated[0] in words:
+            return True
     return False
 
 

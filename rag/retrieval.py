@@ -14,6 +14,7 @@ from rag.config import RetrievalConfig
 from rag.embeddings import Encoder
 from rag.grounding import names
 from rag.lexical import tokenize
+from rag.pertinence import NEGATION
 from rag.roles import Roles
 from rag.schema import Chunk, Document, Passage, Sentence
 from rag.store_api import Store
@@ -25,12 +26,11 @@ _WORDS = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
 # A sentence that ends without a full stop, question or exclamation mark (a closing quote or bracket may
 # follow) is a headline, a caption or a section title: it names a subject and rarely states an answer.
 _ENDED = re.compile(r"[.!?…][\"”’')\]]*\s*$")
-_NEGATION = re.compile(r"\b(not|no|never|no longer|cannot|nobody|none|neither|nor|without)\b|n[’']t\b", re.I)
 
 
 def _denies(text: str, terms: set[str]) -> bool:
     """A question word in `text` right after a negation ("no longer chairing", "will not attend")."""
-    for m in _NEGATION.finditer(text):
+    for m in NEGATION.finditer(text):
         following = tokenize(text[m.end() : m.end() + 40])[:3]
         if terms & set(following):
             return True
@@ -247,7 +247,7 @@ class Retriever:
         total = sum(w for _, w in units) or 1.0
         kind = qtypes.expected(question)
         asked_terms = set(tokenize(question))
-        check_denials = not _NEGATION.search(question)  # "Which official is not expected..." asks for it
+        check_denials = not NEGATION.search(question)  # "Which official is not expected..." asks for it
         previous: tuple[Passage, str, float] | None = None
         out = []
         for (rank, p, s, e), text, c in zip(spans, texts, cos, strict=True):

@@ -510,6 +510,15 @@ def test_the_injected_article_is_retrieved_for_those_questions(extended_assistan
     assert any(INJECTED_ID in docs for docs in hits.values()), hits
 
 
+def test_a_question_about_what_did_not_happen_is_not_answered_with_what_did(assistant):
+    """Real retrieval over the seeds: the evidence says most allies are spending more; the question asks
+    which are not. The rule decides before the gate and the model."""
+    answer = assistant.ask("Which allies are not spending more on defence today than five years ago?")
+    assert answer.abstained and answer.abstain_reason is not None
+    assert answer.abstain_reason.code == "opposite_of_asked", answer.abstain_reason
+    assert "did not happen" in answer.abstain_reason.message
+
+
 def test_empty_question_through_the_assistant(assistant):
     with pytest.raises(QuestionError):
         assistant.ask("   ")

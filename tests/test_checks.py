@@ -13,6 +13,7 @@ from rag import checks
 from rag.checks import CHECKS, NAMES, OFF_POINT_CHECKS, Evidence, first_reason
 from rag.citations import Source
 from rag.config import CheckThresholds
+from rag.gate import Gate
 from rag.question import parse
 from rag.schema import Reason, Turn
 
@@ -55,6 +56,8 @@ FIRES = {  # check -> (question, evidence, collection text)
     "no_cause": ("Why did Oslo reject the draft?", evidence_of("Oslo rejected the draft on Monday."), ""),
     "unnamed_office": ("Who is Latvia's defence minister?",
                        evidence_of("Latvian troops joined the exercise, General Janis Berzins said."), ""),
+    "opposite_of_asked": ("Which countries are not spending more on defence?",
+                          evidence_of("Most allies are spending more on defence than five years ago."), ""),
     "weak_match": ("Who chaired it?", evidence_of("It was chaired well.", dense=0.1), ""),
 }
 PASSES = {
@@ -66,6 +69,8 @@ PASSES = {
     "no_outcome": ("What did the two envoys agree on in Oslo?", evidence_of("In Oslo they agreed to swap prisoners."),
                    ""),
     "no_cause": ("Why did Oslo reject the draft?", evidence_of("Oslo rejected the draft because it was late."), ""),
+    "opposite_of_asked": ("Which countries are not spending more on defence?",
+                          evidence_of("Spain and Italy are not spending more on defence."), ""),
     "weak_match": ("Who chaired it?", evidence_of("It was chaired well.", dense=0.5), ""),
 }
 
@@ -123,6 +128,17 @@ def test_a_follow_up_is_not_held_to_its_own_few_words():
     assert checks.few_shared_words(alone, ev, corpus).code == "few_shared_words"
     follow = read("And what did he add?", corpus, [Turn(question="What did Rubio say?")])
     assert follow.follow_up and checks.few_shared_words(follow, ev, corpus) is None
+
+
+def test_a_rule_of_english_decides_before_any_gate():
+    """opposite_of_asked is a hard check: no weight of the gate can answer a question about what did not
+    happen with evidence that it did."""
+    question, ev, text = FIRES["opposite_of_asked"]
+    corpus = Collection(text)
+    assert checks.opposite_of_asked in checks.HARD_CHECKS
+    reason, p = checks.decide(read(question, corpus), ev, corpus, Gate(bias=10.0, abstain_below=0.5,
+                                                                         weights={"dense": 1.0}))
+    assert reason is not None and reason.code == "opposite_of_asked" and p is None
 
 
 def test_the_model_declining_is_a_reason_unless_the_evidence_is_strong():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.pertinence import gives_cause, names_outcome, names_successor, still_ahead
+from rag.pertinence import affirms_negated, gives_cause, names_outcome, names_successor, still_ahead
 
 
 def test_word_resemblance_uses_the_real_embedder(retriever):
@@ -37,3 +37,21 @@ def test_outcome_successor_and_cause_words():
     assert names_successor("Bildt will succeed Lind.") and not names_successor("Lind criticised Putin.")
     assert gives_cause("Oslo said no because it was late.") and gives_cause("“Never,” the minister said.")
     assert not gives_cause("Oslo rejected the draft on Monday.")
+
+
+@pytest.mark.parametrize("question, text, opposite", [
+    ("Who did she not work for?", "She worked for a German firm for ten years.", True),
+    ("Which shares didn't recover in 2004?", "Most shares recovered within two years.", True),
+    ("If there is no dissent, what does the speaker say?", "If there is audible dissent, the speaker calls a vote.",
+     True),
+    # the evidence negates too, or denies by its meaning: it may well answer
+    ("Who did she not work for?", "She never worked for the bank, only for its rival.", False),
+    ("Which club did not pay the fee?", "Leeds refused to pay the fee.", False),
+    ("Which club did not pay the fee?", "Leeds failed to pay the fee on time.", False),
+    # the negated word is not in the evidence: it says something else
+    ("Who could play scrum-half if Dawson is not fit?", "Dawson is an injury doubt for the opener.", False),
+    ("Who not only won but also set a record?", "Bolt won the final.", False),  # "not only" adds
+    ("Who won the final?", "Bolt won the final.", False),  # nothing negated
+])
+def test_evidence_that_says_what_the_question_says_did_not_happen(question, text, opposite):
+    assert affirms_negated(question, text) is opposite
