@@ -35,6 +35,15 @@ _PLACE_NOUNS = (r"(city|cities|country|countries|region|regions|capital|capitals
 # "Which NATO countries ...", "which Belgorod villages": up to two words may qualify the place noun.
 _PLACE = re.compile(r"^\s*where\b|\b(which|what)\s+((?!(?:is|are|was|were|did|does|do|has|have|had|will|would)\b)"
                     rf"[\w’'\-]+\s+){{0,2}}?{_PLACE_NOUNS}\b|\bin which\s+(\w+\s+)?{_PLACE_NOUNS}\b", re.I)
+# A bare "where" may be answered by any phrase of place, named or not ("in the condenser", "at his monthly
+# news conference"): a locative preposition and a determiner before a noun that is not a span of time.
+_WHERE_Q = re.compile(r"^\s*where\b", re.I)
+_TIME_NOUNS = (r"(time|times|moment|past|future|end|start|beginning|meantime|meanwhile|run|long|short|event|case|"
+               r"wake|face|light|hope|way|process|course|years?|months?|weeks?|days?|morning|afternoon|evening|"
+               r"night|season|period|centur(y|ies)|decades?|coming|last|next|first|same|latest|early|late|middle)")
+_LOCATIVE = re.compile(r"\b(in|at|inside|within|near|outside|throughout|beside|across)\s+"
+                       rf"(the|a|an|its|their|his|her|this|that|other|some|several)\s+(?!{_TIME_NOUNS}\b)[A-Za-z][\w\-]+",
+                       re.I)
 # Month names are matched capitalised only: "may" and "march" are verbs too.
 _NAME_Q = re.compile(r"\bwhat\s+(is|was|are|were)\s+the\s+(\w+\s+)?names?\s+of\b", re.I)
 _ROMAN = re.compile(r"[IVX]{1,4}")
@@ -144,7 +153,10 @@ def strength(text: str, kind: str | None, question: str) -> float:
         asked = {canonical(w) for w in question.split()} - {None}
         places = {canonical(w) for w in re.findall(r"[A-Z][\w.’']+", text)} - {None}
         # a place no list holds ("in St Etienne", "at Kirkcaldy") is still written as one
-        return 1.0 if places - asked else 0.5 if _cities(text) - _words_of(question) else 0.0
+        if places - asked:
+            return 1.0
+        unnamed = _WHERE_Q.search(question) and _LOCATIVE.search(text)
+        return 0.5 if _cities(text) - _words_of(question) or unnamed else 0.0
     if kind == "name":
         return 1.0 if _proper_names(text, question) else 0.0
     return _person_strength(text, question)

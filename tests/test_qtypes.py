@@ -152,8 +152,17 @@ def test_strength_for_where():
     assert strength("The German ministers met in Warsaw.", "place", q) == 1.0
     assert strength("The German ministers met in Tallinn.", "place", q) == 1.0  # a capital is a place
     assert strength("The German ministers met in Germany.", "place", q) == 0.0  # only the place asked about
+    # a bare "where" takes a place no name gives ("in the condenser"), though less surely; not a span of time
+    assert strength("The German ministers met at the hotel.", "place", q) == 0.5
+    assert fits("The German ministers met at the hotel.", "place", q)
+    assert strength("The German ministers will meet in the coming weeks.", "place", q) == 0.0
+    assert strength("The German ministers met at the end of a long week.", "place", q) == 0.0
+    assert not fits("The German ministers met on Friday.", "place", q)
+
+
+def test_only_a_bare_where_takes_an_unnamed_place():
+    q = "In which city did the German ministers meet?"
     assert strength("The German ministers met at the hotel.", "place", q) == 0.0
-    assert not fits("The German ministers met at the hotel.", "place", q)
 
 
 # ----- people ----------------------------------------------------------------------------------------------
