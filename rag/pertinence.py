@@ -98,6 +98,11 @@ def still_ahead(question: str, text: str) -> bool:
     return False
 
 
+def negated_words(text: str, n: int) -> list[list[str]]:
+    """For each negation in `text`, the first `n` words after it (as `tokenize` gives them): what it denies."""
+    return [tokenize(text[m.end() : m.end() + 40])[:n] for m in NEGATION.finditer(text)]
+
+
 def affirms_negated(question: str, text: str) -> bool:
     """The question asks about what did not happen ("Who did she not work for?") and the evidence, with no
     negation in it, says that very thing did ("She worked for Swedex"): it answers the opposite question.
@@ -105,11 +110,7 @@ def affirms_negated(question: str, text: str) -> bool:
     if NEGATION.search(text) or _DENYING.search(text):
         return False
     words = set(tokenize(text))
-    for m in NEGATION.finditer(question):
-        negated = tokenize(question[m.end() : m.end() + 40])[:1]
-        if negated and negated[0] in words:
-            return True
-    return False
+    return any(negated and negated[0] in words for negated in negated_words(question, 1))
 
 
 def overlap(question: str, text: str, corpus: Corpus) -> float:

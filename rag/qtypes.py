@@ -155,8 +155,9 @@ def strength(text: str, kind: str | None, question: str) -> float:
         # a place no list holds ("in St Etienne", "at Kirkcaldy") is still written as one
         if places - asked:
             return 1.0
-        unnamed = _WHERE_Q.search(question) and _LOCATIVE.search(text)
-        return 0.5 if _cities(text) - _words_of(question) or unnamed else 0.0
+        if _cities(text) - _words_of(question):
+            return 0.5
+        return 0.5 if _WHERE_Q.search(question) and _LOCATIVE.search(text) else 0.0  # an unnamed place
     if kind == "name":
         return 1.0 if _proper_names(text, question) else 0.0
     return _person_strength(text, question)

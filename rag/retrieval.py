@@ -14,7 +14,7 @@ from rag.config import RetrievalConfig
 from rag.embeddings import Encoder
 from rag.grounding import names
 from rag.lexical import tokenize
-from rag.pertinence import NEGATION
+from rag.pertinence import NEGATION, negated_words
 from rag.roles import Roles
 from rag.schema import Chunk, Document, Passage, Sentence
 from rag.store_api import Store
@@ -30,11 +30,7 @@ _ENDED = re.compile(r"[.!?…][\"”’')\]]*\s*$")
 
 def _denies(text: str, terms: set[str]) -> bool:
     """A question word in `text` right after a negation ("no longer chairing", "will not attend")."""
-    for m in NEGATION.finditer(text):
-        following = tokenize(text[m.end() : m.end() + 40])[:3]
-        if terms & set(following):
-            return True
-    return False
+    return any(terms & set(following) for following in negated_words(text, 3))
 
 
 def _shared_prefix(a: str, b: str) -> int:
