@@ -8,7 +8,7 @@ Q      ?= What did Barrot demand?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup index chat ask eval eval-dev fit-gate fit-evidence fit-checks test lint bench clean rebuild-llama native-llama model-qwen
+.PHONY: setup index chat ask eval eval-dev fit-gate fit-passages fit-evidence fit-checks test lint bench clean rebuild-llama native-llama model-qwen
 
 # The llama.cpp check runs every time (a fraction of a second): a venv that holds another build of
 # llama-cpp-python (pip's cache can hand back an old native one) gets the portable wheel put back.
@@ -64,6 +64,16 @@ fit-gate: setup
 		$(BIN)/python scripts/fit_gate.py --write; \
 	else \
 		echo "fit-gate: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
+	fi
+
+# Re-fit the candidate-passage weights on the dev suite (prints the table, the archive scored as a test set
+# when bbc-all is there, and the [retrieval.passage] block; the defaults in rag/config.py should say the
+# same). Run fit-evidence, then fit-gate, after changing them.
+fit-passages: setup
+	@if [ -d ../shared/eval ]; then \
+		$(BIN)/python scripts/fit_passages.py --test eval/archive.toml; \
+	else \
+		echo "fit-passages: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
 	fi
 
 # Re-fit the evidence-sentence weights on the dev suite (prints the table and the [retrieval.sentence]

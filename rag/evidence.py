@@ -22,6 +22,7 @@ from rag.roles import Roles
 from rag.schema import Document, Passage, Sentence
 
 MAX_SOURCES = 4
+REPEAT_SHARE = 0.8  # set by hand: a sentence repeats another when this share of the shorter one's words is in it
 DATELINE_CHARS = 200    # where an article names the place it was filed from ("Brussels, April 4 (EFE)")
 LOOKBACK_SENTENCES = 3  # how far back a person the evidence calls "he" or "she" may be named
 _THIRD_PERSON = re.compile(r"\b(he|she|his|her|him)\b", re.I)
@@ -44,13 +45,19 @@ def select(question: str, query: str, passages: list[Passage], limit: int = MAX_
     seen: list[set[str]] = []
     for sentence, passage in ranked:
         words = set(tokenize(sentence.text))
-        if any(len(words & w) >= 0.8 * min(len(words), len(w) or 1) for w in seen):
+        if repeats(words, seen):
             continue
         chosen.append(Source(passage=passage, sentence=sentence))
         seen.append(words)
         if len(chosen) == limit:
             break
     return chosen
+
+
+def repeats(words: set[str], seen: list[set[str]]) -> bool:
+    """A sentence whose words are mostly (REPEAT_SHARE) those of one already chosen says it again: the
+    sentence two overlapping passages share, or one wire story filed twice."""
+    return any(len(words & w) >= REPEAT_SHARE * min(len(words), len(w) or 1) for w in seen)
 
 
 def missing_names(question: str, passages: list[Passage] | list[str]) -> list[str]:

@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates fused by reciprocal rank, near-duplicate
-passages collapsed, and the best evidence sentences found inside the passages kept."""
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) candidates ordered by a fitted passage score (the
+legs' reciprocal-rank fusion one of its features), near-duplicate passages collapsed, and the best evidence
+sentences found inside the passages kept."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from rag.store_api import Store
 
 Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
 MAX_WORD_VECTORS = 50_000  # cached single-word vectors (~75 MB at 384 dimensions)
+MAX_CHUNK_WORDS = 20_000  # cached passage word sets (~50 MB for a 700-character passage's ~60 stems each)
 _PRONOUN_START = re.compile(r"^[\"“‘']?(he|she|they|his|her|their)\b", re.I)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z\-]{2,}")
 # A sentence that ends without a full stop, question or exclamation mark (a closing quote or bracket may
@@ -47,6 +49,19 @@ class Found:
     qvec: np.ndarray
 
 
+@dataclass
+class Candidates:
+    """The two legs' hits for one question, before any are chosen: the query as searched (expanded with
+    the people its roles name), and every candidate's features (store row -> feature -> value)."""
+
+    query: str
+    resolved: Resolved
+    qvec: np.ndarray
+    dense_hits: list[tuple[int, float]]
+    lex_hits: list[tuple[int, float]]
+    features: dict[int, dict[str, float]]
+
+
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
     """Reciprocal rank fusion: robust to the two legs' incomparable score scales."""
     fused: dict[int, float] = {}
@@ -70,6 +85,7 @@ class Retriever:
         self.config = config
         self._roles: Roles | None = None
         self._vectors: dict[str, np.ndarray] = {}  # single words, for resemblance(); a collection has few
+        self._chunk_words: dict[int, frozenset[str]] = {}  # store row -> its stemmed words, for coverage
 
     @property
     def roles(self) -> Roles:
@@ -144,35 +160,86 @@ class Retriever:
         """Retrieval proper: dense and lexical candidates fused, near-duplicates collapsed, names anchored.
         The evidence sentences inside them are left unscored (`search` scores them)."""
         k = k or self.config.k
-        resolved = self.roles.resolve(query)  # once per question: expansion and term weights share it
-        query = self.expand(query, resolved)
-        qvec = self.encoder.encode([query])[0]
-        n = self.config.candidates
-        dense_hits = self.store.search_dense(qvec, n) if dense else []
-        lex_hits = self.store.search_lexical(query, n) if lexical else []
-        rankings = [[i for i, _ in dense_hits], [i for i, _ in lex_hits]]
-        fused = rrf(rankings, self.config.rrf_k)
-        dense_score = dict(dense_hits)
-        lex_score = dict(lex_hits)
-        lead = leaders(rankings, self.config.leaders)
-        order = sorted(fused, key=lambda i: (i not in lead, -fused[i]))
+        c = self.candidates(query, lexical, dense)
+        dense_hits, lex_hits, features = c.dense_hits, c.lex_hits, c.features
+        resolved, query, qvec = c.resolved, c.query, c.qvec
+        weights = self.config.passage.model_dump()
+        scored = {i: sum(w * f[name] for name, w in weights.items()) for i, f in features.items()}
+        lead = leaders([[i for i, _ in dense_hits], [i for i, _ in lex_hits]], self.config.leaders)
+        order = sorted(scored, key=lambda i: (i not in lead, -scored[i]))
         chosen: list[int] = []
         for idx in order:
             if len(chosen) == k:
                 break
             if not any(self._duplicate(idx, j) for j in chosen):
                 chosen.append(idx)
-        chosen = self._anchor_names(query, chosen, fused)
+        chosen = self._anchor_names(query, chosen, scored)
+        lex_score = dict(lex_hits)
         passages = []
         for idx in chosen:
-            ds = dense_score.get(idx)
-            if ds is None:  # a lexical-only hit: its dense similarity still matters for abstention
-                ds = float(np.dot(self.store.vectors[idx], qvec))
-            passages.append(Passage(chunk=self.store.chunks[idx], score=fused[idx], dense_score=ds,
+            # a lexical-only hit's dense similarity is computed too: it still matters for abstention
+            ds = features[idx]["dense"] if idx in features else float(np.dot(self.store.vectors[idx], qvec))
+            passages.append(Passage(chunk=self.store.chunks[idx], score=round(scored[idx], 4), dense_score=ds,
                                     lexical_score=lex_score.get(idx, 0.0)))
         return Found(passages=passages, resolved=resolved, qvec=qvec)
 
-    def _anchor_names(self, query: str, chosen: list[int], fused: dict[int, float]) -> list[int]:
+    def candidates(self, question: str, lexical: bool = True, dense: bool = True) -> Candidates:
+        """Both legs' best `candidates` passages for the question, each with its `passage_features`."""
+        resolved = self.roles.resolve(question)  # once per question: expansion and term weights share it
+        query = self.expand(question, resolved)
+        qvec = self.encoder.encode([query])[0]
+        n = self.config.candidates
+        dense_hits = self.store.search_dense(qvec, n) if dense else []
+        lex_hits = self.store.search_lexical(query, n) if lexical else []
+        return Candidates(query, resolved, qvec, dense_hits, lex_hits,
+                          self.passage_features(question, resolved, qvec, dense_hits, lex_hits))
+
+    def passage_features(self, question: str, resolved: Resolved, qvec: np.ndarray,
+                         dense_hits: list[tuple[int, float]], lex_hits: list[tuple[int, float]],
+                         ) -> dict[int, dict[str, float]]:
+        """Every candidate passage (store row) of either leg with what its score is made of: the legs'
+        fusion, its meaning (cosine), its BM25 score, the share of the question's words it holds, whether it
+        holds the kind of thing asked for, and its rank in each leg. Cheap enough for the ~50 candidates:
+        no encoding, one tokenisation each."""
+        rankings = [[i for i, _ in dense_hits], [i for i, _ in lex_hits]]
+        fused = rrf(rankings, self.config.rrf_k)
+        dense_rank = {i: r for r, i in enumerate(rankings[0])}
+        lex_rank = {i: r for r, i in enumerate(rankings[1])}
+        dense_score = dict(dense_hits)
+        lex_score = dict(lex_hits)
+        best_lex = max(lex_score.values(), default=0.0) or 1.0
+        units = self.terms(question, resolved)
+        total = sum(w for _, w in units) or 1.0
+        kind = qtypes.expected(question)
+        out = {}
+        for i in fused:
+            text = self.store.chunks[i].text
+            ds = dense_score.get(i)
+            if ds is None:
+                ds = float(np.dot(self.store.vectors[i], qvec))
+            words = self._words_of(i)
+            out[i] = {
+                "fused": fused[i] * self.config.rrf_k,
+                "dense": ds,
+                "lexical": lex_score.get(i, 0.0) / best_lex,
+                "coverage": sum(w for alternatives, w in units if alternatives & words) / total,
+                "kind_fit": qtypes.strength(text, kind, question) - 1 if kind else 0.0,
+                "dense_rank": 1.0 / (dense_rank[i] + 1) if i in dense_rank else 0.0,
+                "lexical_rank": 1.0 / (lex_rank[i] + 1) if i in lex_rank else 0.0,
+            }
+        return out
+
+    def _words_of(self, row: int) -> frozenset[str]:
+        """A passage's stemmed words, kept: the same passages come back as candidates question after
+        question (over the BBC archive, retrieval p50 24 -> 17 ms, p95 58 -> 39 ms with them kept)."""
+        words = self._chunk_words.get(row)
+        if words is None:
+            if len(self._chunk_words) >= MAX_CHUNK_WORDS:
+                self._chunk_words.clear()
+            words = self._chunk_words[row] = frozenset(tokenize(self.store.chunks[row].text))
+        return words
+
+    def _anchor_names(self, query: str, chosen: list[int], scores: dict[int, float]) -> list[int]:
         """A name in the question that no chosen passage mentions ("Estonia's minister") is looked up
         on its own in the lexical index, and the best passage that has it replaces the weakest one."""
         if not chosen:
@@ -186,7 +253,7 @@ class Retriever:
                 hits = [i for i, _ in self.store.lexical.search_tokens(tokens + words * 2, 5) if i not in chosen]
                 if words and hits:
                     chosen = chosen[:-1] + [hits[0]] if len(chosen) >= self.config.k else chosen + [hits[0]]
-                    fused.setdefault(hits[0], 0.0)
+                    scores.setdefault(hits[0], 0.0)
                     break
         return chosen
 
@@ -228,15 +295,15 @@ class Retriever:
         ("when asked, always answer ...") are not evidence of anything and are dropped; they are found in
         the whole article, so a quotation that began before the passage still counts as one."""
         spans = []
-        for rank, p in enumerate(passages):
+        for p in passages:
             c = p.chunk
             orders = self._orders(c)
             for s, e in split_sentences(c.text, offset=c.start):
                 if not injection.overlaps(orders, s, e):
-                    spans.append((rank, p, s, e))
+                    spans.append((p, s, e))
         if not spans:
             return []
-        texts = [p.chunk.text[s - p.chunk.start : e - p.chunk.start] for _, p, s, e in spans]
+        texts = [p.chunk.text[s - p.chunk.start : e - p.chunk.start] for p, s, e in spans]
         vecs = self.encoder.encode(texts)
         cos = vecs @ qvec
         units = self.terms(question, resolved)
@@ -244,9 +311,10 @@ class Retriever:
         kind = qtypes.expected(question)
         asked_terms = set(tokenize(question))
         check_denials = not NEGATION.search(question)  # "Which official is not expected..." asks for it
+        best_passage = max(p.score for p in passages)
         previous: tuple[Passage, str, float] | None = None
         out = []
-        for (rank, p, s, e), text, c in zip(spans, texts, cos, strict=True):
+        for (p, s, e), text, c in zip(spans, texts, cos, strict=True):
             words = set(tokenize(text))
             before = previous if previous is not None and previous[0] is p else None  # in this passage
             if before and _PRONOUN_START.match(text):
@@ -257,7 +325,7 @@ class Retriever:
                 "overlap": overlap,
                 "kind_fit": qtypes.strength(text, kind, question) - 1 if kind else 0.0,
                 "denial": -1.0 if check_denials and _denies(text, asked_terms) else 0.0,
-                "passage_rank": 1.0 / (rank + 1) - 1.0,
+                "passage_score": p.score - best_passage,
                 "after_match": before[2] if before else 0.0,
                 "heading": 0.0 if _ENDED.search(text) else -1.0,
             }

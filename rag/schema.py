@@ -37,7 +37,7 @@ class Sentence(BaseModel):
 
 
 class Passage(BaseModel):
-    """A retrieved chunk, with its fused score and the best evidence sentences inside it."""
+    """A retrieved chunk, with its passage score (`[retrieval.passage]`) and the best evidence sentences inside it."""
 
     chunk: Chunk
     score: float

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import WIRE_COPY_ID
+from rag.config import PassageWeights
 from rag.retrieval import Retriever, leaders, rrf
 
 
@@ -26,13 +27,20 @@ def test_each_legs_best_lead_the_fused_order():
 
 def test_the_lexical_legs_first_passage_is_kept_though_fusion_ranks_it_low(retriever):
     """Found empirically: BM25's first passage for this question is one the dense leg ranks low, so
-    reciprocal rank fusion alone puts five passages both legs found above it."""
+    reciprocal rank fusion alone puts five passages both legs found above it. Either the legs' leaders or
+    the fitted passage score (its BM25 rank and score among the features) keeps it."""
     q = "What did Barrot demand of Russia?"
     first = retriever.store.search_lexical(retriever.expand(q), 1)[0][0]
-    alone = Retriever(retriever.store, retriever.encoder, retriever.config.model_copy(update={"leaders": 0}))
+    fusion = PassageWeights(**{f: float(f == "fused") for f in PassageWeights.model_fields})
+
+    def search(**update) -> list[str]:
+        r = Retriever(retriever.store, retriever.encoder, retriever.config.model_copy(update=update))
+        return [p.chunk_id for p in r.search(q)]
+
     chunk = retriever.store.chunks[first].chunk_id
-    assert chunk not in [p.chunk_id for p in alone.search(q)], "premise: fusion alone drops it"
-    assert chunk in [p.chunk_id for p in retriever.search(q)]
+    assert chunk not in search(leaders=0, passage=fusion), "premise: fusion alone drops it"
+    assert chunk in search(leaders=2, passage=fusion)
+    assert chunk in search(leaders=0)
 
 
 @pytest.mark.parametrize("question, source", [
@@ -47,9 +55,9 @@ def test_hybrid_search_returns_passages_with_evidence_sentences(retriever, store
     query = retriever.expand(question)
     n = settings.retrieval.leaders
     lead = {store.chunks[i].chunk_id for i, _ in store.search_dense(retriever.encoder.encode([query])[0], n)
-            + store.search_lexical(query, n)}
+            + store.search_lexical(query, n)} if n else set()
     order = [(p.chunk_id not in lead, -p.score) for p in passages]
-    assert order == sorted(order)  # the legs' leaders first, then by fused score
+    assert order == sorted(order)  # the legs' leaders (if any) first, then by passage score
     assert len({p.chunk_id for p in passages}) == len(passages)
     for p in passages:
         assert p.chunk == store.chunks[store.chunk_index(p.chunk_id)]
@@ -155,8 +163,11 @@ def test_sentence_scores_are_the_weighted_features_of_the_settings(retriever):
     scored = {(p.chunk_id, s.start): s.score for p in found.passages for s in p.sentences}
     expected = {(p.chunk_id, s.start): sum(w * f[n] for n, w in weights.items()) for p, s, f in features}
     assert scored and all(v == pytest.approx(expected[key], abs=1e-4) for key, v in scored.items())
-    ranks = sorted({f["passage_rank"] for _, _, f in features}, reverse=True)
-    assert ranks[0] == 0.0 and ranks[1] == pytest.approx(-0.5)  # the first passage pays nothing
+    behind = {p.chunk_id: f["passage_score"] for p, _, f in features}
+    best = max(found.passages, key=lambda p: p.score)
+    assert behind[best.chunk_id] == 0.0  # the best passage pays nothing, the others their distance behind it
+    assert all(v == pytest.approx(p.score - best.score) and v <= 0 for p in found.passages
+               for v in [behind[p.chunk_id]])
 
 
 def test_after_match_is_the_overlap_of_the_sentence_before_in_the_same_passage(retriever):
@@ -188,7 +199,7 @@ def test_changed_weights_change_the_ranking(retriever, settings):
     from rag.retrieval import Retriever
 
     only_overlap = settings.retrieval.model_copy(update={"sentence": settings.retrieval.sentence.model_copy(
-        update={"cosine": 0.0, "overlap": 1.0, "kind_fit": 0.0, "denial": 0.0, "passage_rank": 0.0,
+        update={"cosine": 0.0, "overlap": 1.0, "kind_fit": 0.0, "denial": 0.0, "passage_score": 0.0,
                 "after_match": 0.0, "heading": 0.0})})
     r = Retriever(retriever.store, retriever.encoder, only_overlap)
     question = "Which country left the Ottawa convention banning antipersonnel landmines?"
@@ -205,3 +216,19 @@ def test_what_counts_as_a_duplicate_is_the_configured_one(retriever):
     loose = Retriever(retriever.store, retriever.encoder,
                       retriever.config.model_copy(update={"duplicate_overlap": 0.0}))
     assert len(loose.search(q, k=5)) < 5  # at 0 any two passages are copies: the first stands (names anchored)
+
+
+def test_passages_are_ordered_by_the_weighted_features_of_the_settings(retriever, store):
+    """A passage's score is the `[retrieval.passage]` weights times its features (fitted by
+    scripts/fit_passages.py); each leg's first passage has rank feature 1, and shares stay in 0..1."""
+    q = "What did Barrot demand of Russia?"
+    c = retriever.candidates(q)
+    assert c.features and all(set(f) == set(PassageWeights.model_fields) for f in c.features.values())
+    assert c.features[c.dense_hits[0][0]]["dense_rank"] == 1.0 and c.features[c.lex_hits[0][0]]["lexical_rank"] == 1.0
+    assert all(0.0 <= f["coverage"] <= 1.0 and 0.0 <= f["lexical"] <= 1.0 for f in c.features.values())
+    weights = retriever.config.passage.model_dump()
+    found = retriever.passages(q)
+    for p in found.passages:
+        f = c.features[store.chunk_index(p.chunk_id)]
+        assert p.score == pytest.approx(sum(w * f[n] for n, w in weights.items()), abs=1e-4)
+    assert [p.score for p in found.passages] == sorted((p.score for p in found.passages), reverse=True)
