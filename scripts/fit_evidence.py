@@ -20,6 +20,7 @@ import argparse
 import itertools
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,10 @@ sys.path.insert(0, str(ROOT))
 from rag import evidence  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.config import RetrievalConfig, SentenceWeights  # noqa: E402
-from rag.evaluate import load_gold  # noqa: E402
+from rag.evaluate import GoldItem, load_gold  # noqa: E402
 from rag.lexical import tokenize  # noqa: E402
 from rag.question import normalise, parse  # noqa: E402
+from rag.retrieval import Retriever  # noqa: E402
 from rag.suite import load_suite, open_index  # noqa: E402
 
 FEATURES = list(SentenceWeights.model_fields)  # "cosine" first: its weight is fixed at 1 while fitting
@@ -53,25 +55,31 @@ def holds(groups: list[list[str]], text: str) -> bool:
     return bool(groups) and all(any(a.lower() in low for a in g) for g in groups)
 
 
+def answerable(assistant: Assistant, suite_file: Path) -> Iterator[tuple[str, GoldItem, Retriever, str]]:
+    """Every answerable question of the suite, with its set's name and retriever (each set's index opened
+    in turn) and the question as `rag ask` searches it. Shared with scripts/fit_passages.py."""
+    for s in load_suite(suite_file).sets:
+        open_index(assistant, s)
+        r = assistant.retriever
+        for item in load_gold(s.gold):
+            if item.answerable:
+                yield s.name, item, r, parse(normalise(item.question), [], expand=r.expand, roles=r.roles).query
+
+
 def collect(suite_file: Path, leaders: int) -> list[dict]:
     """One row per answerable question: its set and, per sentence, the features and whether it is a hit,
     with `leaders` passages of each leg leading the fused order."""
     assistant = Assistant()
     assistant.settings.retrieval.leaders = leaders  # the retrievers share this section
     rows = []
-    for s in load_suite(suite_file).sets:
-        open_index(assistant, s)
-        r = assistant.retriever
-        for item in load_gold(s.gold):
-            if not item.answerable:
-                continue
-            q = parse(normalise(item.question), [], expand=r.expand, roles=r.roles)
-            found = r.passages(q.query)
-            measured = r.sentence_features(q.query, found.resolved, found.qvec, found.passages)
-            rows.append({"set": s.name, "id": item.id, "leaders": leaders, "sentences": [
-                {"features": f, "hit": holds(item.must_include, sentence.text), "says": said}
-                for (_, sentence, f), said in zip(measured, sayings([s.text for _, s, _ in measured]), strict=True)]})
-        print(f"[{s.name}] leaders {leaders}: {sum(1 for x in rows if x['set'] == s.name)} answerable questions",
+    for name, item, r, query in answerable(assistant, suite_file):
+        found = r.passages(query)
+        measured = r.sentence_features(query, found.resolved, found.qvec, found.passages)
+        rows.append({"set": name, "id": item.id, "leaders": leaders, "sentences": [
+            {"features": f, "hit": holds(item.must_include, sentence.text), "says": said}
+            for (_, sentence, f), said in zip(measured, sayings([s.text for _, s, _ in measured]), strict=True)]})
+    for name in dict.fromkeys(x["set"] for x in rows):
+        print(f"[{name}] leaders {leaders}: {sum(1 for x in rows if x['set'] == name)} answerable questions",
               file=sys.stderr)
     return rows
 

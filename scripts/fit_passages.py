@@ -24,39 +24,26 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fit_evidence import answerable, holds  # noqa: E402
+
 from rag.assistant import Assistant  # noqa: E402
 from rag.config import PassageWeights, RetrievalConfig  # noqa: E402
-from rag.evaluate import load_gold  # noqa: E402
-from rag.question import normalise, parse  # noqa: E402
-from rag.suite import load_suite, open_index  # noqa: E402
 
 FEATURES = list(PassageWeights.model_fields)
 FUSION = np.array([1.0 if f == "fused" else 0.0 for f in FEATURES])  # the order before any fit
 C = 1.0  # the regression's inverse regularisation (scikit-learn's default); the fit is flat around it
 
 
-def holds(groups: list[list[str]], text: str) -> bool:
-    low = text.lower()
-    return bool(groups) and all(any(a.lower() in low for a in g) for g in groups)
-
-
 def collect(suite_file: Path, role: str) -> list[dict]:
     """One row per answerable question: its set and, per candidate passage, the features and whether it
     holds the answer."""
-    assistant = Assistant()
     rows = []
-    for s in load_suite(suite_file).sets:
-        open_index(assistant, s)
-        r = assistant.retriever
-        for item in load_gold(s.gold):
-            if not item.answerable:
-                continue
-            q = parse(normalise(item.question), [], expand=r.expand, roles=r.roles)
-            c = r.candidates(q.query)
-            rows.append({"set": s.name, "role": role, "id": item.id, "candidates": [
-                {"features": f, "hit": holds(item.must_include, r.store.chunks[i].text)}
-                for i, f in c.features.items()]})
-        print(f"[{s.name}] {sum(1 for x in rows if x['set'] == s.name)} answerable questions", file=sys.stderr)
+    for name, item, r, query in answerable(Assistant(), suite_file):
+        rows.append({"set": name, "role": role, "id": item.id, "candidates": [
+            {"features": f, "hit": holds(item.must_include, r.store.chunks[i].text)}
+            for i, f in r.candidates(query).features.items()]})
+    for name in dict.fromkeys(x["set"] for x in rows):
+        print(f"[{name}] {sum(1 for x in rows if x['set'] == name)} answerable questions", file=sys.stderr)
     return rows
 
 
