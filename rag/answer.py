@@ -80,7 +80,7 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     # "the EU's top diplomat" is Kaja Kallas: an answer that only names her gives the question back,
     # unless the question asks who it is.
     text, cited = _generated(raw, shown, q, q.expanded if q.kind != "person" else q.text,
-                             settings.answer.lead_in_min_words)
+                             settings.answer.lead_in_min_words, settings.answer.loop_words)
     if text and cited and judge is not None:
         record.lead_in_support = judge.supports(q.text, cit.strip_markers(text),
                                                 plain(" ".join(shown[n - 1].text for n in cited)))
@@ -180,7 +180,7 @@ def _check_length(question: str, llm) -> None:
 
 
 def _generated(raw: str, sources: list[cit.Source], question: Question, given: str,
-               min_support: float) -> tuple[str, list[int]]:
+               min_support: float, loop_words: int) -> tuple[str, list[int]]:
     """Keep the model's answer only if every sentence cites a source that holds what it claims and
     the whole answers what was asked. Returns the answer (markers still in the sources' numbering)
     and the source numbers it cites, or ("", []) when it must be replaced."""
@@ -191,6 +191,8 @@ def _generated(raw: str, sources: list[cit.Source], question: Question, given: s
     if len(sentences) > 1 and min(len(cit.strip_markers(x).split()) for x in sentences) < 3:
         return "", []  # fragments like "The U.S [1]. Secretary of State [2]." are not an answer
     claim_text = cit.strip_markers(text)
+    if loops(claim_text, loop_words):
+        return "", []  # a model repeating itself: every word may be the source's, the whole says nothing
     if not qtypes.fits(claim_text, question.kind, question.text) or restates(claim_text, given):
         return "", []  # grounded perhaps, but not an answer to what was asked
     fixed: list[str] = []
@@ -204,6 +206,13 @@ def _generated(raw: str, sources: list[cit.Source], question: Question, given: s
         fixed.append(_cite(claim, cited))
         used += [n for n in cited if n not in used]
     return " ".join(fixed), used
+
+
+def loops(text: str, n: int) -> bool:
+    """Whether some run of `n` words comes twice in `text` (case and punctuation aside)."""
+    words = re.findall(r"\w+(?:['’]\w+)?", text.lower())
+    runs = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return len(runs) != len(set(runs))
 
 
 def _sources_for(claim: str, cited: list[int], sources: list[cit.Source], question: str,

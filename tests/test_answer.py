@@ -700,3 +700,22 @@ def test_the_lead_in_share_of_source_words_is_the_configured_one():
     settings.answer.lead_in_min_words = 0.9
     dropped, *_ = run(Q, reply, settings=settings)
     assert not dropped.answer.startswith("Barrot said Russia owes")
+
+
+def test_a_lead_in_that_goes_round_in_circles_is_replaced_by_the_quoted_evidence():
+    # every word is the source's, but the 270M model looped until it ran out of tokens
+    loop = "Barrot said Russia owes an answer. Barrot said Russia owes an answer again [1]."
+    answer, *_ = run(Q, loop)
+    assert answer.mode == "extractive" and answer.answer.startswith("“")
+    assert_cited_and_verified(answer)
+    answer, *_ = run(Q, OWES_REPLY)
+    assert answer.mode == "generated"  # the same words said once stand
+
+
+def test_loops_finds_a_run_of_words_said_twice():
+    from rag.answer import loops
+
+    assert loops("He's a good player and he's a good player for England", 4)
+    assert not loops("He's a good player for England and for Wasps", 4)
+    assert loops("The fund's sales rose; the fund's sales fell", 3)
+    assert not loops("The fund's sales rose; the fund's sales fell", 4)
