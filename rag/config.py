@@ -277,6 +277,9 @@ class CheckThresholds(_Strict):
     # a question name rarer than this idf (in under ~1 passage in 5) must be in the evidence's passage
     # (name_not_in_evidence)
     focus_idf: float = Field(1.5, ge=0.0)
+    # The evidence sentences, best first, whose numbers count for number_not_in_evidence: the two an
+    # answer quotes (`[answer] quotes`), which is the evidence the gate was fitted on.
+    number_sources: int = Field(2, ge=1)
     # an evidence sentence that names the asked-about noun may lead from this far down the ranking
     promote_within: int = Field(3, ge=1)
 
