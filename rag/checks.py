@@ -12,6 +12,7 @@ from rag import answerability, evidence, qtypes
 from rag.citations import Source
 from rag.config import CheckThresholds
 from rag.gate import Gate
+from rag.grounding import numbers
 from rag.pertinence import (
     Corpus,
     affirms_negated,
@@ -21,7 +22,6 @@ from rag.pertinence import (
     overlap,
     still_ahead,
 )
-from rag.grounding import numbers
 from rag.question import Question
 from rag.schema import Passage, Reason
 
