@@ -12,7 +12,6 @@ from rag import answerability, evidence, qtypes
 from rag.citations import Source
 from rag.config import CheckThresholds
 from rag.gate import Gate
-from rag.grounding import numbers
 from rag.pertinence import (
     Corpus,
     affirms_negated,
@@ -93,17 +92,6 @@ def name_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Re
     if missing:
         return Reason(code="name_not_in_evidence",
                       message=f"The best evidence never mentions {_listed(missing)}, which the question is about.")
-    return None
-
-
-def number_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
-    """A number the question gives ("in 1998", "the 2,000 troops") that the evidence an answer would quote
-    never writes: evidence about another year or another figure."""
-    quoted = " ".join(s.text for s in ev.sources[: ev.limits.number_sources])
-    missing = sorted(numbers(q.text) - numbers(quoted))
-    if missing:
-        return Reason(code="number_not_in_evidence",
-                      message=f"The question gives {_listed(missing)}, which the best evidence never mentions.")
     return None
 
 
@@ -216,8 +204,7 @@ OFF_POINT_CHECKS: tuple[Check, ...] = (
 POINT_CHECKS: tuple[Check, ...] = (wrong_kind, name_not_in_evidence, *OFF_POINT_CHECKS)
 # The order matters: the first reason is the one recorded.
 CHECKS: tuple[Check, ...] = (
-    no_passages, no_evidence, missing_name, weak_evidence, wrong_kind, name_not_in_evidence,
-    number_not_in_evidence, uncovered,
+    no_passages, no_evidence, missing_name, weak_evidence, wrong_kind, name_not_in_evidence, uncovered,
     *OFF_POINT_CHECKS, weak_match,
 )
 NAMES: tuple[str, ...] = tuple(c.__name__ for c in CHECKS)

@@ -254,9 +254,9 @@ class CheckThresholds(_Strict):
     / 0.902 (re-fitted after `[retrieval] leaders`, the leading evidence sentence now re-chosen at each
     value), the gate fitted on all three 0.723 / 0.631 / 0.917; re-run after `opposite_of_asked` and the
     unnamed places of a bare "where": every value kept, 0.700 / 0.666 / 0.898 held out, 0.727 / 0.678 /
-    0.917 fitted; re-run after the passage score and `number_not_in_evidence`: every value kept but
-    min_coverage, where 0.4 scored 0.767 held out against 0.2's 0.766 (and 0.781 fitted against 0.782):
-    one question, so 0.2 is kept. The rest are set by hand on the
+    0.917 fitted; re-run after the passage score (with a number check since left out): every value kept
+    but min_coverage, where 0.4 scored 0.767 held out against 0.2's 0.766 (and 0.781 fitted against
+    0.782): one question, so 0.2 is kept. The rest are set by hand on the
     NATO articles: min_resemblance and promote_within also choose the evidence, confident_sentence acts
     after the model has answered."""
 
@@ -279,9 +279,6 @@ class CheckThresholds(_Strict):
     # a question name rarer than this idf (in under ~1 passage in 5) must be in the evidence's passage
     # (name_not_in_evidence)
     focus_idf: float = Field(1.5, ge=0.0)
-    # The evidence sentences, best first, whose numbers count for number_not_in_evidence: the two an
-    # answer quotes (`[answer] quotes`), which is the evidence the gate was fitted on.
-    number_sources: int = Field(2, ge=1)
     # an evidence sentence that names the asked-about noun may lead from this far down the ranking
     promote_within: int = Field(3, ge=1)
 

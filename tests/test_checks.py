@@ -41,7 +41,6 @@ FIRES = {  # check -> (question, evidence, collection text)
     "wrong_kind": ("How many soldiers will Berlin send?", evidence_of("Berlin will send soldiers soon."), ""),
     "name_not_in_evidence": ("How much will Poland spend on defence?",
                              evidence_of("Estonia will spend more on defence."), "Estonia will spend more on defence."),
-    "number_not_in_evidence": ("What did Oslo sign in 1998?", evidence_of("Oslo signed the treaty in 1999."), ""),
     "uncovered": ("Who wrote the novel War and Peace?", evidence_of("Ministers met in Brussels."),
                   "Ministers met in Brussels."),
     "few_shared_words": ("Which city will host the next climate conference?",
@@ -66,7 +65,6 @@ PASSES = {
     "wrong_kind": ("How many soldiers will Berlin send?", evidence_of("Berlin will send 5,000 soldiers."), ""),
     "name_not_in_evidence": ("How much will Estonia spend on defence?",
                              evidence_of("Estonia will spend more on defence."), "Estonia will spend more on defence."),
-    "number_not_in_evidence": ("What did Oslo sign in 1998?", evidence_of("In 1998, Oslo signed the treaty."), ""),
     "focus_not_in_evidence": ("What treaty came out of the summit?", evidence_of("Leaders signed a treaty."), ""),
     "no_outcome": ("What did the two envoys agree on in Oslo?", evidence_of("In Oslo they agreed to swap prisoners."),
                    ""),
@@ -104,8 +102,6 @@ def test_reasons_name_what_is_missing():
     question, ev, text = FIRES["name_not_in_evidence"]
     corpus = Collection(text)
     assert "'Poland'" in checks.name_not_in_evidence(read(question, corpus), ev, corpus).message
-    question, ev, _ = FIRES["number_not_in_evidence"]
-    assert "'1998'" in checks.number_not_in_evidence(read(question), ev, None).message
 
 
 def test_checks_that_need_the_collection_pass_without_one():
