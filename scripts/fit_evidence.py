@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from rows import measured  # noqa: E402
 
 from rag import evidence  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
@@ -127,12 +128,7 @@ def main() -> None:
     ap.add_argument("--suite", type=Path, default=ROOT / "eval" / "dev.toml")
     ap.add_argument("--rows", type=Path, help="read the measured rows from this file, or write them there")
     args = ap.parse_args()
-    if args.rows and args.rows.is_file():
-        rows = [json.loads(line) for line in args.rows.read_text().splitlines()]
-    else:
-        rows = [r for n in LEADERS for r in collect(args.suite, n)]
-        if args.rows:
-            args.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = measured(args.rows, lambda: [r for n in LEADERS for r in collect(args.suite, n)])
     by_leaders = {n: arrays(rows, n) for n in LEADERS}
     names = sorted(by_leaders[LEADERS[0]])
     table = {}

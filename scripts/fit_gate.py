@@ -34,6 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rows import measured  # noqa: E402
+
 from rag import answer, checks  # noqa: E402
 from rag.answerability import JUDGE, JUDGE_MEANING, SIGNALS  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
@@ -255,12 +257,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.judge:
         FEATURES.append(JUDGE)
-    if args.rows and args.rows.is_file():
-        rows = [json.loads(line) for line in args.rows.read_text().splitlines()]
-    else:
-        rows = collect(args.suite, args.judge, None if args.no_judge_cache else cache_root() / JUDGE_CACHE)
-        if args.rows:
-            args.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = measured(args.rows, lambda: collect(args.suite, args.judge,
+                                                None if args.no_judge_cache else cache_root() / JUDGE_CACHE))
     names = sorted({r["set"] for r in rows})
     limit = args.max_false_abstentions
     c = args.c or max(C_GRID, key=lambda x: float(np.mean([held_out(rows, s, x, limit)[0] for s in names])))

@@ -26,6 +26,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rows import measured  # noqa: E402
+
 from rag.assistant import Assistant  # noqa: E402
 from rag.evaluate import load_gold  # noqa: E402
 from rag.judge import plain  # noqa: E402
@@ -88,12 +90,7 @@ def main() -> None:
     ap.add_argument("--judge", required=True, help="the judge model's name in models.toml")
     ap.add_argument("--rows", type=Path, help="read the judged lead-ins from this file, or write them there")
     args = ap.parse_args()
-    if args.rows and args.rows.is_file():
-        rows = [json.loads(line) for line in args.rows.read_text().splitlines()]
-    else:
-        rows = collect(args.suite, args.records, args.judge)
-        if args.rows:
-            args.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = measured(args.rows, lambda: collect(args.suite, args.records, args.judge))
     names = sorted({r["set"] for r in rows})
     t = choose(rows, names)
     print(f"threshold {t} (mean balanced accuracy over the sets)")

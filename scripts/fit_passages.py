@@ -15,7 +15,6 @@ weights as a `[retrieval.passage]` block for rag/config.py.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fit_evidence import answerable, holds  # noqa: E402
+from rows import measured  # noqa: E402
 
 from rag.assistant import Assistant  # noqa: E402
 from rag.config import PassageWeights, RetrievalConfig  # noqa: E402
@@ -75,12 +75,7 @@ def main() -> None:
     ap.add_argument("--test", type=Path, help="sets to score only (default: none)")
     ap.add_argument("--rows", type=Path, help="read the measured rows from this file, or write them there")
     args = ap.parse_args()
-    if args.rows and args.rows.is_file():
-        rows = [json.loads(line) for line in args.rows.read_text().splitlines()]
-    else:
-        rows = collect(args.suite, "fit") + (collect(args.test, "test") if args.test else [])
-        if args.rows:
-            args.rows.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = measured(args.rows, lambda: collect(args.suite, "fit") + (collect(args.test, "test") if args.test else []))
     fitting = sorted({r["set"] for r in rows if r["role"] == "fit"})
     # a test set may share its name with a fitting one (bbc-dev is in both suites): it is the fitting one
     tests = sorted({r["set"] for r in rows if r["role"] == "test"} - set(fitting))
