@@ -25,6 +25,7 @@ MAX_SOURCES = 4
 REPEAT_SHARE = 0.8  # set by hand: a sentence repeats another when this share of the shorter one's words is in it
 DATELINE_CHARS = 200    # where an article names the place it was filed from ("Brussels, April 4 (EFE)")
 LOOKBACK_SENTENCES = 3  # how far back a person the evidence calls "he" or "she" may be named
+_FIRST_WORD = re.compile(r"^\W*\w+")
 _THIRD_PERSON = re.compile(r"\b(he|she|his|her|him)\b", re.I)
 # "according to the Responsible Statecraft piece" names an outlet, not what the question is about.
 _SOURCE_REF = re.compile(r"\b(according to|in|from|by)\s+(the\s+|an?\s+)?([A-Z][\w’'\-]*\s+){1,4}"
@@ -70,10 +71,15 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
     rest = _SOURCE_REF.sub(" ", question)  # "according to the Responsible Statecraft piece" names no content
     for written, _ in place_mentions(question):
         rest = rest.replace(written, " ")
-    found = names(rest[1:] if rest.startswith(question[:1]) else rest)  # the first word is capitalised anyway
+    # The first word is capitalised anyway (and typed "WHat" at times): it names nothing for sure.
+    found = names(_FIRST_WORD.sub(lambda m: m.group().lower(), rest, count=1) if rest.startswith(question[:1])
+                  else rest)
     words |= {part for w in words for part in w.split("-")}  # "Jean-Noël" holds "Noël"
     words |= {unaccented(w) for w in words}  # and "Noel"
+    joined = _written_joined(rest, words)
     for name in {part for n in found for part in n.split("-") if part[:1].isupper()}:  # Ramstein-format
+        if name in joined:
+            continue  # "Apple Talk" where the article writes "AppleTalk"
         if _first_name_of_present(name, rest, words):
             continue  # "Mark Rutte" where the article says "Rutte"
         if len(name) <= 3 and name.isupper():
@@ -172,6 +178,17 @@ def name_forms(name: str) -> set[str]:
     if place:
         forms.add(place)  # Britain -> britain, matched against folded text
     return forms
+
+
+def _written_joined(question: str, words: set[str]) -> set[str]:
+    """The question's capitalised words that, with the capitalised word beside them, the passages write as
+    one word: "Apple Talk" for "AppleTalk", "Play Station" for "PlayStation", "Drop box" for "Dropbox"."""
+    found: set[str] = set()
+    for m in re.finditer(r"(?=\b([A-Z][\w’']*)\s+([A-Za-z][\w’']*))", question):
+        first, second = m.group(1), m.group(2)
+        if first[:1].isupper() and (first + second).lower() in words:
+            found |= {first, second}
+    return found
 
 
 def _first_name_of_present(name: str, question: str, words: set[str]) -> bool:

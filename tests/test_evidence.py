@@ -63,6 +63,17 @@ def test_names_no_passage_mentions_are_missing():
     assert missing_names("What did the United Kingdom pledge?", PASSAGES) == ["United Kingdom"]
 
 
+def test_a_name_written_as_one_word_is_not_missing():
+    passages = ["AppleTalk let local networks form without a central server."]
+    assert missing_names("What were the features of Apple Talk?", passages) == []
+    assert missing_names("What were the features of Apple Talk?", ["Apple made the Mac."]) == ["Talk"]
+
+
+def test_an_oddly_capitalised_first_word_is_no_name():
+    assert missing_names("WHat did Hegseth say?", PASSAGES) == []
+    assert missing_names("WHo chaired the Ramstein-format meeting?", PASSAGES) == []
+
+
 def test_a_capital_answers_for_its_country():
     assert missing_names("What did Germany pledge?", ["Berlin pledged 130 million euros."]) == []
     assert missing_names("What did Germany pledge?", ["Paris pledged 130 million euros."]) == ["Germany"]
