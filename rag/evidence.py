@@ -26,6 +26,7 @@ REPEAT_SHARE = 0.8  # set by hand: a sentence repeats another when this share of
 DATELINE_CHARS = 200    # where an article names the place it was filed from ("Brussels, April 4 (EFE)")
 LOOKBACK_SENTENCES = 3  # how far back a person the evidence calls "he" or "she" may be named
 _FIRST_WORD = re.compile(r"^\W*\w+")
+_WORD_PAIR = re.compile(r"(?=\b([A-Z][\w’']*)\s+([A-Za-z][\w’']*))")  # every capitalised word and the next
 _THIRD_PERSON = re.compile(r"\b(he|she|his|her|him)\b", re.I)
 # "according to the Responsible Statecraft piece" names an outlet, not what the question is about.
 _SOURCE_REF = re.compile(r"\b(according to|in|from|by)\s+(the\s+|an?\s+)?([A-Z][\w’'\-]*\s+){1,4}"
@@ -181,12 +182,11 @@ def name_forms(name: str) -> set[str]:
 
 
 def _written_joined(question: str, words: set[str]) -> set[str]:
-    """The question's capitalised words that, with the capitalised word beside them, the passages write as
-    one word: "Apple Talk" for "AppleTalk", "Play Station" for "PlayStation", "Drop box" for "Dropbox"."""
+    """The question's capitalised words that, with the word after them, the passages write as one word:
+    "Apple Talk" for "AppleTalk", "Play Station" for "PlayStation", "Drop box" for "Dropbox"."""
     found: set[str] = set()
-    for m in re.finditer(r"(?=\b([A-Z][\w’']*)\s+([A-Za-z][\w’']*))", question):
-        first, second = m.group(1), m.group(2)
-        if first[:1].isupper() and (first + second).lower() in words:
+    for first, second in _WORD_PAIR.findall(question):
+        if (first + second).lower() in words:
             found |= {first, second}
     return found
 
