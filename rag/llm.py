@@ -31,6 +31,7 @@ class LLM:
         self._llama: Llama | None = None
         # For yes_probability, made once: the chat formatter, and the tokens a reply may start Yes / No with.
         self._judging: tuple[Any, list[int], list[int]] | None = None
+        self._openings: dict[str, list[int]] = {}  # see _opening
 
     def threads(self) -> tuple[int, int]:
         """(threads, threads_batch): models.toml's, else chosen from the cores this process may use."""
@@ -121,11 +122,30 @@ class LLM:
         if len(tokens) >= self.n_ctx:
             raise GenerationError(f"the judge's prompt ({len(tokens)} tokens) does not fit model {self.name}'s "
                                   f"context of {self.n_ctx}")
-        llama.reset()
-        llama.eval(tokens)
+        # The opening (template and instructions) is the same for every judge prompt: it is read once as a
+        # batch of its own and kept in the context, and each prompt reads only the rest. Always split at
+        # the same place, so an answer never depends on what was asked before (llama.cpp's numbers differ
+        # slightly with how a prompt is cut into batches).
+        opening = self._opening(formatter, llama, messages[:-1])
+        split = len(opening) if tokens[: len(opening)] == opening and len(opening) < len(tokens) else 0
+        kept = split and llama.n_tokens >= split and llama.input_ids[:split].tolist() == opening
+        llama.n_tokens = split if kept else 0
+        if split and not kept:
+            llama.eval(opening)
+        llama.eval(tokens[split:])
         logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, -1), shape=(llama.n_vocab(),))
         yes, no = (float(np.logaddexp.reduce(logits[ids])) for ids in (yes_ids, no_ids))
         return 1.0 / (1.0 + float(np.exp(no - yes)))
+
+    def _opening(self, formatter: Any, llama: Llama, before: list[dict[str, str]]) -> list[int]:
+        """The tokens every prompt of these opening messages (the system's) starts with, whatever the
+        last message says: where two prompts with different last messages part."""
+        key = repr(before)
+        if key not in self._openings:
+            a, b = (llama.tokenize(formatter(messages=[*before, {"role": "user", "content": text}]).prompt.encode(),
+                                   add_bos=False, special=True) for text in ("a", "b"))
+            self._openings[key] = a[: shared_opening(a, b)]
+        return self._openings[key]
 
     def _sampling(self, max_tokens: int | None, grammar: str | None) -> dict:
         kwargs: dict = {"max_tokens": max_tokens or self.config.max_tokens,
@@ -137,6 +157,16 @@ class LLM:
 
             kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
         return kwargs
+
+
+def shared_opening(a: list[int], b: list[int]) -> int:
+    """How many tokens `a` and `b` share from the start."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 @contextlib.contextmanager

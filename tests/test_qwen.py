@@ -11,7 +11,7 @@ import pytest
 from conftest import MODELS_TOML
 from rag.assistant import Assistant
 from rag.citations import markers, verify
-from rag.config import load_settings
+from rag.config import Settings, load_settings
 from rag.models import installed_path
 from rag.schema import Answer, Delta, Final, Turn
 
@@ -24,10 +24,17 @@ pytestmark = [pytest.mark.qwen, pytest.mark.skipif(
     reason=f"{QWEN} is not installed (run `make model-qwen`): {installed_path(_SPEC)} is missing")]
 
 
+def unjudged(settings: Settings) -> Settings:
+    """The settings without the judge (`--no-judge`): these tests are of the 1.5B as the answering model."""
+    fast = settings.model_copy(deep=True)
+    fast.answer.judge = None
+    return fast
+
+
 @pytest.fixture(scope="module")
 def qwen(settings, assistant) -> Assistant:
     assert settings.llm[QWEN].style == "chat"
-    a = Assistant(settings, assistant.index_path, QWEN)
+    a = Assistant(unjudged(settings), assistant.index_path, QWEN)
     a._retriever = assistant.retriever  # the session's index and query encoder; only the LLM differs
     return a
 
@@ -77,7 +84,7 @@ async def test_qwen_in_the_chat_app_after_switching_to_it(qwen, assistant, tmp_p
     from rag.tui.screens import ArticleScreen
     from test_tui import settle
 
-    core = Assistant(assistant.settings, assistant.index_path)
+    core = Assistant(unjudged(assistant.settings), assistant.index_path)
     core._retriever, core._llm = assistant.retriever, assistant.llm  # the session's, already loaded
     app = ChatApp(core, store=ConversationStore(tmp_path / "data"))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -113,6 +120,22 @@ def test_the_judge_says_yes_to_evidence_that_answers_and_no_to_evidence_that_doe
     answers = judge.p_yes("How many homes did the Aarhus council vote to build?", evidence)
     misses = judge.p_yes("How much will the Aarhus homes cost?", evidence)
     assert 0.0 <= misses < 0.5 < answers <= 1.0, (answers, misses)
+
+
+def test_the_judge_reads_a_prompt_alike_whatever_it_read_before(qwen):
+    """The judge keeps its prompts' shared opening in the context and reads only the rest, always cut at the
+    same place: the same question and evidence get the same estimate after another prompt, or from scratch."""
+    from rag.judge import ModelJudge
+
+    judge = ModelJudge(qwen.llm)
+    evidence = "The city council of Aarhus voted on Monday to build 1,200 new homes near the harbour by 2028."
+    first = judge.p_yes("How many homes did the Aarhus council vote to build?", evidence)
+    judge.p_yes("Who won the cup final?", "Arsenal beat Chelsea 2-1 in the cup final at Wembley on Saturday.")
+    after_another = judge.p_yes("How many homes did the Aarhus council vote to build?", evidence)
+    qwen.llm.load().reset()
+    from_scratch = judge.p_yes("How many homes did the Aarhus council vote to build?", evidence)
+    assert first == after_another == from_scratch
+    assert [len(t) for t in qwen.llm._openings.values()] and min(len(t) for t in qwen.llm._openings.values()) > 10
 
 
 def test_a_judged_assistant_puts_its_estimate_on_the_record(settings, assistant):
