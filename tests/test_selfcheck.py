@@ -92,8 +92,8 @@ def test_the_bundled_model_passes_the_real_self_check(settings):
 def test_ask_exits_5_with_one_line_when_the_model_crashes(seeds_index, monkeypatch):
     """The whole CLI path: `rag ask` with a build whose first decode segfaults."""
     monkeypatch.setattr(selfcheck, "child_command", lambda model: SEGFAULT)
-    result = CliRunner().invoke(app, ["ask", "--config", str(MODELS_TOML), "--index-dir", str(seeds_index),
-                                      "What did Barrot demand?"])
+    result = CliRunner().invoke(app, ["ask", "--no-judge", "--config", str(MODELS_TOML), "--index-dir",
+                                      str(seeds_index), "What did Barrot demand?"])
     assert result.exit_code == 5, result.output
     assert one_line(result.stderr) and result.stderr.startswith("error:") and "SIGSEGV" in result.stderr
     assert result.stdout == ""
