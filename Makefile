@@ -14,6 +14,7 @@ export TRANSFORMERS_OFFLINE := 1
 # llama-cpp-python (pip's cache can hand back an old native one) gets the portable wheel put back.
 setup: $(VENV)/.installed
 	@scripts/llama_wheel.sh $(BIN)/python
+	@$(BIN)/rag models install
 
 # torch is pinned (==2.13.0 in pyproject) so pip takes the local CPU build, not a multi-GB CUDA one.
 # llama-cpp-python is built once per user, portable (AVX2, no AVX-512/AMX), by scripts/llama_wheel.sh
