@@ -375,6 +375,15 @@ class Settings(_Strict):
     def base_dir(self) -> Path:
         return self.source.parent
 
+    def model_roles(self) -> dict[str, list[str]]:
+        """The models the configuration uses, each with its roles ("default", "judge"): the default LLM
+        first. What `make setup` installs and what doctor must find."""
+        roles: dict[str, list[str]] = {}
+        for role, name in (("default", self.default_llm), ("judge", self.answer.judge)):
+            if name is not None:
+                roles.setdefault(name, []).append(role)
+        return roles
+
     def llm_config(self, name: str | None = None) -> tuple[str, LLMConfig]:
         name = name or self.default_llm
         if name not in self.llm:

@@ -69,9 +69,9 @@ def model_rows(settings: Settings, check_runs: bool = True) -> Iterator[Row]:
     except RagError as exc:
         yield _error_row("models", "embedder", exc)
     usable = cores().usable
+    used = settings.model_roles()
     for name, config in settings.llm.items():
-        roles = [role for role, used in (("default", settings.default_llm), ("judge", settings.answer.judge))
-                 if used == name]
+        roles = used.get(name, [])
         label = f"llm {name}" + "".join(f" ({role})" for role in roles)
         try:
             path = config.resolve(settings.base_dir)

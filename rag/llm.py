@@ -144,7 +144,7 @@ class LLM:
         if key not in self._openings:
             a, b = (llama.tokenize(formatter(messages=[*before, {"role": "user", "content": text}]).prompt.encode(),
                                    add_bos=False, special=True) for text in ("a", "b"))
-            self._openings[key] = a[: shared_opening(a, b)]
+            self._openings[key] = list(os.path.commonprefix([a, b]))  # works on any lists, not only paths
         return self._openings[key]
 
     def _sampling(self, max_tokens: int | None, grammar: str | None) -> dict:
@@ -157,16 +157,6 @@ class LLM:
 
             kwargs["grammar"] = LlamaGrammar.from_string(grammar, verbose=False)
         return kwargs
-
-
-def shared_opening(a: list[int], b: list[int]) -> int:
-    """How many tokens `a` and `b` share from the start."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 @contextlib.contextmanager

