@@ -16,7 +16,9 @@ With `--judge NAME` (an instruct model of models.toml, installed) each question'
 to that model as a yes/no question (rag/judge.py) and its P(Yes) becomes one more signal; the fit is
 written to rag/judged_gate.toml, the gate used when `[answer] judge` is set. The judge's answers are kept
 in the user cache (`judge-answers.jsonl`, keyed by model, question and evidence), so a re-fit asks it again
-only where the question or its evidence changed (`--no-judge-cache` asks it everything).
+only where the question or its evidence changed. After a change to how the judge reads (its prompts, or how
+rag/llm.py reads P(Yes)) its answers are stale: `--no-judge-cache` asks it everything again and starts a
+new cache, the old one kept beside it as `judge-answers.jsonl.old`.
 """
 
 from __future__ import annotations
@@ -96,9 +98,12 @@ class CachedJudge:
     """A judge whose P(Yes) for a question and its evidence is kept in a JSONL file, one answer a line:
     the same model, question and evidence get the same answer without a forward pass (~1-5 s each)."""
 
-    def __init__(self, judge: Judge, model: str, path: Path | None) -> None:
+    def __init__(self, judge: Judge, model: str, path: Path | None, fresh: bool = False) -> None:
+        """`fresh`: ask everything again and start the file anew, the earlier one kept as `<name>.old`."""
         self.judge, self.model, self.path = judge, model, path
         self.known: dict[str, float] = {}
+        if fresh and path is not None and path.is_file():
+            path.replace(path.with_name(path.name + ".old"))
         if path is not None and path.is_file():
             for line in path.read_text(encoding="utf-8").splitlines():
                 with_key = json.loads(line)
@@ -143,16 +148,17 @@ def row(case: Case, judge: Judge | None = None) -> dict:
     return out
 
 
-def collect(suite_file: Path, judge_name: str | None = None, judge_cache: Path | None = None) -> list[dict]:
+def collect(suite_file: Path, judge_name: str | None = None, judge_cache: Path | None = None,
+            fresh: bool = False) -> list[dict]:
     """One row per question of the suite (see `row`); the judge's answers are read from and added to
-    `judge_cache` when one is given."""
+    `judge_cache` when one is given (`fresh`: only added to, the file started anew)."""
     assistant = Assistant()
     judge: CachedJudge | None = None
     if judge_name:
         assistant.settings.answer.judge = judge_name
         assistant.check_model()
         assert assistant.judge is not None
-        judge = CachedJudge(assistant.judge, judge_name, judge_cache)
+        judge = CachedJudge(assistant.judge, judge_name, judge_cache, fresh)
     rows = [row(c, judge) for c in cases(assistant, suite_file)]
     if judge is not None:
         print(f"judge: asked {judge.asked}, the rest from {judge_cache}", file=sys.stderr)
@@ -248,7 +254,8 @@ def main() -> None:
     ap.add_argument("--judge", metavar="NAME", help="ask this instruct model of models.toml whether the evidence "
                     f"answers, and fit {JUDGED_GATE_FILE.relative_to(ROOT)} with its estimate as a signal")
     ap.add_argument("--no-judge-cache", action="store_true", help="ask the judge every question again instead of "
-                    f"reusing its earlier answers ({CACHE_ENV_NOTE})")
+                    f"reusing its earlier answers, and start its cache anew ({CACHE_ENV_NOTE}; the old one "
+                    "is kept as .old): after a change to its prompts or to how its P(Yes) is read")
     ap.add_argument("--max-false-abstentions", type=float, default=MAX_FALSE_ABSTENTIONS, metavar="SHARE",
                     help="the threshold may leave at most this share of any set's answerable questions unanswered "
                     f"(default {MAX_FALSE_ABSTENTIONS}; 1 for no limit)")
@@ -257,8 +264,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.judge:
         FEATURES.append(JUDGE)
-    rows = measured(args.rows, lambda: collect(args.suite, args.judge,
-                                                None if args.no_judge_cache else cache_root() / JUDGE_CACHE))
+    rows = measured(args.rows, lambda: collect(args.suite, args.judge, cache_root() / JUDGE_CACHE,
+                                                fresh=args.no_judge_cache))
     names = sorted({r["set"] for r in rows})
     limit = args.max_false_abstentions
     c = args.c or max(C_GRID, key=lambda x: float(np.mean([held_out(rows, s, x, limit)[0] for s in names])))

@@ -61,3 +61,15 @@ def test_a_refit_asks_the_judge_only_what_changed(tmp_path):
     assert CachedJudge(again, "other-model", cache).p_yes("Who won?", "Ann won.") == 0.5
     assert len(again.asked) == 3 and reread.asked == 2
     assert CachedJudge(ScriptedJudge(0.0), "qwen", None).p_yes("Who won?", "Ann won.") == 0.0  # no file: no memory
+
+
+def test_a_fresh_cache_asks_everything_again_and_keeps_the_old_file(tmp_path):
+    """After the judge's reading changes (--no-judge-cache) its earlier answers are stale: they are not
+    read, the new ones start a new file, and the old file stays beside it."""
+    cache = tmp_path / "judge-answers.jsonl"
+    CachedJudge(ScriptedJudge(0.75), "qwen", cache).p_yes("Who won?", "Ann won.")
+    again = ScriptedJudge(0.5)
+    assert CachedJudge(again, "qwen", cache, fresh=True).p_yes("Who won?", "Ann won.") == 0.5
+    assert len(again.asked) == 1
+    assert CachedJudge(ScriptedJudge(0.0), "qwen", cache).p_yes("Who won?", "Ann won.") == 0.5  # the new answer
+    assert '"p": 0.75' in (tmp_path / "judge-answers.jsonl.old").read_text()
