@@ -39,8 +39,8 @@ def test_usable_cores_is_the_tightest_limit(cores, usable):
     assert cores.usable == usable
 
 
-@pytest.mark.parametrize("usable, expected", [(1, (1, 1)), (2, (1, 1)), (4, (3, 3)), (16, (15, 15))])
-def test_thread_defaults_leave_a_core_free(usable, expected):
+@pytest.mark.parametrize("usable, expected", [(1, (1, 1)), (2, (1, 2)), (4, (3, 4)), (16, (15, 16))])
+def test_generation_leaves_a_core_free_and_prompts_use_every_core(usable, expected):
     assert default_threads(usable) == expected
 
 
