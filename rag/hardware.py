@@ -76,7 +76,8 @@ def default_threads(usable: int) -> tuple[int, int]:
     other busy process (an indexer, a compile, a browser); a single thread has no barrier at all. Reading
     a prompt runs the same operations over a whole batch of tokens, so its barriers are few for the work
     between them: on 2 cores (README, Supported CPUs) a second prompt thread cut the judged answer's p50
-    by a third on an idle machine and cost nothing beside a busy process.
+    by a third on an idle machine and cost it nothing beside a busy process (the 270M alone, a short
+    prompt: a fifth faster idle, a fifth slower beside a busy process).
     """
     return max(1, usable - 1), usable
 
