@@ -7,11 +7,19 @@ lookups treat them as the same place. General knowledge about the world, nothing
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
-# canonical: other spellings, adjectives, and capitals used as metonyms ("Moscow said").
+# Every other country of the world, by name, the adjective for its people and other English spellings
+# (scripts/world_places.py writes it from the countryinfo package). Its spellings are places only when
+# capitalised: "Chad", "Jordan" and "Turkey" are also a name, a river and a bird.
+OUT_FILE = Path(__file__).with_name("world_places.json")
+
+# canonical: other spellings, adjectives, and capitals used as metonyms ("Moscow said"): the countries news
+# copy names most, with the capitals it writes for them.
 # Brussels is left out on purpose: in news it is the venue far more often than Belgium.
 _TABLE: dict[str, tuple[str, ...]] = {
     "usa": ("united states", "u.s.", "u.s.a.", "us", "usa", "america", "american", "americans", "washington"),
@@ -90,13 +98,29 @@ _ACRONYMS = {"us", "un", "eu", "uk", "usa"}
 _POSSESSIVE = re.compile(r"(?:['’]s)\b")
 
 
+def hand_table() -> dict[str, tuple[str, ...]]:
+    """The hand-kept countries (scripts/world_places.py leaves them out of the world file)."""
+    return dict(_TABLE)
+
+
+@lru_cache(maxsize=1)
+def _world() -> dict[str, list[str]]:
+    return json.loads(OUT_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _capitalised_only() -> frozenset[str]:
+    """Spellings that are a place only when capitalised: the hand-picked ones and every world spelling."""
+    return frozenset(_CASE_SENSITIVE | {f for c, fs in _world().items() for f in (c, *fs)})
+
+
 @lru_cache(maxsize=1)
 def _lookup() -> dict[str, str]:
     table: dict[str, str] = {}
-    for canonical, forms in _TABLE.items():
-        table[canonical] = canonical
+    for canonical, forms in [*_TABLE.items(), *_world().items()]:
+        table.setdefault(canonical, canonical)
         for form in forms:
-            table[form] = canonical
+            table.setdefault(form, canonical)
     return table
 
 
@@ -133,7 +157,7 @@ def _cased_as_place(word: str) -> bool:
     low = word.lower()
     if low in _ACRONYMS:
         return word.isupper()
-    return low not in _CASE_SENSITIVE or word[:1].isupper()
+    return low not in _capitalised_only() or word[:1].isupper()
 
 
 def fold(text: str) -> str:
@@ -156,6 +180,12 @@ def word(token: str) -> str | None:
 def _swap(m: re.Match[str]) -> str:
     written = m.group(1)
     return _lookup()[written.lower()] if _cased_as_place(written) else written
+
+
+@lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    """Every canonical place word ("estonia", "nigeria", "eu")."""
+    return frozenset(_lookup().values())
 
 
 def is_place(word: str) -> bool:

@@ -27,7 +27,8 @@ from rag.schema import Chunk, Document, IndexStats
 
 # 2: places and British spellings folded in the BM25 tokens; who-holds-which-office table (roles.json).
 # 3: the manifest records each file's size and sha256, and its own checksum.
-FORMAT_VERSION = 3
+# 4: every country of the world folded in the BM25 tokens and the roles table (rag/world_places.json).
+FORMAT_VERSION = 4
 ROLES_FILE = "roles.json"
 MANIFEST_FILE = "manifest.json"
 READ_ATTEMPTS = 3  # a load that loses its build to a publish retries with the new one
