@@ -18,7 +18,7 @@ from rag.pertinence import QUOTATION, WHY, Corpus
 from rag.places import canonical, fold, unaccented
 from rag.places import mentions as place_mentions
 from rag.question import Question
-from rag.roles import Roles
+from rag.roles import Roles, without_roles
 from rag.schema import Document, Passage, Sentence
 
 MAX_SOURCES = 4
@@ -34,10 +34,7 @@ _SOURCE_REF = re.compile(r"\b(according to|in|from|by)\s+(the\s+|an?\s+)?([A-Z][
 # Adjectives of regions: "Which Nordic country" describes the answer; the article names Finland.
 _REGIONS = {"nordic", "baltic", "scandinavian", "balkan", "western", "eastern", "northern", "southern", "central",
             "european", "asian", "african", "arab", "latin", "slavic", "mediterranean", "atlantic", "arctic",
-            "pacific", "caucasian", "caspian", "transatlantic", "allied", "nato", "west", "east", "north", "south"}
-# Titles are not who or what a question is about: "Secretary General", "Prime Minister".
-_ROLE_WORDS = re.compile(r"\b(secretary|general|minister|prime|foreign|deputy|president|chancellor|"
-                         r"spokes\w+|ambassador|envoy|chief|head|defen[cs]e)\b", re.I)
+            "pacific", "caucasian", "caspian", "west", "east", "north", "south"}
 
 
 def select(question: str, query: str, passages: list[Passage], limit: int = MAX_SOURCES) -> list[Source]:
@@ -133,7 +130,7 @@ def focus_missing(question: str, source: Source, idf: Callable[[str], float], ro
     asked = question
     for (start, end), _ in sorted(resolved, reverse=True):
         asked = asked[:start] + " " + asked[end:]  # "France's foreign minister" stands for a person
-    asked = _ROLE_WORDS.sub(" ", asked)
+    asked = without_roles(asked)
     missing = missing_names(asked, [source.passage.chunk.text, source.text])
     missing = [m for m in missing if not _acronym(m) and _rarity(m, idf) >= min_idf]
     if missing and document is not None:

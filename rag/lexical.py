@@ -23,7 +23,7 @@ _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 
 
 @lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
+def stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN) | _QUESTION_WORDS
@@ -50,7 +50,7 @@ def _token(written: str) -> str:
     """One word as matched: its place, or lower-cased in American spelling; "" for a stop word.
     Cached: a collection has far fewer distinct words than words, and indexing tokenizes them all."""
     low = places.word(written) or written.lower()
-    return "" if low in _stopwords() else american(low.rstrip(".,"))
+    return "" if low in stopwords() else american(low.rstrip(".,"))
 
 
 _BRITISH = [(re.compile(p), r) for p, r in (
