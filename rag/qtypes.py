@@ -11,11 +11,18 @@ from rag.lexical import tokenize
 from rag.places import CAPITALS, canonical
 from rag.places import mentions as place_mentions
 
+# Nouns for people in the news of any subject: government, business, sport, the arts, science, the courts.
 _PERSON_NOUNS = (r"(official|minister|leader|general|envoy|spokes\w*|president|secretary|diplomat|head|chief|"
                  r"politician|person|man|woman|member|analyst|commander|negotiator|ambassador|chancellor|premier|"
                  r"expert|journalist|reporter|author|researcher|fellow|scholar|professor|economist|historian|"
                  r"scientist|adviser|advisor|aide|lawmaker|senator|congressman|congresswoman|mp|general|admiral|"
-                 r"colonel|officer|soldier|activist|lawyer|judge|prosecutor|mayor|governor|candidate)s?")
+                 r"colonel|officer|soldier|activist|lawyer|judge|prosecutor|mayor|governor|candidate|"
+                 r"coach|manager|player|striker|goalkeeper|defender|midfielder|captain|skipper|athlete|champion|"
+                 r"boxer|golfer|cyclist|swimmer|runner|sprinter|chairman|chairwoman|executive|ceo|founder|owner|"
+                 r"entrepreneur|investor|banker|director|producer|actor|actress|singer|musician|rapper|artist|"
+                 r"writer|novelist|poet|composer|designer|presenter|comedian|star|doctor|surgeon|teacher|student|"
+                 r"victim|suspect|witness|employee|worker|boss|engineer|inventor|philosopher|king|queen|emperor|"
+                 r"pope|bishop|priest)s?")
 _WHO_PERSON = re.compile(rf"^\s*who\s+(is|was|are|were)\s+the\s+([\w.’'\-]+\s+){{0,3}}?{_PERSON_NOUNS}\b", re.I)
 _PERSON = re.compile(r"^\s*(who|whom|whose)\b|^\s*(which|what)\s+((?!(?:does|did|do|is|are|was|were|has|have|had)\b)"
                      rf"\w+\s+){{0,3}}{_PERSON_NOUNS}\b|"
@@ -96,18 +103,24 @@ _NOT_PEOPLE = {
     "assembly", "organization", "organisation", "foundation", "university", "bank", "fund", "format", "post",
     "times", "journal", "press", "minister", "secretary", "president", "general", "foreign", "state", "see",
     "also", "war", "day", "prime", "deputy", "affairs", "security", "national", "federal", "republic", "kingdom",
-    "states", "united", "european", "nato", "eu", "un", "kremlin", "pentagon", "white", "north", "south", "east",
+    "states", "united", "european", "white", "north", "south", "east",
     "west", "central", "new", "world", "international", "monday", "tuesday", "wednesday", "thursday", "friday",
     "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september",
     "october", "november", "december", "however", "meanwhile", "several", "recently", "indeed", "obviously",
     "europe", "asia", "africa", "america", "americas", "pacific", "atlantic", "arctic", "middle", "free",
     "the", "a", "an", "he", "she", "it", "they", "we", "i", "his", "her", "their", "its", "this", "that", "in", "on",
     "at", "by", "for", "and", "but", "or", "according", "after", "before", "when", "while", "if", "as", "so",
+    # words that head the names of companies, clubs, competitions and awards
+    "club", "fc", "city", "rovers", "athletic", "league", "cup", "championship", "championships", "olympics",
+    "games", "open", "company", "corporation", "corp", "inc", "ltd", "plc", "airlines", "airways", "motors",
+    "holdings", "industries", "records", "studios", "pictures", "festival", "awards", "prize", "museum",
+    "hospital", "school", "college", "board", "authority", "exchange", "reserve", "index", "services",
     # news outlets and agencies, which news copy cites as often as people
     "cnn", "bbc", "reuters", "efe", "nbc", "abc", "cbs", "fox", "msnbc", "npr", "afp", "ap", "dpa", "ansa", "tass",
     "ria", "interfax", "jazeera", "newsweek", "guardian", "telegraph", "independent", "economist", "politico",
     "axios", "bloomberg", "associated", "wall", "street", "rfe", "rl", "radio", "liberty", "euronews", "dw",
     "welle", "spiegel", "monde", "figaro", "kyodo", "xinhua", "yonhap", "anadolu", "ukrinform", "pravda",
+    "sky", "itv", "cnbc", "forbes", "nikkei", "cbc", "rte", "aap", "pti", "haaretz", "ft", "wsj",
     # ranks
     "brigadier", "colonel", "major", "lieutenant", "captain", "admiral", "sergeant", "commander", "marshal",
 }

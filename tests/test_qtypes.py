@@ -30,6 +30,12 @@ from rag.qtypes import expected, fits, people, strength
     ("Which minister spoke first?", "person"),
     ("Which Estonian official spoke?", "person"),
     ("Which analyst said that?", "person"),
+    # people in business, sport and the arts, not only in government
+    ("Which coach was sacked?", "person"),
+    ("Which Chelsea player scored twice?", "person"),
+    ("Which chairman resigned after the takeover?", "person"),
+    ("Which actress won the best actress award?", "person"),
+    ("Which singer topped the chart?", "person"),
     ("Where did the ministers meet?", "place"),
     ("Which country left the Ottawa convention?", "place"),
     ("In which city did they meet?", "place"),
