@@ -10,7 +10,7 @@ from typing import Protocol
 
 from rag import qtypes
 from rag.lexical import tokenize
-from rag.roles import Roles
+from rag.roles import OFFICES, Roles
 from rag.schema import Document
 
 WHY = re.compile(r"^\s*why\b|\bwhat\s+(reason|explanation|justification)\b|\bon what grounds\b", re.I)
@@ -51,8 +51,7 @@ _OUTCOME = re.compile(r"\b(agree\w*|deal|deals|accords?|pacts?|truce|treaty|deci
 SUCCESSION_Q = re.compile(r"\b(replace[sd]?|replacing|succeed(s|ed)?|succeeding|take over from|took over from|"
                           r"successor|succession)\b", re.I)
 _SUCCESSION = re.compile(r"\b(replac\w*|succe\w*|take[sn]? over|took over|taking over|incoming|designate|nominat\w*|"
-                         r"appoint\w*|nam(e|ed|es|ing) as|new (foreign|defen[cs]e|prime) minister|new chancellor)\b",
-                         re.I)
+                         rf"appoint\w*|nam(e|ed|es|ing) as|new ({OFFICES}|boss|head|chief|leader))\b", re.I)
 # "Why did Kyiv reject the draft?" wants a reason, which news copy gives as a causal clause or in
 # someone's own words; a sentence that only narrates the rejection gives none.
 _CAUSE = re.compile(r"\b(because|since|due to|owing to|as a result|reasons?|so that|in order to|given that|thanks to|"

@@ -10,6 +10,7 @@ from rag.grounding import names, numbers
 from rag.lexical import tokenize
 from rag.places import CAPITALS, canonical
 from rag.places import mentions as place_mentions
+from rag.roles import OFFICES
 
 # Nouns for people in the news of any subject: government, business, sport, the arts, science, the courts.
 _PERSON_NOUNS = (r"(official|minister|leader|general|envoy|spokes\w*|president|secretary|diplomat|head|chief|"
@@ -176,9 +177,10 @@ def strength(text: str, kind: str | None, question: str) -> float:
     return _person_strength(text, question)
 
 
-_TITLE_BEFORE = re.compile(r"\b(general|minister|president|secretary|chancellor|envoy|spokes\w+|ambassador|"
-                           r"colonel|major|lieutenant|captain|admiral|commander|chief|analyst|mr|mrs|ms|dr)\.?\s+$",
-                           re.I)
+# An office (rag/roles.py), a rank or an honorific right before a name: "General Christoph Huber", "Chelsea
+# manager Jose Mourinho", "Dr Jane Smith".
+_TITLE_BEFORE = re.compile(rf"\b({OFFICES}|secretary|colonel|major|lieutenant|admiral|commander|chief|analyst|boss|"
+                           r"mr|mrs|ms|dr|prof|sir|dame|lord|lady)\.?\s+$", re.I)
 _SAYS_AFTER = re.compile(r"^['’]?s?,?\s+(said|says|told|tells|added|stressed|warned|noted|explained|wrote|tweeted)\b")
 
 

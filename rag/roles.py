@@ -78,7 +78,10 @@ _COVERS: dict[str, tuple[str, ...]] = {
 # the film" and "a centrifugal governor" name nobody, "Which German general" and "the Supreme Court judge" do.
 _NEEDS_QUALIFIER = {"general", "judge", "governor"}
 _PHRASES = sorted({p: r for r, ps in ROLES.items() for p in ps}.items(), key=lambda kv: -len(kv[0]))
-_ROLE_RE = re.compile(r"\b(" + "|".join(re.escape(p) for p, _ in _PHRASES) + r")\b", re.I)
+# Every way an office is written, longest first, as a regular expression alternation (for other modules'
+# patterns: "the new chairman", "Coach Eddie Jones").
+OFFICES = "|".join(re.escape(p) for p, _ in _PHRASES)
+_ROLE_RE = re.compile(rf"\b({OFFICES})\b", re.I)
 _ROLE_OF = dict(_PHRASES)
 _LOOSE_RE = re.compile(r"\b(" + "|".join(_COVERS) + r")\b(?![’'])", re.I)
 _LEADS_RE = re.compile(r"\bwho\s+(leads|heads|runs|led|headed|ran)\s+(?:the\s+)?([\w.’']+)", re.I)

@@ -35,6 +35,8 @@ def test_a_present_question_with_a_participle_is_not_past():
 def test_outcome_successor_and_cause_words():
     assert names_outcome("In Oslo the envoys struck a deal.") and not names_outcome("The envoys met in Oslo.")
     assert names_successor("Bildt will succeed Lind.") and not names_successor("Lind criticised Putin.")
+    assert names_successor("Southampton have named Harry Redknapp their new manager.")
+    assert names_successor("Ms Rice, the new secretary of state, arrived in Ankara.")
     assert gives_cause("Oslo said no because it was late.") and gives_cause("“Never,” the minister said.")
     assert not gives_cause("Oslo rejected the draft on Monday.")
 

@@ -270,6 +270,10 @@ def test_the_name_of_a_thing_wants_a_proper_name():
     assert strength("The battalion, known as Task Force Orange, arrived on Monday.", "name", q) == 1.0
     # places, days, titles and people's names do not name a battalion
     assert strength("On Monday, Berlin sent 800 soldiers to Latvia, Colonel Jan Visser said.", "name", q) == 0.0
+    # an office of any field before a person's name marks a person, not the name asked for
+    q = "What is the name of the club's new stadium?"
+    assert strength("Chelsea manager Jose Mourinho praised it.", "name", q) == 1.0  # Chelsea is a name
+    assert strength("The plans were praised by chairman Peter Kenyon on Monday.", "name", q) == 0.0
 
 
 def test_who_was_the_official_is_not_answered_by_a_country():
