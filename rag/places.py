@@ -136,9 +136,29 @@ def _phrase_pattern() -> re.Pattern[str]:
 
 
 def _alternation(forms: list[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(f) for f in forms)
     # Dotted abbreviations end in a period, so the word boundary is checked by hand after them.
-    return re.compile(rf"(?<![\w.])({alternatives})(?![\w])", re.IGNORECASE)
+    return re.compile(rf"(?<![\w.])({_trie(forms)})(?![\w])", re.IGNORECASE)
+
+
+def _trie(forms: list[str]) -> str:
+    """One pattern for many spellings, branching letter by letter: it matches what the alternation of
+    them all longest first would, without trying every spelling at every position (the world's ~1,000
+    spellings made that 7x slower)."""
+    root: dict = {}
+    for form in forms:
+        node = root
+        for ch in form.lower():
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def walk(node: dict) -> str:
+        branches = [re.escape(ch) + walk(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return walk(root)
 
 
 def canonical(word: str) -> str | None:
