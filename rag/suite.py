@@ -32,6 +32,7 @@ KEY_CHARS = 16  # hex digits of the hash that name a cached index folder
 # export): a change to any of them must not reuse an index built by the old code.
 INDEX_CODE = ("documents", "chunking", "lexical", "places", "roles", "store", "indexer", "embeddings",
               "onnx_encoder")
+INDEX_DATA = ("world_places.json",)  # data files the index-building code reads (the BM25 tokens fold places)
 _NAME = re.compile(r"^[\w.\-]+$")
 
 
@@ -103,6 +104,8 @@ def index_key(settings: Settings, articles: Path) -> str:
     package = Path(__file__).resolve().parent
     for module in INDEX_CODE:
         h.update(module.encode() + b"\0" + (package / f"{module}.py").read_bytes())
+    for data in INDEX_DATA:
+        h.update(data.encode() + b"\0" + (package / data).read_bytes())
     explicit, found = find_articles([articles])
     for f in sorted(explicit + found):
         h.update(str(f.relative_to(articles)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -91,6 +92,19 @@ def test_the_key_follows_the_articles_and_the_settings(settings, tmp_path, seeds
     other.retrieval.chunk_chars += 100
     assert index_key(other, seeds_copy) != key
     assert index_dir_for(settings, seeds_copy, tmp_path) == tmp_path / "eval-index" / key
+
+
+def test_the_key_follows_the_place_data(settings, seeds_copy, monkeypatch, tmp_path):
+    """The BM25 tokens fold every country's spellings (rag/world_places.json): new data, a new index."""
+    import rag.suite
+
+    key = index_key(settings, seeds_copy)
+    package = tmp_path / "rag"
+    shutil.copytree(Path(rag.suite.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__", "tui"))
+    monkeypatch.setattr(rag.suite, "__file__", str(package / "suite.py"))
+    assert index_key(settings, seeds_copy) == key
+    (package / "world_places.json").write_text('{"atlantis": ["atlantean"]}', encoding="utf-8")
+    assert index_key(settings, seeds_copy) != key
 
 
 @pytest.mark.slow
