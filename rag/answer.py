@@ -48,7 +48,8 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     q = parse(text, history, expand=retriever.expand, roles=retriever.roles)
     found = gather(q, retriever, settings.answer.checks)
     record = Answer(question=q.text, answer="", search_query=q.query if q.follow_up else None,
-                    retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
+                    retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4),
+                                         copies=p.copies)
                                for p in found.passages])
     sources = found.sources
     quotes = settings.answer.quotes

@@ -62,6 +62,7 @@ def extractive_answer(retriever: Searcher, question: str) -> Answer:
     text = " ".join(f"{cit.quoted(s.text)} [{i}]" for i, s in enumerate(sources, 1))
     answer, citations = cit.resolve(text, sources)
     return Answer(question=question, answer=answer, mode="extractive", citations=citations, model=NAME,
-                  retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4))
+                  retrieved=[Retrieved(doc_id=p.doc_id, chunk_id=p.chunk_id, score=round(p.score, 4),
+                                       copies=p.copies)
                              for p in passages],
                   latency_s=round(time.perf_counter() - started, 3))

@@ -41,7 +41,8 @@ class Verdict(BaseModel):
     supported: bool = False
     passed: bool = False
     abstained: bool = False
-    rank: int | None = None  # 1-based rank of the first retrieved passage from a gold source
+    rank: int | None = None  # 1-based rank of the first retrieved passage from a gold source (or a copy of it)
+    own_rank: int | None = None  # the same, counting only passages filed under a gold source's own name
     recall5: float = 0.0
     bad_quotes: int = 0
     ungrounded: list[str] = Field(default_factory=list)
@@ -124,10 +125,12 @@ def _has(text: str, group: list[str]) -> bool:
 
 def judge(item: GoldItem, answer: Answer, documents: dict) -> Verdict:
     v = Verdict(id=item.id, abstained=answer.abstained)
-    docs = [r.doc_id for r in answer.retrieved]
+    # A passage stands for its article and for the copies collapsed into it (the same text filed twice)
+    docs = [{r.doc_id, *r.copies} for r in answer.retrieved]
     if item.sources:
-        v.rank = next((i + 1 for i, d in enumerate(docs) if d in item.sources), None)
-        v.recall5 = len(set(docs[:5]) & set(item.sources)) / len(set(item.sources))
+        v.rank = next((i + 1 for i, d in enumerate(docs) if d & set(item.sources)), None)
+        v.own_rank = next((i + 1 for i, r in enumerate(answer.retrieved) if r.doc_id in item.sources), None)
+        v.recall5 = len(set().union(*docs[:5]) & set(item.sources)) / len(set(item.sources))
     for c in answer.citations:
         doc = documents.get(c.doc_id)
         if not (c.quote and c.quote in c.text and doc is not None and doc.text[c.start : c.end] == c.quote):
@@ -158,6 +161,8 @@ def summarize(items: list[GoldItem], records: list[Answer], verdicts: list[Verdi
         "questions": len(items), "answerable": len(ans), "unanswerable": len(una),
         "recall@5": round(statistics.mean(v.recall5 for v in with_src), 3) if with_src else 0.0,
         "hit@5": round(sum(1 for v in with_src if v.rank and v.rank <= 5) / len(with_src), 3) if with_src else 0.0,
+        "hit@5_own_name": round(sum(1 for v in with_src if v.own_rank and v.own_rank <= 5) / len(with_src), 3)
+        if with_src else 0.0,
         "mrr": round(statistics.mean(1 / v.rank if v.rank else 0 for v in with_src), 3) if with_src else 0.0,
         "answer_correct": round(sum(v.correct for *_, v in ans) / len(ans), 3) if ans else 0.0,
         "citation_supported": round(sum(v.supported for *_, v in ans) / len(ans), 3) if ans else 0.0,

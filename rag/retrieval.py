@@ -174,13 +174,14 @@ class Retriever:
             if not any(self._duplicate(idx, j) for j in chosen):
                 chosen.append(idx)
         chosen = self._anchor_names(query, chosen, scored)
+        copies = self._copies(chosen, order)
         lex_score = dict(lex_hits)
         passages = []
         for idx in chosen:
             # a lexical-only hit's dense similarity is computed too: it still matters for abstention
             ds = features[idx]["dense"] if idx in features else float(np.dot(self.store.vectors[idx], qvec))
             passages.append(Passage(chunk=self.store.chunks[idx], score=round(scored[idx], 4), dense_score=ds,
-                                    lexical_score=lex_score.get(idx, 0.0)))
+                                    lexical_score=lex_score.get(idx, 0.0), copies=copies[idx]))
         return Found(passages=passages, resolved=resolved, qvec=qvec)
 
     def candidates(self, question: str, lexical: bool = True, dense: bool = True) -> Candidates:
@@ -264,11 +265,24 @@ class Retriever:
             return list(injection.flagged(document.text))
         return [(s + chunk.start, e + chunk.start) for s, e in injection.flagged(chunk.text)]
 
+    def _copies(self, chosen: list[int], order: list[int]) -> dict[int, list[str]]:
+        """For each chosen passage, the other articles among the candidates whose passage is a duplicate of
+        it: the same story filed twice under two names, which the collapse above keeps once."""
+        out: dict[int, list[str]] = {i: [] for i in chosen}
+        for idx in order:
+            if idx in out:
+                continue
+            j = next((j for j in chosen if self._duplicate(idx, j)), None)
+            doc = self.store.chunks[idx].doc_id
+            if j is not None and doc != self.store.chunks[j].doc_id and doc not in out[j]:
+                out[j].append(doc)
+        return out
+
     def _duplicate(self, a: int, b: int) -> bool:
         va, vb = self.store.vectors[a], self.store.vectors[b]
         if float(np.dot(va, vb)) >= self.config.duplicate_cosine:
             return True
-        ta, tb = set(tokenize(self.store.chunks[a].text)), set(tokenize(self.store.chunks[b].text))
+        ta, tb = self._words_of(a), self._words_of(b)
         small = min(len(ta), len(tb)) or 1
         return len(ta & tb) / small >= self.config.duplicate_overlap
 

@@ -44,6 +44,9 @@ class Passage(BaseModel):
     dense_score: float = 0.0
     lexical_score: float = 0.0
     sentences: list[Sentence] = Field(default_factory=list)
+    # Other articles whose passage was dropped as a copy of this one (the same story filed twice): an
+    # archive holds many, and the user should still learn the other filings.
+    copies: list[str] = Field(default_factory=list)
 
     @property
     def doc_id(self) -> str:
@@ -71,6 +74,7 @@ class Retrieved(BaseModel):
     doc_id: str
     chunk_id: str
     score: float
+    copies: list[str] = Field(default_factory=list)  # other articles holding this passage (see Passage)
 
 
 class Reason(BaseModel):

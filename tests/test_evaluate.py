@@ -48,6 +48,17 @@ def test_judge_a_correct_supported_answer():
     assert v.bad_quotes == 0 and v.ungrounded == []
 
 
+def test_a_source_collapsed_into_another_articles_passage_counts_as_retrieved():
+    """The same text filed under two names is one passage; it stands for both, and the own-name rank says
+    which name retrieval showed."""
+    rec = GOOD.model_copy(update={"retrieved": [Retrieved(doc_id="B", chunk_id="B#0", score=0.2),
+                                                Retrieved(doc_id="Z", chunk_id="Z#0", score=0.1, copies=["A"])]})
+    v = judge(ITEM, rec, DOCS)
+    assert (v.rank, v.own_rank, v.recall5) == (2, None, 1.0)
+    s = summarize([ITEM], [rec], [v])
+    assert (s["hit@5"], s["hit@5_own_name"]) == (1.0, 0.0)
+
+
 def test_judge_correct_but_not_supported_by_its_citations():
     rec = record("He wants an answer, yes or no [1].", [cite("Barrot said Russia owes an answer", text=FIRST)])
     v = judge(ITEM, rec, DOCS)
@@ -124,7 +135,7 @@ def test_summarize_metric_definitions():
     assert (s["questions"], s["answerable"], s["unanswerable"]) == (6, 4, 2)
     # retrieval metrics over answerable items that name sources (q1, q3, q4)
     assert s["recall@5"] == round((1.0 + 1.0 + 0.0) / 3, 3)
-    assert s["hit@5"] == round(2 / 3, 3)
+    assert s["hit@5"] == s["hit@5_own_name"] == round(2 / 3, 3)
     assert s["mrr"] == round((1 / 2 + 1 / 1 + 0) / 3, 3)
     # answer metrics over the 4 answerable items
     assert s["answer_correct"] == round(1 / 4, 3)  # only q1: q3 lacks the [yes, quick] group

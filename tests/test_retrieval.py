@@ -140,6 +140,18 @@ def test_near_duplicate_passages_are_collapsed(extended_assistant):
         assert len(spans) == len(set(spans))
 
 
+def test_a_collapsed_copy_is_named_on_the_passage_kept(extended_assistant):
+    """The copy's article is not lost: the passage shown lists the other filing, so a reader (and the eval's
+    source count) learns the story is also in it. Passages of articles with no copy list none."""
+    copies = {"002_557866627175f759", WIRE_COPY_ID}
+    passages = extended_assistant.retriever.search("What did Barrot demand of Russia?", k=5)
+    kept = [p for p in passages if p.doc_id in copies]
+    assert kept, "premise: a passage of the copied article is among the five"
+    for p in kept:
+        assert p.copies == sorted(copies - {p.doc_id}), p.chunk_id
+    assert all(not p.copies for p in passages if p.doc_id not in copies)
+
+
 def test_a_sentence_denying_what_was_asked_is_recognised():
     from rag.lexical import tokenize
     from rag.retrieval import _denies
