@@ -18,12 +18,15 @@ def row(run: SetRun) -> dict:
     answerable = [v for i, v in zip(run.items, run.verdicts, strict=True) if i.answerable]
     unanswerable = [v for i, v in zip(run.items, run.verdicts, strict=True) if not i.answerable]
     latencies = [r.latency_s for r in run.records if r.mode != "error"]
+    sourced = [v for i, v in zip(run.items, run.verdicts, strict=True) if i.answerable and i.sources]
     return {
         "questions": len(run.items), "answerable": len(answerable), "unanswerable": len(unanswerable),
         "combined_score": round(sum(v.passed for v in run.verdicts) / len(run.verdicts), 3) if run.verdicts else 0.0,
         "answers_correct": sum(v.passed for v in answerable),  # right and supported by what it cites
         "false_abstentions": sum(v.abstained for v in answerable),
         "right_abstentions": sum(v.abstained for v in unanswerable),
+        # a gold source among the first five passages shown (a copy collapsed into one counts; see judge)
+        "source_top5": sum(1 for v in sourced if v.rank and v.rank <= 5), "sourced": len(sourced),
         "non_verbatim_quotes": sum(v.bad_quotes for v in run.verdicts),
         "errors": sum(1 for r in run.records if r.mode == "error"),
         "latency_p50_s": round(statistics.median(latencies), 3) if latencies else 0.0,
@@ -43,6 +46,7 @@ def macro(runs: Sequence[SetRun]) -> dict:
         "answers_correct_rate": mean([r["answers_correct"] / r["answerable"] for r in rows if r["answerable"]]),
         "false_abstention_rate": mean([r["false_abstentions"] / r["answerable"] for r in rows if r["answerable"]]),
         "right_abstention_rate": mean([r["right_abstentions"] / r["unanswerable"] for r in rows if r["unanswerable"]]),
+        "source_top5_rate": mean([r["source_top5"] / r["sourced"] for r in rows if r["sourced"]]),
         "non_verbatim_quotes": sum(r["non_verbatim_quotes"] for r in rows),
         "latency_p50_s": mean([r["latency_p50_s"] for r in rows]),
     }
@@ -76,14 +80,15 @@ def sets_table(per_set: Sequence[Sequence[SetRun]], title: str = "rag eval: per 
     """One row per set and method (the system first, then its baselines), then the macro averages."""
     table = Table(title=title)
     for col in ("set", "method", "questions", "combined", "answers correct", "false abstentions",
-                "right abstentions", "non-verbatim quotes", "warm p50 s"):
+                "right abstentions", "source in top 5", "non-verbatim quotes", "warm p50 s"):
         table.add_column(col, justify="left" if col in ("set", "method") else "right")
     for runs in per_set:
         for run in runs:
             r = row(run)
             table.add_row(run.name, run.method, str(r["questions"]), f"{r['combined_score']:.3f}",
                           f"{r['answers_correct']}/{r['answerable']}", f"{r['false_abstentions']}/{r['answerable']}",
-                          f"{r['right_abstentions']}/{r['unanswerable']}", str(r["non_verbatim_quotes"]),
+                          f"{r['right_abstentions']}/{r['unanswerable']}", f"{r['source_top5']}/{r['sourced']}",
+                          str(r["non_verbatim_quotes"]),
                           f"{r['latency_p50_s']:.2f}")
     if len(per_set) > 1:
         for method in dict.fromkeys(run.method for runs in per_set for run in runs):
@@ -91,10 +96,12 @@ def sets_table(per_set: Sequence[Sequence[SetRun]], title: str = "rag eval: per 
             label = f"macro ({m['sets']} set{'s' if m['sets'] != 1 else ''})"
             table.add_row(label, method, str(m["questions"]), f"{m['combined_score']:.3f}",
                           f"{m['answers_correct_rate']:.1%}", f"{m['false_abstention_rate']:.1%}",
-                          f"{m['right_abstention_rate']:.1%}", str(m["non_verbatim_quotes"]),
+                          f"{m['right_abstention_rate']:.1%}", f"{m['source_top5_rate']:.1%}",
+                          str(m["non_verbatim_quotes"]),
                           f"{m['latency_p50_s']:.2f}", style="bold")
-    table.caption = ("answers correct: right and supported by the cited passage; the macro row gives shares, "
-                     "each set weighing the same")
+    table.caption = ("answers correct: right and supported by the cited passage; source in top 5: answerable "
+                     "questions with a gold source among the first five passages (or a copy of it under another "
+                     "name); the macro row gives shares, each set weighing the same")
     return table
 
 

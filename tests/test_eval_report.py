@@ -9,7 +9,7 @@ from rich.console import Console
 
 from rag import eval_report as report
 from rag.evaluate import GoldItem, SetRun, judge
-from rag.schema import Answer, Citation, Document, Reason
+from rag.schema import Answer, Citation, Document, Reason, Retrieved
 
 TEXT = "Rutte chaired the meeting in Brussels."
 DOCS = {"A": Document(doc_id="A", title="t", source="s", text=TEXT, sha256="x")}
@@ -22,7 +22,9 @@ def item(i: str, answerable: bool = True) -> GoldItem:
 
 def right_answer(latency: float = 1.0) -> Answer:
     cite = Citation(n=1, doc_id="A", title="t", chunk_id="A#0", quote=TEXT, text=TEXT, start=0, end=len(TEXT))
-    return Answer(question="q", answer=f"“{TEXT}” [1]", citations=[cite], latency_s=latency)
+    return Answer(question="q", answer=f"“{TEXT}” [1]", citations=[cite], latency_s=latency,
+                  retrieved=[Retrieved(doc_id="B", chunk_id="B#0", score=0.2), Retrieved(doc_id="A", chunk_id="A#0",
+                                                                                    score=0.1)])
 
 
 def abstention(code: str | None, latency: float = 0.1) -> Answer:
@@ -58,6 +60,7 @@ def test_a_set_s_row():
     assert (r["questions"], r["answerable"], r["unanswerable"]) == (6, 3, 3)
     assert r["answers_correct"] == 1 and r["false_abstentions"] == 2 and r["right_abstentions"] == 2
     assert r["combined_score"] == round(3 / 6, 3) and r["non_verbatim_quotes"] == 0
+    assert (r["source_top5"], r["sourced"]) == (1, 3)  # only a1's answer retrieved its source
     assert r["latency_p50_s"] == 0.1  # median of 1.0, 0.1, 0.1, 0.1, 0.1, 2.0
 
 
@@ -83,6 +86,7 @@ def test_the_macro_average_weighs_each_set_the_same():
     assert m["answers_correct_rate"] == round((1 / 3 + 1 / 1) / 2, 3)
     assert m["false_abstention_rate"] == round((2 / 3 + 0) / 2, 3)
     assert m["right_abstention_rate"] == round((2 / 3 + 2 / 2) / 2, 3)
+    assert m["source_top5_rate"] == round((1 / 3 + 1 / 1) / 2, 3)
 
 
 def render(table) -> str:
@@ -97,6 +101,7 @@ def test_the_tables_show_sets_baselines_macro_and_reasons():
     assert "first" in text and "second" in text and "extractive" in text
     assert "macro (2 sets)" in text and "0.750" in text  # the system's macro combined score
     assert "1/3" in text and "2/3" in text
+    assert "source in top 5" in text and text.count("66.7%") == 2  # macro: answers correct, sources in the first five
     reasons = render(report.reasons_table([FIRST, SECOND]))
     lines = {line.split()[1]: line for line in reasons.splitlines() if "missing_name" in line or "uncovered" in line}
     assert "1 / 1" in lines["missing_name"] and "2 / 1" in lines["missing_name"]  # first, and all sets
