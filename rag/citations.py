@@ -55,7 +55,13 @@ def to_citation(n: int, source: Source) -> Citation:
     chunk = source.passage.chunk
     return Citation(n=n, doc_id=chunk.doc_id, title=chunk.title, chunk_id=chunk.chunk_id,
                     quote=source.sentence.text, text=chunk.text, start=source.sentence.start,
-                    end=source.sentence.end)
+                    end=source.sentence.end, copies=source.passage.copies)
+
+
+def also_in(c: Citation) -> str:
+    """The other articles that hold the quoted passage, as a suffix for the doc id: "; also in a, b". Terminal
+    faces pass it through their own sanitising, as they do the doc id."""
+    return f"; also in {', '.join(c.copies)}" if c.copies else ""
 
 
 def verify(citation: Citation, document: Document) -> bool:

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from rag.citations import quoted
+from rag.citations import also_in, quoted
 from rag.question import Question
 from rag.sanitize import StreamCleaner, clean, clean_line
 from rag.schema import Answer, Delta, Final, StreamEvent
@@ -37,7 +37,7 @@ def print_answer(console: Console, answer: Answer) -> None:
         console.print("Sources:", style="bold")
         for c in answer.citations:
             console.print(Text.assemble((f"[{c.n}] ", "bold"), (clean_line(c.title), "italic"),
-                                        f" ({clean_line(c.doc_id)})"), soft_wrap=True)
+                                        f" ({clean_line(c.doc_id + also_in(c))})"), soft_wrap=True)
             console.print(Text(f"    {clean_line(quoted(c.quote))}"), soft_wrap=True)
 
 

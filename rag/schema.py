@@ -68,6 +68,7 @@ class Citation(BaseModel):
     text: str
     start: int
     end: int
+    copies: list[str] = Field(default_factory=list)  # other articles holding the same passage (Passage.copies)
 
 
 class Retrieved(BaseModel):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import GOLD, INJECTED_ID, gold_items
+from conftest import GOLD, INJECTED_ID, WIRE_COPY_ID, gold_items
 from helpers import ALLIES, BUSINESS, SCIENCE, SPORT, Collection, document, passages
 from rag import evidence, prompts
 from rag.answer import MAX_QUESTION_CHARS, AnswerRetriever, answer_stream
@@ -508,6 +508,18 @@ def test_the_injected_article_is_retrieved_for_those_questions(extended_assistan
     hits = {q: [p.doc_id for p in extended_assistant.retriever.search(q)]
             for q in ("What did Barrot demand?", GOLD_ITEMS["p09"]["question"])}
     assert any(INJECTED_ID in docs for docs in hits.values()), hits
+
+
+@pytest.mark.slow
+def test_an_answer_quoting_a_story_filed_twice_names_the_other_filing(extended_assistant):
+    """End to end over an index that holds article 002 twice: the quote comes from one filing, and the
+    citation and the answer record name the other."""
+    filings = {"002_557866627175f759", WIRE_COPY_ID}
+    answer = extended_assistant.ask("What did Barrot demand?")
+    quoted = [c for c in answer.citations if c.doc_id in filings]
+    assert quoted, answer.answer
+    assert all(c.copies == sorted(filings - {c.doc_id}) for c in quoted)
+    assert any(r.copies for r in answer.retrieved if r.doc_id in filings)
 
 
 def test_a_question_about_what_did_not_happen_is_not_answered_with_what_did(assistant):

@@ -126,3 +126,23 @@ def test_a_quote_is_one_line_without_marks_around_marks():
     said = 'Barrot said Russia “owes an answer.”\n“Yes or no,” he stressed.'
     assert quoted(said) == 'Barrot said Russia “owes an answer.” “Yes or no,” he stressed.'
 
+
+
+def test_a_citation_names_the_other_articles_that_hold_its_passage():
+    """A passage kept over another article's copy (rag/retrieval.py) lists that article; the citation
+    carries the list, and the faces print it after the doc id."""
+    from rich.console import Console
+
+    from rag.citations import also_in
+    from rag.render import print_answer
+    from rag.schema import Answer
+
+    doc = document(SPORT)
+    found = passages(doc, 400)
+    found[0].copies = ["sport_copy"]
+    citation = to_citation(1, every_sentence(found)[0])
+    assert citation.copies == ["sport_copy"] and also_in(citation) == "; also in sport_copy"
+    assert also_in(to_citation(1, every_sentence(passages(doc, 400))[0])) == ""
+    console = Console(record=True, width=200, color_system=None)
+    print_answer(console, Answer(question="q", answer="It did [1].", citations=[citation]))
+    assert f"({doc.doc_id}; also in sport_copy)" in console.export_text()

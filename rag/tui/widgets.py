@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Label, Markdown, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from rag.citations import also_in
 from rag.conversations import quoted
 from rag.sanitize import clean, clean_line
 from rag.schema import Answer, Citation
@@ -231,7 +232,7 @@ def citation_prompt(c: Citation) -> Text:
     text = Text()
     text.append(f"[{c.n}] ", style="bold")
     text.append(clean_line(c.title or c.doc_id), style="bold")
-    text.append(f"\n{clean_line(c.doc_id)}", style="dim")
+    text.append(f"\n{clean_line(c.doc_id + also_in(c))}", style="dim")
     text.append(f"\n{quoted(quote)}", style="italic")
     return text
 
