@@ -268,8 +268,27 @@ def _person_strength(text: str, question: str) -> float:
     # but not to "which analyst" or "the name of the minister".
     asked_places = {canonical(w) for w in question.split()} - {None}
     who_body = _WHO.match(question) and not _WHO_PERSON.match(question)
-    bodies = {p for _, p in place_mentions(text)} - asked_places if who_body else set()
+    bodies = ({p for _, p in place_mentions(text)} - asked_places) | _bodies(text, question) if who_body else set()
     return 0.5 if single or bodies else 0.0
+
+
+# Nouns that end the name of a body of people ("the European Commission", "the Labour Party", "Manchester
+# United Football Club"): "Who proposes laws?" - "the Commission" answers it as a person would.
+_BODY_HEADS = {"commission", "council", "parliament", "congress", "senate", "assembly", "government", "party",
+               "union", "court", "committee", "ministry", "department", "agency", "authority", "board", "bank",
+               "company", "corporation", "club", "team", "university", "college", "institute", "foundation",
+               "association", "federation", "society", "church", "army", "navy", "police", "executive", "cabinet",
+               "office", "group", "band", "orchestra", "league", "organisation", "organization", "tribunal"}
+_BODY = re.compile(r"\b(?:[A-Z][\w’'\-]*\s+){0,4}[A-Z][\w’'\-]*")
+
+
+def _bodies(text: str, question: str) -> set[str]:
+    """Names of bodies of people in `text` that the question does not give: a capitalised run ending in a
+    noun that heads such a name."""
+    asked = _words_of(question)
+    return {m.group(0) for m in _BODY.finditer(text)
+            if m.group(0).split()[-1].lower() in _BODY_HEADS and {w.lower() for w in m.group(0).split()} - asked
+            - {"the", "a", "an"}}
 
 
 def _speaker_first(text: str) -> set[str]:

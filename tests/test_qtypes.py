@@ -178,6 +178,7 @@ def test_only_a_bare_where_takes_an_unnamed_place():
     ("The meeting was chaired by Hegseth.", 0.5),  # one capitalised word that may be a surname
     ("It was chaired by the United States.", 0.5),  # a country can answer "who" too, less surely than a name
     ("It was chaired by the committee.", 0.0),  # nobody named at all
+    ("It was chaired by the European Commission.", 0.5),  # a named body answers "who" as a country does
     ("Al Jazeera reported the meeting.", 0.0),  # news outlets are not people
     ("The meeting was reported by CNN and Reuters.", 0.0),
     ("The BBC and the Associated Press reported it.", 0.0),
@@ -187,6 +188,11 @@ def test_strength_for_who(sentence, score):
     q = "Who chaired the meeting?"
     assert strength(sentence, "person", q) == score
     assert fits(sentence, "person", q) is (score > 0)
+
+
+def test_a_body_the_question_names_is_not_the_answer():
+    assert strength("The Budget Commission met on Monday.", "person", "Who chaired the Budget Commission?") == 0.0
+    assert strength("The Budget Commission met on Monday.", "person", "Who chaired the meeting?") == 0.5
 
 
 def test_a_person_the_question_names_is_not_the_answer():
