@@ -168,13 +168,15 @@ class Retriever:
         lead = leaders([[i for i, _ in dense_hits], [i for i, _ in lex_hits]], self.config.leaders)
         order = sorted(scored, key=lambda i: (i not in lead, -scored[i]))
         chosen: list[int] = []
-        for idx in order:
-            if len(chosen) == k:
-                break
-            if not any(self._duplicate(idx, j) for j in chosen):
+        copy_of: dict[int, int] = {}  # a candidate dropped as a duplicate -> the chosen passage it repeats
+        for idx in order:  # past the k-th, only to learn which candidates repeat a chosen one
+            j = next((j for j in chosen if self._duplicate(idx, j)), None)
+            if j is not None:
+                copy_of[idx] = j
+            elif len(chosen) < k:
                 chosen.append(idx)
         chosen = self._anchor_names(query, chosen, scored)
-        copies = self._copies(chosen, order)
+        copies = self._copies(chosen, copy_of)
         lex_score = dict(lex_hits)
         passages = []
         for idx in chosen:
@@ -265,16 +267,13 @@ class Retriever:
             return list(injection.flagged(document.text))
         return [(s + chunk.start, e + chunk.start) for s, e in injection.flagged(chunk.text)]
 
-    def _copies(self, chosen: list[int], order: list[int]) -> dict[int, list[str]]:
-        """For each chosen passage, the other articles among the candidates whose passage is a duplicate of
-        it: the same story filed twice under two names, which the collapse above keeps once."""
+    def _copies(self, chosen: list[int], copy_of: dict[int, int]) -> dict[int, list[str]]:
+        """For each chosen passage, the other articles whose passage was dropped as a duplicate of it: the
+        same story filed twice under two names, which the collapse keeps once."""
         out: dict[int, list[str]] = {i: [] for i in chosen}
-        for idx in order:
-            if idx in out:
-                continue
-            j = next((j for j in chosen if self._duplicate(idx, j)), None)
+        for idx, j in copy_of.items():
             doc = self.store.chunks[idx].doc_id
-            if j is not None and doc != self.store.chunks[j].doc_id and doc not in out[j]:
+            if j in out and idx not in out and doc != self.store.chunks[j].doc_id and doc not in out[j]:
                 out[j].append(doc)
         return out
 
