@@ -20,6 +20,11 @@ _QUESTION_WORDS = {"what", "did", "does", "do", "done", "who", "whom", "whose", 
                    "how", "were", "has", "have", "had", "can", "could", "would", "should", "will", "shall",
                    "many", "much", "according", "s"}
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
+# English month and weekday names, written out: what marks a date in a question or an article, and a
+# capitalised word that names no one ("Monday" starts no person's name).
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @lru_cache(maxsize=1)

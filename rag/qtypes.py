@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.grounding import names, numbers
-from rag.lexical import tokenize
+from rag.lexical import MONTH_NAMES, WEEKDAY_NAMES, tokenize
 from rag.places import CAPITALS, canonical
 from rag.places import mentions as place_mentions
 from rag.roles import OFFICES
@@ -56,9 +56,8 @@ _LOCATIVE = re.compile(r"\b(in|at|inside|within|near|outside|throughout|beside|a
 _NAME_Q = re.compile(r"\bwhat\s+(is|was|are|were)\s+the\s+(\w+\s+)?names?\s+of\b", re.I)
 _ROMAN = re.compile(r"[IVX]{1,4}")
 _WHO = re.compile(r"^\s*(who|whom|whose)\b", re.I)
-_MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
-           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
-_WEEKDAYS = r"(?i:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTHS = "|".join(MONTH_NAMES) + "|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+_WEEKDAYS = f"(?i:{'|'.join(WEEKDAY_NAMES)})"
 # A year before 1800 is written as a bare number too, so it is a year only where English marks one: after
 # "in", "since", "the year" ... and not before a counted noun ("in 1041, Edward", not "in 300 cases"), or
 # with an era ("AD 60", "55 BC"). Only the number is matched, so a question's year compares with the text's.

@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from rag.lexical import stopwords
+from rag.lexical import MONTH_NAMES, WEEKDAY_NAMES, stopwords
 from rag.places import canonical, countries, unaccented
 
 # canonical role: the ways news copy writes it (lower case), for the offices news on any subject names people
@@ -99,8 +99,7 @@ _SENTENCE_ADVERBS = {"meanwhile", "however", "also", "still", "yet", "instead", 
                      "next", "previously", "recently", "currently", "indeed", "moreover", "furthermore",
                      "nevertheless", "overall", "ultimately", "eventually", "originally", "initially"}
 _POSSESSIVE = re.compile(r"['’]s?\Z")
-_CALENDAR = re.compile(r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
-                       r"may|june|july|august|september|october|november|december)")
+_CALENDAR = frozenset(w.lower() for w in (*WEEKDAY_NAMES, *MONTH_NAMES))
 _NAME_NEXT = re.compile(r"\s+[A-Z]")  # a capitalised word right after a role
 _DOTTED = re.compile(r"(?:[A-Za-z]\.){2,}")  # "U.S.", "U.K.": a period that does not end a sentence
 
@@ -298,7 +297,7 @@ def _not_a_name(word: str) -> bool:
     """A capitalised word that names nothing: the start of a sentence ("The", "Meanwhile"), a day or month."""
     low = word.lower()
     return (low in _TITLE_WORDS or low in _SENTENCE_ADVERBS or low in stopwords()
-            or bool(_CALENDAR.fullmatch(low)))
+            or low in _CALENDAR)
 
 
 def _of_qualifier(after: str) -> str | None:
