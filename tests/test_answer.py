@@ -666,6 +666,7 @@ def test_a_judge_that_says_yes_lets_the_answer_through_and_sees_the_quoted_evide
     question, shown = judge.asked[0]
     assert question == Q and "owes the United States an answer" in shown
     assert "[" not in shown and "“" not in shown  # plain text: no markers, no quotation marks of ours
+    assert shown.startswith('(from the article "Allies urge Moscow to answer") ')  # what the sentences are about
 
 
 def test_a_judge_that_says_no_makes_the_judged_gate_abstain_without_calling_the_model():

@@ -1,0 +1,25 @@
+"""The judge's reading of the evidence: its headline and plain text (rag/judge.py)."""
+
+from rag.judge import headed, plain
+
+
+def test_the_evidence_follows_its_article_s_headline():
+    shown = headed("Sales rose 34%.", ["Wipro beats forecasts"])
+    assert shown == '(from the article "Wipro beats forecasts") Sales rose 34%.'
+
+
+def test_evidence_from_two_articles_names_both_once():
+    assert headed("A. B. C.", ["One", "Two", "One"]) == '(from the articles "One", "Two") A. B. C.'
+
+
+def test_evidence_without_a_headline_is_read_alone():
+    assert headed("Sales rose.", ["", "  "]) == "Sales rose."
+    assert headed("Sales rose.", []) == "Sales rose."
+
+
+def test_a_dollar_sign_in_a_headline_or_the_evidence_is_kept_as_written():
+    assert headed("It cost $5bn.", ["$5bn deal"]) == '(from the article "$5bn deal") It cost $5bn.'
+
+
+def test_the_plain_evidence_drops_markers_and_our_quotation_marks():
+    assert plain("“Sales rose 34%.” [1] “Profit rose.” [2]") == "Sales rose 34%. Profit rose."
