@@ -57,7 +57,8 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
         reason, record.answerability = checks.decide(q, found, retriever, settings.answer.gate)
     else:
         reason, record.answerability = checks.decide(q, found, retriever, settings.answer.judged_gate,
-                                                     lambda: judge.p_yes(q.text, judged_evidence(found, quotes)))
+                                                     lambda: judge.p_yes(q.text, judged_evidence(
+                                                         found, quotes, settings.answer.judge_headline_chars)))
     if reason is not None:
         yield Final(answer=_abstain(record, reason))
         return
@@ -121,14 +122,14 @@ def quoted_evidence(ev: checks.Evidence, quotes: int) -> tuple[str, list[cit.Sou
     return _add_quotes(f"{_quoted(best.text)} [1]", best, ev.sources, listed, quotes - 1), listed
 
 
-def judged_evidence(ev: checks.Evidence, quotes: int) -> str:
+def judged_evidence(ev: checks.Evidence, quotes: int, headline_chars: int) -> str:
     """What the judge reads: the quoted evidence as plain text, after the headline of the article it
     comes from. Two sentences alone often leave out what they are about ("the film" of "Who directed the
     film about the singer?" is the one in "George Michael film to be his last"); with the headline the
     judge separates evidence that answers from evidence that does not better on every dev set (see
     `rag.judge.headed`)."""
     text, listed = quoted_evidence(ev, quotes)
-    return headed(plain(text), [s.passage.chunk.title for s in listed])
+    return headed(plain(text), [s.passage.chunk.title for s in listed], headline_chars)
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:

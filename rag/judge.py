@@ -53,13 +53,15 @@ def messages(question: str, evidence: str, answer: str | None = None) -> list[di
             {"role": "user", "content": user.strip()}]
 
 
-def headed(evidence: str, titles: list[str]) -> str:
+def headed(evidence: str, titles: list[str], max_chars: int) -> str:
     """The evidence after the headlines of the articles it is quoted from (prompts/judge_evidence.txt):
     `(from the article "Wipro beats forecasts") Third-quarter sales rose 34% ...`. Measured on the dev
     suite, 2026-12-05, with the 1.5B judge: AUC for "the quoted evidence holds the gold answer" 0.91 ->
     0.925 (bbc-dev), 0.81 -> 0.821 (squad-dev), 0.92 -> 0.914 (seeds), and the judged gate re-fitted with
-    it passes 0.799 -> 0.812 of the questions held out (mean of the three sets)."""
-    named = list(dict.fromkeys(t for t in titles if t.strip()))
+    it passes 0.799 -> 0.812 of the questions held out (mean of the three sets). A title over `max_chars`
+    is an article's opening sentence standing in for a headline it lacks (rag.documents cuts it at
+    TITLE_CHARS), not a headline: it is left out (see AnswerConfig.judge_headline_chars)."""
+    named = list(dict.fromkeys(t for t in titles if t.strip() and len(t) <= max_chars))
     if not named:
         return evidence
     return prompts.render("judge_evidence.txt", noun="article" if len(named) == 1 else "articles",

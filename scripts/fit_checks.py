@@ -48,6 +48,7 @@ GRID: dict[str, tuple[float, ...]] = {
 }
 PASSES = 2
 QUOTES = AnswerConfig().quotes  # sentences an answer quotes
+HEADLINE_CHARS = AnswerConfig().judge_headline_chars  # the longest title the judge reads as a headline
 
 
 def score(found: list[Case], ranked: list[list[Source]],
@@ -74,7 +75,7 @@ def reorder(case: Case, ranked: list[Source], limits: CheckThresholds) -> None:
     sources = evidence.on_point_first(q, ranked, r, lambda s: checks.misses_point(q, s, r, limits), limits)
     case.ev = replace(case.ev, sources=sources, limits=limits)
     case.quoted = answer.quoted_evidence(case.ev, QUOTES)[0]
-    case.judged = answer.judged_evidence(case.ev, QUOTES)
+    case.judged = answer.judged_evidence(case.ev, QUOTES, HEADLINE_CHARS)
 
 
 def main() -> None:

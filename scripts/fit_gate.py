@@ -81,6 +81,7 @@ class Case:
 def cases(assistant: Assistant, suite_file: Path) -> list[Case]:
     """Every question of every set of the suite, retrieved and its evidence chosen as `rag ask` does."""
     quotes = assistant.settings.answer.quotes
+    headline_chars = assistant.settings.answer.judge_headline_chars
     found = []
     for s in load_suite(suite_file).sets:
         open_index(assistant, s)
@@ -89,7 +90,7 @@ def cases(assistant: Assistant, suite_file: Path) -> list[Case]:
             q = parse(normalise(item.question), [], expand=r.expand, roles=r.roles)
             ev = answer.gather(q, r, assistant.settings.answer.checks)
             found.append(Case(s.name, item, q, ev, r, answer.quoted_evidence(ev, quotes)[0],
-                              answer.judged_evidence(ev, quotes)))
+                              answer.judged_evidence(ev, quotes, headline_chars)))
         print(f"[{s.name}] {sum(1 for c in found if c.set == s.name)} questions", file=sys.stderr)
     return found
 

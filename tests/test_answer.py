@@ -640,7 +640,7 @@ def test_the_checks_thresholds_come_from_the_settings():
     assert "below 5.0" in answer.abstain_reason.message
 
 
-def _judged(p, empty: bool = False, support: float = 1.0):
+def _judged(p, empty: bool = False, support: float = 1.0, headline_chars: int | None = None):
     """`run` with a scripted judge and a judged gate that follows the judge alone."""
     from conftest import MODELS_TOML
     from helpers import ScriptedJudge
@@ -649,6 +649,8 @@ def _judged(p, empty: bool = False, support: float = 1.0):
 
     settings = load_settings(MODELS_TOML)
     settings.answer.judged_gate = Gate(bias=-5.0, weights={"judge": 10.0}, abstain_below=0.5)
+    if headline_chars is not None:
+        settings.answer.judge_headline_chars = headline_chars
     judge = ScriptedJudge(p, support)
     cfg = settings.llm_config()[1].model_copy(update={"sources": evidence.MAX_SOURCES})
     doc = DOC
@@ -667,6 +669,12 @@ def test_a_judge_that_says_yes_lets_the_answer_through_and_sees_the_quoted_evide
     assert question == Q and "owes the United States an answer" in shown
     assert "[" not in shown and "“" not in shown  # plain text: no markers, no quotation marks of ours
     assert shown.startswith('(from the article "Allies urge Moscow to answer") ')  # what the sentences are about
+
+
+def test_the_judge_reads_no_headline_longer_than_the_setting():
+    _, judge = _judged(0.9, headline_chars=len("Allies urge Moscow to answer") - 1)
+    (_, shown), = judge.asked
+    assert not shown.startswith("(from") and "owes the United States an answer" in shown
 
 
 def test_a_judge_that_says_no_makes_the_judged_gate_abstain_without_calling_the_model():
