@@ -6,7 +6,9 @@ quoted evidence holds the gold answer (answering passes), 0 when the question is
 abstaining passes); answerable questions whose evidence misses the answer fail either way and teach
 nothing. A logistic regression, each set weighing the same, gives the weights; the threshold is the one
 that maximises the sets' mean pass rate among those that leave at most 8% of every set's answerable
-questions unanswered (--max-false-abstentions). It prints, per set, that pass rate for: the checks' fixed order
+questions unanswered (--max-false-abstentions) and answer each set's questions right at least as often as
+the extractive baseline does (rag/baseline.py, asked the same questions over the same index; `--no-floor`
+drops this). It prints, per set, that pass rate for: the checks' fixed order
 (before the gate), never abstaining, the gate fitted on all sets, and the gate fitted on the other sets
 only (leave one set out: how a fit carries to articles it never saw).
 
@@ -38,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from rows import measured  # noqa: E402
 
-from rag import answer, checks  # noqa: E402
+from rag import answer, baseline, checks  # noqa: E402
 from rag.answerability import JUDGE, JUDGE_MEANING, SIGNALS  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.cache import cache_root  # noqa: E402
@@ -58,6 +60,10 @@ C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 # declines what its articles answer fails its user as surely as one that answers wrongly, and the pass
 # rate alone would trade the first for the second (#10's limit, 8%).
 MAX_FALSE_ABSTENTIONS = 0.08
+# Nor may it answer fewer of a set's questions right than the extractive baseline (#10's floor): a gate
+# that declines answers a plain two-sentence quote gets right loses its user more than it saves. A question
+# counts as right for the gate when it is answered and its quoted evidence holds the gold answer, which is
+# how `rag eval` counts the assistant's answers on the dev suite (every such answer there was right).
 
 
 def holds(item: GoldItem, text: str) -> bool:
@@ -134,11 +140,14 @@ CACHE_ENV_NOTE = f"kept in the user cache's {JUDGE_CACHE}"
 
 
 def row(case: Case, judge: Judge | None = None) -> dict:
-    """The question's set, label, the checks' verdict in order, and the gate's signals (None when a hard
-    check fires). Label 1: the quoted evidence holds the gold answer; 0: unanswerable; None: neither."""
+    """The question's set, label, the checks' verdict in order, the gate's signals (None when a hard check
+    fires) and whether the extractive baseline answers it right (None when it is unanswerable). Label 1: the
+    quoted evidence holds the gold answer; 0: unanswerable; None: neither."""
     q, ev, r, item = case.q, case.ev, case.retriever, case.item
+    right = holds(item, baseline.extractive_answer(r, item.question).answer) if item.answerable else None
     out: dict = {"set": case.set, "id": item.id, "answerable": item.answerable,
-                 "rules_abstain": checks.first_reason(q, ev, r) is not None, "signals": None, "label": 0}
+                 "rules_abstain": checks.first_reason(q, ev, r) is not None, "signals": None, "label": 0,
+                 "baseline": right}
     if checks.first_reason(q, ev, r, checks.HARD_CHECKS) is None:
         out["signals"] = checks.signals(q, ev, r)
         if judge is not None:
@@ -182,16 +191,44 @@ def false_abstentions(rows: list[dict], answers: list[bool]) -> float:
     return sum(not a for a in asked) / max(1, len(asked))
 
 
-def fit(rows: list[dict], c: float, limit: float = 1.0):
-    """The logistic model, and the threshold with the best mean pass rate among those that abstain on at
-    most `limit` of every set's answerable questions (the least such share when none keeps to it)."""
+def right_answers(rows: list[dict], answers: list[bool]) -> int:
+    """How many questions are answered with their quoted evidence holding the gold answer."""
+    return sum(a and r["label"] == 1 for r, a in zip(rows, answers, strict=True))
+
+
+def floor(rows: list[dict]) -> int:
+    """How many of the rows' questions the extractive baseline answers right (0 for rows measured before
+    the baseline was, which then set no floor)."""
+    return sum(bool(r.get("baseline")) for r in rows)
+
+
+def labelled(rows: list[dict]) -> list[dict]:
+    """The rows the gate learns from: measured (no hard check fired) and labelled."""
+    return [r for r in rows if r["signals"] is not None and r["label"] is not None]
+
+
+def set_weights(rows: list[dict]) -> list[float]:
+    """Each row's weight, so that every set weighs the same whatever its size."""
+    sets = {r["set"] for r in rows}
+    size = {s: sum(1 for r in rows if r["set"] == s) for s in sets}
+    return [len(rows) / (len(sets) * size[r["set"]]) for r in rows]
+
+
+def train(rows: list[dict], c: float):
+    """The logistic regression over the labelled rows, each set weighing the same."""
     from sklearn.linear_model import LogisticRegression
 
-    train = [r for r in rows if r["signals"] is not None and r["label"] is not None]
-    sets = sorted({r["set"] for r in train})
-    weight = {s: len(train) / (len(sets) * sum(1 for r in train if r["set"] == s)) for s in sets}
-    model = LogisticRegression(C=c, max_iter=5000)
-    model.fit(matrix(train), [r["label"] for r in train], sample_weight=[weight[r["set"]] for r in train])
+    rs = labelled(rows)
+    return LogisticRegression(C=c, max_iter=5000).fit(matrix(rs), [r["label"] for r in rs],
+                                                       sample_weight=set_weights(rs))
+
+
+def fit(rows: list[dict], c: float, limit: float = 1.0, floored: bool = False):
+    """The logistic model, and the threshold with the best mean pass rate among those that abstain on at
+    most `limit` of every set's answerable questions and, when `floored`, answer as many of every set's
+    questions right as the extractive baseline (the lowest threshold when none keeps to both)."""
+    model = train(rows, c)
+    sets = sorted({r["set"] for r in labelled(rows)})
     by_set = {s: [r for r in rows if r["set"] == s] for s in sets}
     probs = {s: model.predict_proba(matrix(rs))[:, 1] for s, rs in by_set.items()}
 
@@ -201,7 +238,13 @@ def fit(rows: list[dict], c: float, limit: float = 1.0):
     def worst_false(t: float) -> float:
         return max(false_abstentions(rs, list(answerable_at(rs, probs[s], t))) for s, rs in by_set.items())
 
-    allowed = [t for t in THRESHOLDS if worst_false(t) <= limit] or [min(THRESHOLDS, key=worst_false)]
+    def over_floor(t: float) -> bool:
+        return not floored or all(right_answers(rs, list(answerable_at(rs, probs[s], t))) >= floor(rs)
+                                  for s, rs in by_set.items())
+
+    # Both limits only lower the threshold (a lower one answers more): when none keeps to both, the lowest
+    # threshold comes nearest to them.
+    allowed = [t for t in THRESHOLDS if worst_false(t) <= limit and over_floor(t)] or [THRESHOLDS[0]]
     threshold = max(allowed, key=mean_pass)
     return model, float(threshold)
 
@@ -215,25 +258,33 @@ def evaluate(model, threshold: float, rows: list[dict]) -> float:
     return passed(rows, list(answerable_at(rows, model.predict_proba(matrix(rows))[:, 1], threshold)))
 
 
-def held_out(rows: list[dict], name: str, c: float, limit: float = 1.0) -> tuple[float, float, float]:
-    """On set `name`, a gate fitted on the other sets: its pass rate, false-abstention share and threshold."""
-    model, threshold = fit([r for r in rows if r["set"] != name], c, limit)
+def held_out(rows: list[dict], name: str, c: float, limit: float = 1.0,
+             floored: bool = False) -> tuple[float, float, float, int]:
+    """On set `name`, a gate fitted on the other sets: its pass rate, false-abstention share, threshold and
+    right answers."""
+    model, threshold = fit([r for r in rows if r["set"] != name], c, limit, floored)
     rs = [r for r in rows if r["set"] == name]
-    return evaluate(model, threshold, rs), false_rate(model, threshold, rs), threshold
+    return evaluate(model, threshold, rs), false_rate(model, threshold, rs), threshold, right_at(model, threshold, rs)
 
 
 def false_rate(model, threshold: float, rows: list[dict]) -> float:
     return false_abstentions(rows, list(answerable_at(rows, model.predict_proba(matrix(rows))[:, 1], threshold)))
 
 
-def write(model, threshold: float, c: float, limit: float, table: list[tuple], path: Path,
+def right_at(model, threshold: float, rows: list[dict]) -> int:
+    return right_answers(rows, list(answerable_at(rows, model.predict_proba(matrix(rows))[:, 1], threshold)))
+
+
+def write(model, threshold: float, c: float, limit: float, floored: bool, table: list[tuple], path: Path,
           judge: str | None = None) -> None:
     how = f"--judge {judge} --write" if judge else "--write"
     lines = [f"# The abstention gate, fitted by `scripts/fit_gate.py {how}` on the dev suite (eval/dev.toml);",
              f"# {date.today().isoformat()}. Do not edit by hand: re-run the script. P(the evidence answers) =",
              "# logistic(bias + sum of weight x signal); the assistant abstains below `abstain_below`.",
              f"# Logistic regression, each set weighing the same, C = {c} (chosen by held-out pass rate); the",
-             f"# threshold leaves at most {limit:.0%} of any set's answerable questions unanswered.",
+             f"# threshold leaves at most {limit:.0%} of any set's answerable questions unanswered"
+             + (" and answers as many of each set's\n# questions right as the extractive baseline."
+                if floored else "."),
              "# Pass rate per set (answered with the answer quoted, or unanswerable and abstained), no model asked:",
              "#   set: checks in order / never abstain / this fit / fitted on the other sets only"]
     lines += [f"#   {s}: {a:.3f} / {b:.3f} / {c:.3f} / {d:.3f}" for s, a, b, c, d in table]
@@ -260,6 +311,8 @@ def main() -> None:
     ap.add_argument("--max-false-abstentions", type=float, default=MAX_FALSE_ABSTENTIONS, metavar="SHARE",
                     help="the threshold may leave at most this share of any set's answerable questions unanswered "
                     f"(default {MAX_FALSE_ABSTENTIONS}; 1 for no limit)")
+    ap.add_argument("--no-floor", action="store_true", help="let the threshold answer fewer of a set's questions "
+                    "right than the extractive baseline (default: it may not)")
     ap.add_argument("--write", action="store_true", help=f"write the fit to {GATE_FILE.relative_to(ROOT)} (with "
                     f"--judge: {JUDGED_GATE_FILE.relative_to(ROOT)})")
     args = ap.parse_args()
@@ -268,22 +321,30 @@ def main() -> None:
     rows = measured(args.rows, lambda: collect(args.suite, args.judge, cache_root() / JUDGE_CACHE,
                                                 fresh=args.no_judge_cache))
     names = sorted({r["set"] for r in rows})
-    limit = args.max_false_abstentions
-    c = args.c or max(C_GRID, key=lambda x: float(np.mean([held_out(rows, s, x, limit)[0] for s in names])))
-    model, threshold = fit(rows, c, limit)
+    limit, floored = args.max_false_abstentions, not args.no_floor
+    if floored and not any(r.get("baseline") for r in rows):
+        sys.exit(f"{args.rows} holds no baseline answers (measured before they were): measure again into a new "
+                 "--rows file, or fit with --no-floor")
+    if args.c is None:
+        means = {x: float(np.mean([held_out(rows, s, x, limit, floored)[0] for s in names])) for x in C_GRID}
+        print("held-out mean pass rate by C: " + ", ".join(f"{x}: {v:.3f}" for x, v in means.items()))
+    c = args.c or max(C_GRID, key=means.__getitem__)
+    model, threshold = fit(rows, c, limit, floored)
     table = []
-    print(f"C = {c}; false abstentions at most {limit:.0%} of each set's answerable questions")
+    print(f"C = {c}; false abstentions at most {limit:.0%} of each set's answerable questions"
+          + ("; right answers at least the extractive baseline's" if floored else ""))
     print(f"{'set':<12} {'checks':>7} {'never':>7} {'fitted':>7} {'held out':>9}   "
-          "false abstentions: fitted / held out")
+          "false abstentions: fitted / held out; right answers: fitted / held out / baseline")
     for s in names:
         rs = [r for r in rows if r["set"] == s]
         rules = passed(rs, [not r["rules_abstain"] for r in rs])
         never = passed(rs, [r["signals"] is not None for r in rs])
-        score, held_false, held_t = held_out(rows, s, c, limit)
+        score, held_false, held_t, held_right = held_out(rows, s, c, limit, floored)
         row = (s, rules, never, evaluate(model, threshold, rs), score)
         table.append(row)
         print(f"{s:<12} {row[1]:>7.3f} {row[2]:>7.3f} {row[3]:>7.3f} {row[4]:>9.3f}   "
-              f"{false_rate(model, threshold, rs):.3f} / {held_false:.3f} (held-out threshold {held_t})")
+              f"{false_rate(model, threshold, rs):.3f} / {held_false:.3f} (held-out threshold {held_t}); "
+              f"{right_at(model, threshold, rs)} / {held_right} / {floor(rs)}")
     print(f"{'mean':<12} " + " ".join(f"{np.mean([t[i] for t in table]):>{w}.3f}" for i, w in ((1, 7), (2, 7), (3, 7),
                                                                                             (4, 9))))
     print(f"threshold {threshold}; bias {model.intercept_[0]:.3f}")
@@ -291,7 +352,7 @@ def main() -> None:
         print(f"  {w:+.3f}  {name}")
     if args.write:
         path = JUDGED_GATE_FILE if args.judge else GATE_FILE
-        write(model, threshold, c, limit, table, path, args.judge)
+        write(model, threshold, c, limit, floored, table, path, args.judge)
         print(f"wrote {path}")
 
 
