@@ -5,10 +5,10 @@ the gate makes of the verdict it gives. For every question the passages and thei
 found once (as `rag ask` does); then, one threshold at a time (coordinate search, two passes), every value
 of its grid is tried: the sentence that answers the point asked about is put first again at that value
 (the checks that decide it share these thresholds, rag/evidence.py `on_point_first`), the checks are re-run,
-the gate re-fitted (the same fit as fit_gate.py: C by held-out pass rate,
-the threshold keeping false abstentions within the limit) and scored by its mean pass rate on each set
-when fitted on the other sets only (leave one set out), so a value that only fits the sets it saw is not
-chosen. A tie keeps the current value. It prints each step and the chosen `[answer.checks]` block; then
+the gate re-fitted (the same fit as fit_gate.py: C by held-out pass rate, the threshold keeping false
+abstentions within the limit and right answers at the baseline's floor) and scored by its mean pass rate on
+each set when fitted on the other sets only (leave one set out), so a value that only fits the sets it saw
+is not chosen. A tie keeps the current value. It prints each step and the chosen `[answer.checks]` block; then
 re-fit the gate (`make fit-gate`) with them in rag/config.py.
 
 Not fitted here: `min_resemblance` and `promote_within` (set by hand; they decide only which sentence
@@ -59,11 +59,11 @@ def score(found: list[Case], ranked: list[list[Source]],
         reorder(c, sentences, limits)
     rows = [row(c) for c in found]
     names = sorted({r["set"] for r in rows})
-    c_best = max(C_GRID, key=lambda x: float(np.mean([held_out(rows, s, x, MAX_FALSE_ABSTENTIONS)[0]
+    c_best = max(C_GRID, key=lambda x: float(np.mean([held_out(rows, s, x, MAX_FALSE_ABSTENTIONS, True)[0]
                                                      for s in names])))
-    model, threshold = fit(rows, c_best, MAX_FALSE_ABSTENTIONS)
+    model, threshold = fit(rows, c_best, MAX_FALSE_ABSTENTIONS, floored=True)
     per = {s: (evaluate(model, threshold, [r for r in rows if r["set"] == s]),
-               held_out(rows, s, c_best, MAX_FALSE_ABSTENTIONS)[0]) for s in names}
+               held_out(rows, s, c_best, MAX_FALSE_ABSTENTIONS, True)[0]) for s in names}
     return float(np.mean([h for _, h in per.values()])), float(np.mean([f for f, _ in per.values()])), per
 
 

@@ -82,6 +82,7 @@ class Case:
     retriever: Retriever
     quoted: str  # the evidence an answer would quote
     judged: str  # the same, as the judge reads it
+    baseline_right: bool | None  # the extractive baseline answers it right (None: unanswerable)
 
 
 def cases(assistant: Assistant, suite_file: Path) -> list[Case]:
@@ -95,8 +96,9 @@ def cases(assistant: Assistant, suite_file: Path) -> list[Case]:
         for item in load_gold(s.gold):
             q = parse(normalise(item.question), [], expand=r.expand, roles=r.roles)
             ev = answer.gather(q, r, assistant.settings.answer.checks)
+            right = holds(item, baseline.extractive_answer(r, item.question).answer) if item.answerable else None
             found.append(Case(s.name, item, q, ev, r, answer.quoted_evidence(ev, quotes)[0],
-                              answer.judged_evidence(ev, quotes, headline_chars)))
+                              answer.judged_evidence(ev, quotes, headline_chars), right))
         print(f"[{s.name}] {sum(1 for c in found if c.set == s.name)} questions", file=sys.stderr)
     return found
 
@@ -144,10 +146,9 @@ def row(case: Case, judge: Judge | None = None) -> dict:
     fires) and whether the extractive baseline answers it right (None when it is unanswerable). Label 1: the
     quoted evidence holds the gold answer; 0: unanswerable; None: neither."""
     q, ev, r, item = case.q, case.ev, case.retriever, case.item
-    right = holds(item, baseline.extractive_answer(r, item.question).answer) if item.answerable else None
     out: dict = {"set": case.set, "id": item.id, "answerable": item.answerable,
                  "rules_abstain": checks.first_reason(q, ev, r) is not None, "signals": None, "label": 0,
-                 "baseline": right}
+                 "baseline": case.baseline_right}
     if checks.first_reason(q, ev, r, checks.HARD_CHECKS) is None:
         out["signals"] = checks.signals(q, ev, r)
         if judge is not None:
