@@ -255,8 +255,13 @@ def answerable_at(rows: list[dict], probs: np.ndarray, threshold: float):
         yield r["signals"] is not None and p >= threshold
 
 
+def answers_at(model, threshold: float, rows: list[dict]) -> list[bool]:
+    """Which of the rows the gate `model` answers at `threshold`."""
+    return list(answerable_at(rows, model.predict_proba(matrix(rows))[:, 1], threshold))
+
+
 def evaluate(model, threshold: float, rows: list[dict]) -> float:
-    return passed(rows, list(answerable_at(rows, model.predict_proba(matrix(rows))[:, 1], threshold)))
+    return passed(rows, answers_at(model, threshold, rows))
 
 
 def held_out(rows: list[dict], name: str, c: float, limit: float = 1.0,
@@ -269,11 +274,11 @@ def held_out(rows: list[dict], name: str, c: float, limit: float = 1.0,
 
 
 def false_rate(model, threshold: float, rows: list[dict]) -> float:
-    return false_abstentions(rows, list(answerable_at(rows, model.predict_proba(matrix(rows))[:, 1], threshold)))
+    return false_abstentions(rows, answers_at(model, threshold, rows))
 
 
 def right_at(model, threshold: float, rows: list[dict]) -> int:
-    return right_answers(rows, list(answerable_at(rows, model.predict_proba(matrix(rows))[:, 1], threshold)))
+    return right_answers(rows, answers_at(model, threshold, rows))
 
 
 def write(model, threshold: float, c: float, limit: float, floored: bool, table: list[tuple], path: Path,
@@ -326,10 +331,11 @@ def main() -> None:
     if floored and not any(r.get("baseline") for r in rows):
         sys.exit(f"{args.rows} holds no baseline answers (measured before they were): measure again into a new "
                  "--rows file, or fit with --no-floor")
-    if args.c is None:
+    c = args.c
+    if c is None:
         means = {x: float(np.mean([held_out(rows, s, x, limit, floored)[0] for s in names])) for x in C_GRID}
         print("held-out mean pass rate by C: " + ", ".join(f"{x}: {v:.3f}" for x, v in means.items()))
-    c = args.c or max(C_GRID, key=means.__getitem__)
+        c = max(C_GRID, key=means.__getitem__)
     model, threshold = fit(rows, c, limit, floored)
     table = []
     print(f"C = {c}; false abstentions at most {limit:.0%} of each set's answerable questions"
