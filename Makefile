@@ -68,7 +68,7 @@ fit-gate: setup
 	fi
 
 # Re-fit the candidate-passage weights on the dev suite (prints the table, the archive scored as a test set
-# when bbc-all is there, and the [retrieval.passage] block; the defaults in rag/config.py should say the
+# when bbc-all is there, and the [retrieval.passage] block; the defaults in rag/weights.py should say the
 # same). Run fit-evidence, then fit-gate, after changing them.
 fit-passages: setup
 	@if [ -d ../shared/eval ]; then \
@@ -78,7 +78,7 @@ fit-passages: setup
 	fi
 
 # Re-fit the evidence-sentence weights on the dev suite (prints the table and the [retrieval.sentence]
-# block; the defaults in rag/config.py should say the same). Run fit-gate after changing them.
+# block; the defaults in rag/weights.py should say the same). Run fit-gate after changing them.
 fit-evidence: setup
 	@if [ -d ../shared/eval ]; then \
 		$(BIN)/python scripts/fit_evidence.py; \
@@ -87,7 +87,7 @@ fit-evidence: setup
 	fi
 
 # Re-fit where the abstention checks fire ([answer.checks]; prints each step and the block; the defaults
-# in rag/config.py should say the same). Run fit-gate after changing them.
+# in rag/weights.py should say the same). Run fit-gate after changing them.
 fit-checks: setup
 	@if [ -d ../shared/eval ]; then \
 		$(BIN)/python scripts/fit_checks.py; \

@@ -13,13 +13,14 @@ from typing import Protocol, runtime_checkable
 
 from rag import checks, evidence, prompts, qtypes
 from rag import citations as cit
-from rag.config import CheckThresholds, LLMConfig, Settings
+from rag.config import LLMConfig, Settings
 from rag.errors import QuestionError
 from rag.grounding import overlap, restates, unsupported
 from rag.judge import Judge, headed, plain
 from rag.pertinence import Corpus
 from rag.question import Question, normalise, parse
 from rag.schema import Answer, Delta, Final, Passage, Reason, Retrieved, StreamEvent, Turn
+from rag.weights import CheckThresholds
 
 MAX_QUESTION_CHARS = 2000
 MAX_ANSWER_SENTENCES = 3

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from rag import answerability, evidence, qtypes
 from rag.citations import Source
-from rag.config import CheckThresholds
 from rag.gate import Gate
 from rag.pertinence import (
     Corpus,
@@ -23,6 +22,7 @@ from rag.pertinence import (
 )
 from rag.question import Question
 from rag.schema import Passage, Reason
+from rag.weights import CheckThresholds
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from functools import lru_cache
 from rag import qtypes
 from rag.chunking import split_sentences
 from rag.citations import Source
-from rag.config import CheckThresholds
 from rag.grounding import names
 from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.lexical import tokenize
@@ -20,6 +19,7 @@ from rag.places import mentions as place_mentions
 from rag.question import Question
 from rag.roles import Roles, without_roles
 from rag.schema import Document, Passage, Sentence
+from rag.weights import CheckThresholds
 
 MAX_SOURCES = 4
 REPEAT_SHARE = 0.8  # set by hand: a sentence repeats another when this share of the shorter one's words is in it

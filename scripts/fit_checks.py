@@ -1,4 +1,4 @@
-"""Fit where the abstention checks fire (`[answer.checks]`, rag/config.py CheckThresholds) on the dev suite.
+"""Fit where the abstention checks fire (`[answer.checks]`, rag/weights.py CheckThresholds) on the dev suite.
 
 Each check's verdict is one signal of the fitted gate (scripts/fit_gate.py), so a threshold is worth what
 the gate makes of the verdict it gives. For every question the passages and their ranked sentences are
@@ -9,7 +9,7 @@ the gate re-fitted (the same fit as fit_gate.py: C by held-out pass rate, the th
 abstentions within the limit and right answers at the baseline's floor) and scored by its mean pass rate on
 each set when fitted on the other sets only (leave one set out), so a value that only fits the sets it saw
 is not chosen. A tie keeps the current value. It prints each step and the chosen `[answer.checks]` block; then
-re-fit the gate (`make fit-gate`) with them in rag/config.py.
+re-fit the gate (`make fit-gate`) with them in rag/weights.py.
 
 Not fitted here: `min_resemblance` and `promote_within` (set by hand; they decide only which sentence
 leads); `confident_sentence` acts after the model has answered.
@@ -34,7 +34,8 @@ from fit_gate import C_GRID, MAX_FALSE_ABSTENTIONS, Case, cases, evaluate, fit, 
 from rag import answer, checks, evidence  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.citations import Source  # noqa: E402
-from rag.config import AnswerConfig, CheckThresholds  # noqa: E402
+from rag.config import AnswerConfig  # noqa: E402
+from rag.weights import CheckThresholds  # noqa: E402
 
 # Values tried per threshold (each grid holds the hand-set value it starts from; an edge the fit chose was
 # widened).

@@ -1,4 +1,4 @@
-"""Fit the evidence-sentence weights (`[retrieval.sentence]`, rag/config.py SentenceWeights) and how many of
+"""Fit the evidence-sentence weights (`[retrieval.sentence]`, rag/weights.py SentenceWeights) and how many of
 each retrieval leg's best passages lead the fused order (`[retrieval] leaders`) on the dev suite.
 
 For every answerable question of every set, and every `leaders` value tried, it retrieves the passages as
@@ -31,12 +31,13 @@ from rows import measured  # noqa: E402
 
 from rag import evidence  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
-from rag.config import RetrievalConfig, SentenceWeights  # noqa: E402
+from rag.config import RetrievalConfig  # noqa: E402
 from rag.evaluate import GoldItem, load_gold  # noqa: E402
 from rag.lexical import tokenize  # noqa: E402
 from rag.question import normalise, parse  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
 from rag.suite import load_suite, open_index  # noqa: E402
+from rag.weights import SentenceWeights  # noqa: E402
 
 FEATURES = list(SentenceWeights.model_fields)  # "cosine" first: its weight is fixed at 1 while fitting
 # The weights before any fit (set by hand on the NATO articles), shown beside the fit.
@@ -163,12 +164,12 @@ def main() -> None:
         print(f"  leaders {n}: " + " / ".join(f"{s} {table[at][s]:.3f}" for s in names))
     scale = SCALE / (1.0 + chosen[1][0])
     fitted = [round(v * scale, 4) for v in (1.0, *chosen[1])]
-    print(f"\n[retrieval]  # fitted; the defaults in rag/config.py should say the same\nleaders = {chosen[0]}\n"
+    print(f"\n[retrieval]  # fitted; the defaults in rag/weights.py should say the same\nleaders = {chosen[0]}\n"
           "\n[retrieval.sentence]")
     for f, v in zip(FEATURES, fitted, strict=True):
         print(f"{f} = {v}")
     if not np.allclose(current, fitted) or chosen[0] != RetrievalConfig().leaders:
-        print("\nThe defaults in rag/config.py differ from this fit.", file=sys.stderr)
+        print("\nThe defaults in rag/weights.py differ from this fit.", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Fit the candidate-passage weights (`[retrieval.passage]`, rag/config.py PassageWeights) on the dev suite.
+"""Fit the candidate-passage weights (`[retrieval.passage]`, rag/weights.py PassageWeights) on the dev suite.
 
 For every answerable question of every set it takes both retrieval legs' candidates as `rag ask` does and
 measures each one's features (rag/retrieval.py `passage_features`); a candidate is a hit when it holds the
@@ -7,7 +7,7 @@ the fitting sets gives the weights (its intercept does not change an order, so i
 per set, the share of questions with a hit among the `k` best candidates: with fusion alone, with the current
 settings, with this fit, and with the fit on the other sets only (leave one set out). The `--test` suite's
 sets are scored and never fitted on (the archive: bbc-dev's questions among 2,225 articles). Then the fitted
-weights as a `[retrieval.passage]` block for rag/config.py.
+weights as a `[retrieval.passage]` block for rag/weights.py.
 
     .venv/bin/python scripts/fit_passages.py [--suite eval/dev.toml] [--test eval/archive.toml] [--rows FILE]
 """
@@ -27,7 +27,8 @@ from fit_evidence import answerable, holds  # noqa: E402
 from rows import measured  # noqa: E402
 
 from rag.assistant import Assistant  # noqa: E402
-from rag.config import PassageWeights, RetrievalConfig  # noqa: E402
+from rag.config import RetrievalConfig  # noqa: E402
+from rag.weights import PassageWeights  # noqa: E402
 
 FEATURES = list(PassageWeights.model_fields)
 FUSION = np.array([1.0 if f == "fused" else 0.0 for f in FEATURES])  # the order before any fit
@@ -93,11 +94,11 @@ def main() -> None:
         possible = float(np.mean([y.any() for _, y in qs]))
         print(f"{n:<20} {len(qs):>9} {possible:>9.3f} {share(qs, FUSION, k):>7.3f} {share(qs, current, k):>8.3f} "
               f"{share(qs, weights, k):>7.3f} {share(qs, held, k):>11.3f}" + ("" if n in fitting else "  (test)"))
-    print("\n[retrieval.passage]  # fitted; the defaults in rag/config.py should say the same")
+    print("\n[retrieval.passage]  # fitted; the defaults in rag/weights.py should say the same")
     for f, v in zip(FEATURES, weights, strict=True):
         print(f"{f} = {round(float(v), 3)}")
     if not np.allclose(current, np.round(weights, 3)):
-        print("\nThe defaults in rag/config.py differ from this fit.", file=sys.stderr)
+        print("\nThe defaults in rag/weights.py differ from this fit.", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@ from helpers import Collection, document, source
 from rag import checks
 from rag.checks import CHECKS, NAMES, OFF_POINT_CHECKS, Evidence, first_reason
 from rag.citations import Source
-from rag.config import CheckThresholds
 from rag.gate import Gate
 from rag.question import parse
 from rag.schema import Reason, Turn
+from rag.weights import CheckThresholds
 
 
 def source_of(text: str, score: float = 1.0, dense: float = 0.8, doc_id: str = "doc") -> Source:

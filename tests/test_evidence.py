@@ -268,8 +268,8 @@ class TinyCorpus:
 
 
 def test_coverage_is_the_share_of_the_question_the_collection_knows():
-    from rag.config import CheckThresholds
     from rag.evidence import coverage
+    from rag.weights import CheckThresholds
 
     MIN_COVERAGE = CheckThresholds().min_coverage
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import WIRE_COPY_ID
-from rag.config import PassageWeights
 from rag.retrieval import Retriever, leaders, rrf
+from rag.weights import PassageWeights
 
 
 def test_rrf_rewards_agreement_between_legs():
