@@ -184,6 +184,9 @@ def _previous(index_dir: Path, settings: Settings) -> _Previous:
         found.sources = list(store.manifest.sources)
     r = settings.retrieval
     if (store.manifest.chunk_chars, store.manifest.chunk_overlap) != (r.chunk_chars, r.chunk_overlap_sentences):
+        found.notes.append(f"the chunking changed ({store.manifest.chunk_chars} characters, "
+                           f"{store.manifest.chunk_overlap} sentence(s) of overlap -> {r.chunk_chars}, "
+                           f"{r.chunk_overlap_sentences}); every article is embedded again")
         return found
     problems = verify_files(store.path, store.manifest.files)
     if problems and all(p.startswith(ENCODER_PREFIX) for p in problems):

@@ -136,6 +136,8 @@ def test_other_chunk_settings_reembed_everything(built, corpus, fast_build):
     report = a.index([corpus])
     assert report.chunks_embedded == report.chunks and report.chunks > first.chunks
     assert a.store.manifest.chunk_chars == 120
+    assert any(w.startswith("the chunking changed (700 characters") and "every article is embedded again" in w
+               for w in report.warnings)
 
 
 def test_index_with_another_embedder_is_rebuilt_not_reused(built, corpus, fast_build):
