@@ -8,7 +8,7 @@ Q      ?= What did Barrot demand?
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup index chat ask eval eval-dev fit-gate fit-passages fit-evidence fit-checks test lint bench clean rebuild-llama native-llama model-qwen
+.PHONY: setup index chat ask eval eval-dev fit-gate fit-passages fit-evidence fit-checks fit-chunking test lint bench clean rebuild-llama native-llama model-qwen
 
 # The llama.cpp check runs every time (a fraction of a second): a venv that holds another build of
 # llama-cpp-python (pip's cache can hand back an old native one) gets the portable wheel put back.
@@ -93,6 +93,16 @@ fit-checks: setup
 		$(BIN)/python scripts/fit_checks.py; \
 	else \
 		echo "fit-checks: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
+	fi
+
+# Re-fit the chunking ([retrieval] chunk_chars, chunk_overlap_sentences) on the dev suite and the archive
+# (prints the table and the block; the defaults in rag/config.py should say the same). Every index built
+# with other chunking is embedded again; run fit-passages, fit-evidence and fit-gate after changing it.
+fit-chunking: setup
+	@if [ -d ../shared/eval ]; then \
+		$(BIN)/python scripts/fit_chunking.py --suite eval/dev.toml --suite eval/archive.toml; \
+	else \
+		echo "fit-chunking: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
 	fi
 
 test: setup

@@ -155,6 +155,15 @@ class LLMConfig(ModelSource):
 
 
 class RetrievalConfig(Strict):
+    # A chunk (the unit embedded, searched and shown as a passage) holds whole sentences up to this many
+    # characters, and repeats this many sentences of the chunk before it. scripts/fit_chunking.py (`make
+    # fit-chunking`, 2026-12-05) measured 500/700/900 characters with 0 and 1 sentences of overlap on the dev
+    # suite and the archive: the answer is among the two best evidence sentences about as often with no
+    # overlap as with one (mean share 0.873 against 0.876) for a quarter fewer chunks (the archive: 10,089
+    # against 12,674, embedded in 206 s on 2 cores), and it chooses 700/0. Not adopted yet: both gates were
+    # fitted on 700/1 passages, and with them squad-dev answers 181 questions right at 700/0, under the
+    # extractive baseline's 185 (`rag eval`, 2026-12-05). Re-fit the gates (`make fit-gate`) on the new
+    # chunks before changing these.
     chunk_chars: int = Field(700, ge=100)
     chunk_overlap_sentences: int = Field(1, ge=0)
     k: int = Field(5, ge=1, le=50)
