@@ -30,12 +30,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fit_evidence import FEATURES, arrays, holds, sayings, share  # noqa: E402
+from fit_evidence import FEATURES, arrays, measure_sentences, set_questions, share  # noqa: E402
 from rows import measured  # noqa: E402
 
 from rag.assistant import Assistant  # noqa: E402
-from rag.evaluate import load_gold  # noqa: E402
-from rag.question import normalise, parse  # noqa: E402
 from rag.suite import EvalSet, load_suite, open_index  # noqa: E402
 from rag.weights import SentenceWeights  # noqa: E402
 
@@ -70,26 +68,23 @@ def measure(assistant: Assistant, s: EvalSet, chunking: str) -> list[dict]:
              "chars": sum(len(c.text) for c in r.store.chunks), "seconds": round(seconds, 1) if built else None}]
     print(f"[{s.name}] {chunking}: {len(r.store.chunks)} chunks"
           + (f", built in {seconds:.0f} s" if built else ", index reused"), file=sys.stderr)
-    for item in load_gold(s.gold):
-        if not item.answerable:
-            continue
-        query = parse(normalise(item.question), [], expand=r.expand, roles=r.roles).query
-        found = r.passages(query)
-        feats = r.sentence_features(query, found.resolved, found.qvec, found.passages)
+    for item, query in set_questions(r, s.gold):
+        passages, sentences = measure_sentences(r, item, query)
         rows.append({"set": s.name, "chunking": chunking, "id": item.id, "leaders": 0, "sources": list(item.sources),
-                     "docs": [[p.chunk.doc_id, *p.copies] for p in found.passages],
-                     "sentences": [{"features": f, "hit": holds(item.must_include, sen.text), "says": said}
-                                   for (_, sen, f), said in
-                                   zip(feats, sayings([x.text for _, x, _ in feats]), strict=True)]})
+                     "docs": [[p.chunk.doc_id, *p.copies] for p in passages], "sentences": sentences})
     return rows
 
 
 def table(rows: list[dict]) -> dict[str, dict[str, dict]]:
     """chunking -> set -> {quoted, source, chunks, chars, seconds}."""
     weights = np.array([getattr(SentenceWeights(), f) for f in FEATURES])
+    questions: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        if "id" in r:
+            questions.setdefault((r["set"], r["chunking"]), []).append(r)
     out: dict[str, dict[str, dict]] = {}
     for size in (r for r in rows if "id" not in r):
-        qs = [r for r in rows if r.get("id") and r["set"] == size["set"] and r["chunking"] == size["chunking"]]
+        qs = questions.get((size["set"], size["chunking"]), [])
         with_source = [r for r in qs if r["sources"]]
         scored = arrays(qs, 0).get(size["set"], [])
         out.setdefault(size["chunking"], {})[size["set"]] = {

@@ -36,6 +36,7 @@ from rag.evaluate import GoldItem, load_gold  # noqa: E402
 from rag.lexical import tokenize  # noqa: E402
 from rag.question import normalise, parse  # noqa: E402
 from rag.retrieval import Retriever  # noqa: E402
+from rag.schema import Passage  # noqa: E402
 from rag.suite import load_suite, open_index  # noqa: E402
 from rag.weights import SentenceWeights  # noqa: E402
 
@@ -62,10 +63,26 @@ def answerable(assistant: Assistant, suite_file: Path) -> Iterator[tuple[str, Go
     in turn) and the question as `rag ask` searches it. Shared with scripts/fit_passages.py."""
     for s in load_suite(suite_file).sets:
         open_index(assistant, s)
-        r = assistant.retriever
-        for item in load_gold(s.gold):
-            if item.answerable:
-                yield s.name, item, r, parse(normalise(item.question), [], expand=r.expand, roles=r.roles).query
+        for item, query in set_questions(assistant.retriever, s.gold):
+            yield s.name, item, assistant.retriever, query
+
+
+def set_questions(r: Retriever, gold: Path) -> Iterator[tuple[GoldItem, str]]:
+    """The gold file's answerable questions, each with the query `rag ask` searches for it."""
+    for item in load_gold(gold):
+        if item.answerable:
+            yield item, parse(normalise(item.question), [], expand=r.expand, roles=r.roles).query
+
+
+def measure_sentences(r: Retriever, item: GoldItem, query: str) -> tuple[list[Passage], list[dict]]:
+    """The passages retrieved for the question as `rag ask` retrieves them and, per sentence in them, its
+    features, whether it holds the gold answer and which statement it makes. Shared with
+    scripts/fit_chunking.py."""
+    found = r.passages(query)
+    measured = r.sentence_features(query, found.resolved, found.qvec, found.passages)
+    return found.passages, [{"features": f, "hit": holds(item.must_include, sentence.text), "says": said}
+                            for (_, sentence, f), said in
+                            zip(measured, sayings([s.text for _, s, _ in measured]), strict=True)]
 
 
 def collect(suite_file: Path, leaders: int) -> list[dict]:
@@ -75,11 +92,7 @@ def collect(suite_file: Path, leaders: int) -> list[dict]:
     assistant.settings.retrieval.leaders = leaders  # the retrievers share this section
     rows = []
     for name, item, r, query in answerable(assistant, suite_file):
-        found = r.passages(query)
-        measured = r.sentence_features(query, found.resolved, found.qvec, found.passages)
-        rows.append({"set": name, "id": item.id, "leaders": leaders, "sentences": [
-            {"features": f, "hit": holds(item.must_include, sentence.text), "says": said}
-            for (_, sentence, f), said in zip(measured, sayings([s.text for _, s, _ in measured]), strict=True)]})
+        rows.append({"set": name, "id": item.id, "leaders": leaders, "sentences": measure_sentences(r, item, query)[1]})
     for name in dict.fromkeys(x["set"] for x in rows):
         print(f"[{name}] leaders {leaders}: {sum(1 for x in rows if x['set'] == name)} answerable questions",
               file=sys.stderr)
