@@ -1,5 +1,5 @@
-"""The retrieval fits (scripts/fit_passages.py, scripts/fit_evidence.py): what they count as a hit, and that
-a repeated statement counts once, as in an answer."""
+"""The retrieval fits (scripts/fit_passages.py, scripts/fit_evidence.py, scripts/fit_chunking.py): what they
+count as a hit, that a repeated statement counts once, as in an answer, and which chunking wins a tie."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
+import fit_chunking  # noqa: E402
 import fit_evidence  # noqa: E402
 import fit_passages  # noqa: E402
 
@@ -46,3 +47,36 @@ def test_the_passage_fit_weighs_the_feature_that_tells_hits_apart():
     assert int(np.argmax(w)) == fit_passages.FEATURES.index("coverage")
     assert fit_passages.share(questions, w, 1) == 1.0
     assert fit_passages.share(questions, fit_passages.FUSION, 1) < 0.3
+
+
+def _question(set_name: str, chunking: str, hit_score: float, sources: list[str], docs: list[str]) -> dict:
+    """A measured question whose one hit scores `hit_score` on cosine against two misses at 0.5 and 0.4."""
+    def sentence(cosine: float, hit: bool, says: int) -> dict:
+        return {"features": {f: (cosine if f == "cosine" else 0.0) for f in fit_evidence.FEATURES},
+                "hit": hit, "says": says}
+    return {"set": set_name, "chunking": chunking, "id": f"q{hit_score}", "leaders": 0, "sources": sources,
+            "docs": [[d] for d in docs],
+            "sentences": [sentence(0.5, False, 0), sentence(0.4, False, 1), sentence(hit_score, True, 2)]}
+
+
+def test_the_chunking_table_counts_quoted_answers_and_sources_per_set():
+    """A question counts as quoted when its hit is among the two best statements, and as found when a
+    passage is from its source; a question without a source is left out of the source share only."""
+    size = {"set": "a", "chunking": "700/0", "chunks": 3, "chars": 2100, "seconds": None}
+    rows = [size, _question("a", "700/0", 0.9, ["doc1"], ["doc1", "doc2"]),
+            _question("a", "700/0", 0.1, ["doc3"], ["doc2"]), _question("a", "700/0", 0.45, [], ["doc2"])]
+    cell = fit_chunking.table(rows)["700/0"]["a"]
+    assert cell["quoted"] == 2 / 3  # 0.9 leads, 0.45 is second; 0.1 is third
+    assert cell["source"] == 0.5
+    assert (cell["chunks"], cell["chars"]) == (3, 2100)
+
+
+def test_the_chunking_fit_chooses_the_cheapest_within_the_tie_and_no_worse():
+    def cell(quoted: float, chars: int) -> dict:
+        return {"quoted": quoted, "chars": chars}
+    t = {"700/1": {"a": cell(0.880, 1000), "b": cell(0.872, 1000)},
+         "700/0": {"a": cell(0.878, 800), "b": cell(0.868, 800)},   # mean 0.003 below the best: a tie
+         "500/0": {"a": cell(0.860, 600), "b": cell(0.860, 600)}}   # cheaper, but 0.016 below
+    assert fit_chunking.choose(t, ["a", "b"]) == "700/0"
+    t["700/0"]["b"] = cell(0.850, 800)  # now 0.012 below: the best is kept
+    assert fit_chunking.choose(t, ["a", "b"]) == "700/1"
