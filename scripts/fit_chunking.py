@@ -12,6 +12,11 @@ The chosen chunking embeds the fewest characters among those whose mean share (e
 is within TIE of the best: a tie in what an answer can quote goes to the cheaper index. Leave one set out:
 the choice fitted on the other sets, scored on the one left out.
 
+Its choice is a candidate, not a verdict: the abstention gates read the passages too (their dense score and
+word overlap), which these shares do not measure. Before changing the default, re-fit both gates on the new
+chunks (`make fit-gate`, `scripts/fit_gate.py --judge NAME --write`) and run `rag eval` on the suite: 700/0,
+chosen here in 2026-12, lost 0.021 on squad-dev that way and was not adopted (docs/quality-history.md).
+
     .venv/bin/python scripts/fit_chunking.py [--suite eval/dev.toml --suite eval/archive.toml] [--rows FILE]
 
 (`make fit-chunking`.) The archive's index takes minutes per chunking, once: indexes are cached.
