@@ -221,16 +221,22 @@ def evaluate(
                                                      "(with --suite: a folder, one file per set).")] = None,
     compare: Annotated[Optional[Path], typer.Option("--compare", help="An earlier --out file to diff against.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    prune_cache: Annotated[bool, typer.Option("--prune-cache", help="Delete the cached suite indexes this "
+                                              "version cannot reuse, then run --suite if given.")] = False,
     model: ModelOpt = None,
     no_judge: NoJudgeOpt = False,
     index_dir: IndexDir = None,
     config: ConfigOpt = None,
 ) -> None:
     """Run every gold question and print retrieval, answer and citation metrics."""
-    from rag.eval_run import run_eval, run_suite
+    from rag.eval_run import prune_suite_cache, run_eval, run_suite
 
     with _errors(as_json):
         method = baseline.value if baseline else None
+        if prune_cache:
+            prune_suite_cache(err)
+            if suite is None:
+                return
         if suite is not None:
             clash = [name for name, given in (("--gold", gold), ("--index-dir", index_dir), ("--compare", compare))
                      if given is not None]

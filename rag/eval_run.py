@@ -25,7 +25,7 @@ from rag.evaluate import (
     summary_table,
 )
 from rag.schema import Answer
-from rag.suite import load_suite, open_index
+from rag.suite import folder_bytes, load_suite, open_index, prune, stale_indexes
 
 BASELINES = (baseline.NAME,)
 
@@ -98,6 +98,11 @@ def run_suite(assistant, suite_file: Path, out_dir: Path | None, as_json: bool, 
     else:
         out.print(report.sets_table(per_set, title=f"rag eval --suite {suite_file}"))
         out.print(report.reasons_table([runs[0] for runs in per_set]))
+    stale = stale_indexes(cache)
+    if stale:
+        size = sum(folder_bytes(f) for f in stale)
+        err.print(f"{len(stale)} cached suite indexes ({size / 1e6:,.0f} MB) were last opened by other index code "
+                  "(or before that was recorded): `rag eval --prune-cache` deletes them", soft_wrap=True, markup=False)
     return result
 
 
@@ -119,3 +124,10 @@ def _baseline(assistant, name: str | None) -> Callable[[str], Answer] | None:
     if name not in BASELINES:
         raise UsageError(f"unknown baseline {name!r} (known: {', '.join(BASELINES)})")
     return lambda question: baseline.extractive_answer(assistant.retriever, question)
+
+
+def prune_suite_cache(err: Console, cache: Path | None = None) -> None:
+    """`rag eval --prune-cache`: delete the cached indexes this code cannot reuse, and say what went."""
+    count, size = prune(cache)
+    err.print(f"removed {count} cached suite index{'es' if count != 1 else ''} ({size / 1e6:,.0f} MB) that "
+              "this version cannot reuse" if count else "no cached suite index to remove", markup=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +34,7 @@ KEY_CHARS = 16  # hex digits of the hash that name a cached index folder
 INDEX_CODE = ("documents", "chunking", "lexical", "places", "roles", "store", "indexer", "embeddings",
               "onnx_encoder")
 INDEX_DATA = ("world_places.json",)  # data files the index-building code reads (the BM25 tokens fold places)
+STAMP_SUFFIX = ".code"  # a cached index's sibling file naming the index code that last opened it
 _NAME = re.compile(r"^[\w.\-]+$")
 
 
@@ -101,20 +103,77 @@ def index_key(settings: Settings, articles: Path) -> str:
     r = settings.retrieval
     h.update(repr((store.FORMAT_VERSION, sorted(embedder.items()), r.chunk_chars, r.chunk_overlap_sentences,
                    r.ann_threshold)).encode())
-    package = Path(__file__).resolve().parent
-    for module in INDEX_CODE:
-        h.update(module.encode() + b"\0" + (package / f"{module}.py").read_bytes())
-    for data in INDEX_DATA:
-        h.update(data.encode() + b"\0" + (package / data).read_bytes())
+    _hash_code(h)
     explicit, found = find_articles([articles])
     for f in sorted(explicit + found):
         h.update(str(f.relative_to(articles)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
     return h.hexdigest()[:KEY_CHARS]
 
 
+def _hash_code(h: hashlib._Hash) -> None:
+    package = Path(__file__).resolve().parent
+    for module in INDEX_CODE:
+        h.update(module.encode() + b"\0" + (package / f"{module}.py").read_bytes())
+    for data in INDEX_DATA:
+        h.update(data.encode() + b"\0" + (package / data).read_bytes())
+
+
+def code_key() -> str:
+    """A hash of the index-building code and data alone: a cached index built under another one can never
+    be found again by this code (its key differs)."""
+    h = hashlib.sha256()
+    _hash_code(h)
+    return h.hexdigest()[:KEY_CHARS]
+
+
+def cache_dir(root: Path | None = None) -> Path:
+    return (root or cache_root()) / "eval-index"
+
+
 def index_dir_for(settings: Settings, articles: Path, root: Path | None = None) -> Path:
     """Where the cached index for this article set lives (built or not)."""
-    return (root or cache_root()) / "eval-index" / index_key(settings, articles)
+    return cache_dir(root) / index_key(settings, articles)
+
+
+def _stamp(folder: Path) -> Path:
+    """Beside each cached index: the code_key of the code that last opened it."""
+    return folder.with_name(folder.name + STAMP_SUFFIX)
+
+
+def stale_indexes(root: Path | None = None) -> list[Path]:
+    """The cached indexes this code cannot reuse: opened last by other index code, or cached before the
+    stamp was kept (those are opened again, and stamped, when a run still uses them)."""
+    base, current = cache_dir(root), code_key()
+    if not base.is_dir():
+        return []
+    stale = []
+    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+        stamp = _stamp(folder)
+        if not stamp.is_file() or stamp.read_text(encoding="utf-8").strip() != current:
+            stale.append(folder)
+    return stale
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def prune(root: Path | None = None) -> tuple[int, int]:
+    """Delete the stale cached indexes (each under its lock, so a run building it is waited for); returns
+    how many and their bytes."""
+    from filelock import FileLock
+
+    count = size = 0
+    for folder in stale_indexes(root):
+        with FileLock(str(folder) + ".lock"):
+            if _stamp(folder).is_file() and _stamp(folder).read_text(encoding="utf-8").strip() == code_key():
+                continue  # a run of this code opened it meanwhile
+            size += folder_bytes(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+            _stamp(folder).unlink(missing_ok=True)
+        Path(str(folder) + ".lock").unlink(missing_ok=True)
+        count += 1
+    return count, size
 
 
 def open_index(assistant: Assistant, eval_set: EvalSet, root: Path | None = None) -> bool:
@@ -126,11 +185,18 @@ def open_index(assistant: Assistant, eval_set: EvalSet, root: Path | None = None
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(path) + ".lock"):
         assistant.use_index(path)
-        if assistant.has_index():
-            try:
-                assistant.stats()
-                return False
-            except IndexCorruptError:
-                pass  # rebuilt below, in a fresh build folder
-        assistant.index([eval_set.articles])
-        return True
+        built = not _usable(assistant)
+        if built:
+            assistant.index([eval_set.articles])  # a damaged one is rebuilt in a fresh build folder
+        _stamp(path).write_text(code_key() + "\n", encoding="utf-8")
+        return built
+
+
+def _usable(assistant: Assistant) -> bool:
+    if not assistant.has_index():
+        return False
+    try:
+        assistant.stats()
+    except IndexCorruptError:
+        return False
+    return True

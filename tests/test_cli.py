@@ -413,6 +413,21 @@ def test_suite_and_gold_together_is_a_usage_error(tmp_path):
     assert "--suite cannot be combined with --gold" in message
 
 
+def test_prune_cache_deletes_the_suite_indexes_this_version_cannot_reuse(tmp_path, monkeypatch):
+    from rag.cache import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    unstamped = tmp_path / "eval-index" / "0123456789abcdef"  # cached before the code that built it was recorded
+    (unstamped / "current").mkdir(parents=True)
+    (unstamped / "current" / "chunks.jsonl").write_text("{}\n")
+    proc = rag("eval", "--prune-cache")
+    assert proc.returncode == 0 and proc.stdout == "", (proc.stdout, proc.stderr)
+    assert proc.stderr.strip() == "removed 1 cached suite index (0 MB) that this version cannot reuse"
+    assert not unstamped.exists()
+    proc = rag("eval", "--prune-cache")
+    assert proc.returncode == 0 and proc.stderr.strip() == "no cached suite index to remove"
+
+
 def test_an_unknown_baseline_is_a_usage_error():
     assert_one_line_error(rag("eval", "--baseline", "naive"), 2)
 

@@ -144,3 +144,46 @@ def test_a_damaged_cached_index_is_rebuilt(tmp_path, fast_build, seeds_copy):
     (assistant.index_path / "current" / "chunks.jsonl").write_text("not json\n")
     again = Assistant()
     assert open_index(again, eval_set, cache) is True and again.stats().documents > 0
+
+
+@pytest.mark.slow
+def test_prune_removes_only_the_indexes_other_index_code_opened_last(tmp_path, fast_build, seeds_copy, monkeypatch):
+    """Each cached index is stamped with the code that last opened it. After a change to the index code the
+    old ones are stale until a run opens one again; `rag eval --prune-cache` deletes the stale ones only."""
+    import io
+
+    from rich.console import Console
+
+    import rag.suite
+    from rag.eval_run import prune_suite_cache
+    from rag.suite import EvalSet, stale_indexes
+
+    few = tmp_path / "few"
+    few.mkdir()
+    for f in sorted(seeds_copy.glob("*.txt"))[:2]:
+        shutil.copy2(f, few / f.name)
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(rag.suite, "code_key", lambda: "old")
+    sets = [EvalSet(name="all", articles=seeds_copy, gold=GOLD), EvalSet(name="few", articles=few, gold=GOLD)]
+    folders = []
+    for s in sets:
+        a = Assistant()
+        open_index(a, s, cache)
+        folders.append(a.index_path)
+    legacy = cache / "eval-index" / "0123456789abcdef"  # cached before stamps were kept
+    legacy.mkdir()
+    assert stale_indexes(cache) == [legacy]
+
+    monkeypatch.setattr(rag.suite, "code_key", lambda: "new")
+    assert set(stale_indexes(cache)) == {*folders, legacy}
+    assert open_index(Assistant(), sets[0], cache) is False  # still the same index: reused, and stamped anew
+    assert set(stale_indexes(cache)) == {folders[1], legacy}
+
+    said = io.StringIO()
+    prune_suite_cache(Console(file=said, width=200), cache)
+    assert said.getvalue().startswith("removed 2 cached suite indexes (")
+    assert folders[0].is_dir() and not folders[1].exists() and not legacy.exists()
+    assert stale_indexes(cache) == []
+    said = io.StringIO()
+    prune_suite_cache(Console(file=said, width=200), cache)
+    assert said.getvalue().strip() == "no cached suite index to remove"
