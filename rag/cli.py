@@ -221,8 +221,8 @@ def evaluate(
                                                      "(with --suite: a folder, one file per set).")] = None,
     compare: Annotated[Optional[Path], typer.Option("--compare", help="An earlier --out file to diff against.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    prune_cache: Annotated[bool, typer.Option("--prune-cache", help="Delete the cached suite indexes this "
-                                              "version cannot reuse, then run --suite if given.")] = False,
+    prune_cache: Annotated[bool, typer.Option("--prune-cache", help="Delete the cached suite indexes other "
+                                              "index code opened last, then run --suite if given.")] = False,
     model: ModelOpt = None,
     no_judge: NoJudgeOpt = False,
     index_dir: IndexDir = None,

@@ -101,8 +101,9 @@ def run_suite(assistant, suite_file: Path, out_dir: Path | None, as_json: bool, 
     stale = stale_indexes(cache)
     if stale:
         size = sum(folder_bytes(f) for f in stale)
-        err.print(f"{len(stale)} cached suite indexes ({size / 1e6:,.0f} MB) were last opened by other index code "
-                  "(or before that was recorded): `rag eval --prune-cache` deletes them", soft_wrap=True, markup=False)
+        err.print(f"cached suite indexes opened last by other index code, or before that was recorded: "
+                  f"{len(stale)}, {size / 1e6:,.0f} MB; `rag eval --prune-cache` deletes them",
+                  soft_wrap=True, markup=False)
     return result
 
 
@@ -127,7 +128,8 @@ def _baseline(assistant, name: str | None) -> Callable[[str], Answer] | None:
 
 
 def prune_suite_cache(err: Console, cache: Path | None = None) -> None:
-    """`rag eval --prune-cache`: delete the cached indexes this code cannot reuse, and say what went."""
+    """`rag eval --prune-cache`: delete the cached indexes other index code opened last (or that were cached
+    before that was recorded), and say what went."""
     count, size = prune(cache)
     err.print(f"removed {count} cached suite index{'es' if count != 1 else ''} ({size / 1e6:,.0f} MB) that "
-              "this version cannot reuse" if count else "no cached suite index to remove", markup=False)
+              "other index code opened last" if count else "no cached suite index to remove", markup=False)

@@ -422,7 +422,7 @@ def test_prune_cache_deletes_the_suite_indexes_this_version_cannot_reuse(tmp_pat
     (unstamped / "current" / "chunks.jsonl").write_text("{}\n")
     proc = rag("eval", "--prune-cache")
     assert proc.returncode == 0 and proc.stdout == "", (proc.stdout, proc.stderr)
-    assert proc.stderr.strip() == "removed 1 cached suite index (0 MB) that this version cannot reuse"
+    assert proc.stderr.strip() == "removed 1 cached suite index (0 MB) that other index code opened last"
     assert not unstamped.exists()
     proc = rag("eval", "--prune-cache")
     assert proc.returncode == 0 and proc.stderr.strip() == "no cached suite index to remove"
