@@ -234,6 +234,9 @@ def evaluate(
     with _errors(as_json):
         method = baseline.value if baseline else None
         if prune_cache:
+            if suite is None and (gold, out_file, compare, baseline) != (None, None, None, None):
+                raise UsageError("--prune-cache runs alone or before a --suite run, not with --gold, --out, "
+                                 "--compare or --baseline alone")
             prune_suite_cache(err)
             if suite is None:
                 return

@@ -426,6 +426,7 @@ def test_prune_cache_deletes_the_suite_indexes_this_version_cannot_reuse(tmp_pat
     assert not unstamped.exists()
     proc = rag("eval", "--prune-cache")
     assert proc.returncode == 0 and proc.stderr.strip() == "no cached suite index to remove"
+    assert "--prune-cache runs alone" in assert_one_line_error(rag("eval", "--prune-cache", "--gold", "x.jsonl"), 2)
 
 
 def test_an_unknown_baseline_is_a_usage_error():
