@@ -140,18 +140,19 @@ def _stamp(folder: Path) -> Path:
     return folder.with_name(folder.name + STAMP_SUFFIX)
 
 
+def _opened_by(folder: Path) -> str | None:
+    """The code_key stamped beside a cached index (None: cached before stamps were kept)."""
+    stamp = _stamp(folder)
+    return stamp.read_text(encoding="utf-8").strip() if stamp.is_file() else None
+
+
 def stale_indexes(root: Path | None = None) -> list[Path]:
     """The cached indexes this code cannot reuse: opened last by other index code, or cached before the
     stamp was kept (those are opened again, and stamped, when a run still uses them)."""
     base, current = cache_dir(root), code_key()
     if not base.is_dir():
         return []
-    stale = []
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
-        stamp = _stamp(folder)
-        if not stamp.is_file() or stamp.read_text(encoding="utf-8").strip() != current:
-            stale.append(folder)
-    return stale
+    return [f for f in sorted(p for p in base.iterdir() if p.is_dir()) if _opened_by(f) != current]
 
 
 def folder_bytes(folder: Path) -> int:
@@ -164,9 +165,10 @@ def prune(root: Path | None = None) -> tuple[int, int]:
     from filelock import FileLock
 
     count = size = 0
+    current = code_key()
     for folder in stale_indexes(root):
         with FileLock(str(folder) + ".lock"):
-            if _stamp(folder).is_file() and _stamp(folder).read_text(encoding="utf-8").strip() == code_key():
+            if _opened_by(folder) == current:
                 continue  # a run of this code opened it meanwhile
             size += folder_bytes(folder)
             shutil.rmtree(folder, ignore_errors=True)
