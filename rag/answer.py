@@ -8,6 +8,7 @@ the answer is a fixed sentence, given without calling the model, with the check'
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
@@ -68,11 +69,12 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     llm = get_llm()
     snippets = _fitting_sources(llm, llm_config, [s.text for s in shown], q.text)
     pieces: list[str] = []
+    started = time.perf_counter()
     for piece in _generate(llm, llm_config, snippets, q.text):
         pieces.append(piece)
         yield Delta(text=piece)
     raw = "".join(pieces).strip()
-    record.tokens = len(pieces)
+    record.tokens, record.generation_s = len(pieces), round(time.perf_counter() - started, 3)
 
     if prompts.NOT_IN_SOURCES.lower() in raw.lower() or not cit.strip_markers(raw):
         reason = checks.declined(found)

@@ -99,6 +99,9 @@ class Answer(BaseModel):
     model: str = ""
     search_query: str | None = None
     tokens: int = 0
+    # Seconds the answering model took over this answer, reading its prompt and writing (0: not asked):
+    # its tokens/s, where latency_s also counts retrieval and the judge.
+    generation_s: float = 0.0
     error: str | None = None
     abstain_reason: Reason | None = None  # set when abstained: the first check that fired
     answerability: float | None = None  # the fitted gate's estimate that the evidence answers (None: no gate)

@@ -433,6 +433,8 @@ def check_record(answer: Answer, assistant) -> None:
     docs = assistant.store.documents
     retrieved = {r.chunk_id for r in answer.retrieved}
     assert answer.retrieved and answer.model == assistant.model_name and answer.latency_s > 0
+    # The model's own time is within the answer's, and it is kept whenever the model wrote
+    assert answer.generation_s <= answer.latency_s and (answer.generation_s > 0 or not answer.tokens)
     if answer.abstained:
         assert answer.citations == [] and answer.mode == "abstained"
         assert answer.answer == prompts.abstain_sentence()

@@ -24,7 +24,7 @@ from rag.tui.chat import Chat
 from rag.tui.core import Core
 from rag.tui.history import History
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
-from rag.tui.widgets import QuestionInput, SourcesPanel, StatusUpdate, TurnView, linked
+from rag.tui.widgets import QuestionInput, SourcesPanel, StatusUpdate, TurnView, answer_meta, linked
 
 QUOTE = "Barrot demanded an immediate ceasefire."
 FILLER = "\n\n".join(f"Paragraph {i} of background that pushes the quote below the fold." for i in range(40))
@@ -86,6 +86,7 @@ class FakeAssistant:
             start = DOC_TEXT.index(QUOTE)
             yield Final(answer=Answer(
                 question=question, answer=FINAL_TEXT, model=self.model_name, latency_s=0.5, tokens=20,
+                generation_s=0.25,
                 citations=[Citation(n=1, doc_id="002_557866627175f759", title="France calls for a truce",
                                     chunk_id="002_557866627175f759#3", quote=QUOTE, text=QUOTE,
                                     start=start, end=start + len(QUOTE))],
@@ -152,7 +153,7 @@ async def test_ask_streams_then_settles_into_cited_answer(tmp_path: Path) -> Non
         prompt = str(app.query_one("#sources-list", OptionList).get_option_at_index(0).prompt)
         assert "[1] France calls for a truce" in prompt and "002_557866627175f759" in prompt and QUOTE in prompt
         status = str(app.status.render())
-        assert "fake-model" in status and "5 articles · 42 chunks" in status and "40 tok/s" in status
+        assert "fake-model" in status and "5 articles · 42 chunks" in status and "80 tok/s" in status
         assert fake.calls == [("What did Barrot demand?", [])]
 
 
@@ -462,7 +463,7 @@ async def test_layout_is_usable_small_and_large(tmp_path: Path, size: tuple[int,
         for q in ("What did Barrot demand?", "Why did he say that?", "And then?"):
             await ask(pilot, app, q)
         visible = str(app.status.render())[: app.status.content_region.width]  # the rest is cut off
-        assert "gemma3-270m" in visible and "5 articles · 42 chunks" in visible and "last 0.5s · 40 tok/s" in visible
+        assert "gemma3-270m" in visible and "5 articles · 42 chunks" in visible and "last 0.5s · 80 tok/s" in visible
         conversation, sources = app.query_one("#conversation"), app.query_one("#sources")
         question = app.query_one(QuestionInput)
         assert question.region.height >= 3 and question.region.bottom <= size[1]
@@ -539,7 +540,7 @@ async def test_the_chat_widget_asks_the_assistant_and_keeps_the_conversation(tmp
         saved = history.load(host.chat.conversation_id or 0)
         assert [t.question for t in saved.turns] == ["What did Barrot demand?", "Why did he say that?"]
         assert {"state": "answering… (esc cancels)"} in host.updates
-        assert {"state": "ready", "last": "last 0.5s · 40 tok/s"} in host.updates
+        assert {"state": "ready", "last": "last 0.5s · 80 tok/s"} in host.updates
         assert {"conversation": f"#{saved.id} What did Barrot demand?"} in host.updates
 
 
@@ -637,3 +638,12 @@ async def test_real_core_answers_with_openable_citation(tmp_path: Path) -> None:
         assert len(app.chat.turns) == 2 and app.chat.turns[1].answer is not None
         assert "Barrot" in (app.chat.turns[1].answer.search_query or ""), app.chat.turns[1].answer
         assert len(app.query(TurnView)) == 2 and not isinstance(app.screen, ArticleScreen)
+
+
+def test_speed_is_the_models_own_tokens_per_second() -> None:
+    """tok/s divides the tokens by the model's writing time, not the answer's latency (which also counts
+    retrieval and the judge); a record saved before that time was kept shows no speed rather than a wrong one."""
+    timed = Answer(question="q", answer="a", model="m", latency_s=4.0, generation_s=0.5, tokens=20)
+    assert "40 tok/s" in answer_meta(timed) and "4.0s" in answer_meta(timed)
+    untimed = Answer(question="q", answer="a", model="m", latency_s=4.0, tokens=20)
+    assert "tok/s" not in answer_meta(untimed)

@@ -38,9 +38,10 @@ def notify_plain(node: DOMNode, message: str, *, title: str = "", severity: Seve
 
 
 def tokens_per_second(answer: Answer) -> float | None:
-    """Tokens/s of a generated answer, or None when there is nothing to measure."""
-    if answer.tokens and answer.latency_s > 0:
-        return answer.tokens / answer.latency_s
+    """The answering model's tokens/s over its own time (not retrieval's or the judge's), or None when
+    it wrote nothing or the record does not say how long it took (saved before that was recorded)."""
+    if answer.tokens and answer.generation_s > 0:
+        return answer.tokens / answer.generation_s
     return None
 
 
