@@ -532,7 +532,8 @@ QUICK = {"repeat": 1, "cold_questions": 2, "warm_questions": 6, "chunks": 3_000,
          "embed_sample": 200, "search_queries": 20, "random_recall": 0, "contention_questions": 6,
          "archive_warm_questions": 10}
 FULL = {"repeat": 3, "cold_questions": 4, "warm_questions": None, "chunks": 100_000, "ann_threshold": None,
-        "embed_sample": 2_000, "search_queries": 100, "random_recall": 0, "contention_questions": 40}
+        "embed_sample": 2_000, "search_queries": 100, "random_recall": 0, "contention_questions": 40,
+        "archive_warm_questions": 10}
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The archive bench's notion of one story filed twice (scripts/bench_archive.py)."""
+"""The archive bench (scripts/bench_archive.py): one story filed twice; the run sizes in scripts/bench.py."""
 
 from __future__ import annotations
 
@@ -32,3 +32,10 @@ def test_a_line_many_articles_end_with_makes_no_copies(tmp_path):
     for i in range(7):
         write(tmp_path, f"a{i}", [f"Story {i}, in brief.", FOOTER])  # the footer is their one long line
     assert near_copies(tmp_path) == {}
+
+
+def test_the_full_bench_sizes_every_section_the_quick_one_does():
+    """The full run once stopped at its first section: a size only the quick run set (KeyError)."""
+    from bench import FULL, QUICK
+
+    assert set(FULL) == set(QUICK)
