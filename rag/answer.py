@@ -39,12 +39,19 @@ class AnswerRetriever(Corpus, Protocol):
     def search(self, query: str) -> list[Passage]: ...
 
 
-def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetriever, get_llm: Callable[[], object],
-                  settings: Settings, llm_config: LLMConfig, judge: Judge | None = None) -> Iterator[StreamEvent]:
+def clean_question(question: str) -> str:
+    """The question as the checks read it, or QuestionError when nothing is left: a face can refuse an empty
+    question before it loads an index or a model."""
     # Bytes that were not UTF-8 reach Python as lone surrogates (argv); no encoder or JSON takes them.
     text = normalise(_SURROGATE.sub("\ufffd", question))
     if not text:
         raise QuestionError("the question is empty: ask something about the articles")
+    return text
+
+
+def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetriever, get_llm: Callable[[], object],
+                  settings: Settings, llm_config: LLMConfig, judge: Judge | None = None) -> Iterator[StreamEvent]:
+    text = clean_question(question)
     if len(text) > MAX_QUESTION_CHARS:
         _check_length(text, get_llm())
     q = parse(text, history, expand=retriever.expand, roles=retriever.roles)

@@ -181,6 +181,7 @@ def ask(
                                           "answered or not (the check that stopped it).")] = False,
 ) -> None:
     """Answer one question with cited sources."""
+    from rag.answer import clean_question
     from rag.render import print_answer, print_explanation, stream_answer
 
     with _errors(as_json):
@@ -189,6 +190,7 @@ def ask(
                 raise UsageError("no question: give one as an argument or pipe it on stdin")
             # Bytes, not text: a question that is not valid UTF-8 is read with replacement characters.
             question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        clean_question(question)  # an empty question is the first thing wrong, before a missing index
         assistant = _assistant(config, index_dir, model, answers=True, no_judge=no_judge)
         if k:
             assistant.settings.retrieval.k = k

@@ -92,6 +92,12 @@ def test_empty_question_is_a_usage_error(seeds_index, question):
     assert "empty" in message
 
 
+def test_an_empty_question_is_named_before_a_missing_index(tmp_path):
+    """Both are wrong; the question is what the user just typed, so it is the one line they read."""
+    message = assert_one_line_error(rag("ask", "--index-dir", str(tmp_path), " "), 2)
+    assert "empty" in message
+
+
 def test_empty_stdin_is_a_usage_error(seeds_index):
     proc = rag("ask", "--json", "--index-dir", str(seeds_index), "-", stdin="")
     assert_json_error(proc, 2)
