@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_common import load_settings, peak_rss_mb, single, summary, worker
+
 FRESH_ARTICLES = 10  # articles taken out and put back to time an incremental update
 RECALL_K = 5  # the source article must be among this many retrieved passages
 NEAR_COPY_SHARE = 0.8  # an article sharing this share of its sentences with the source is a copy of it
@@ -83,8 +85,6 @@ def w_archive_search(index_dir: str, backend: str, questions: list[str], sources
                      answers: list[list[list[str]]], k: int, copies: list[list[str]]) -> dict[str, Any]:
     """recall@k of the source article (or of a near copy of it, or of any passage stating the gold
     answer), and the latency of retrieval proper and of evidence scoring."""
-    from bench import load_settings, peak_rss_mb
-
     from rag.embeddings import query_encoder
     from rag.retrieval import Retriever
     from rag.store_api import open_store
@@ -110,8 +110,6 @@ def w_archive_search(index_dir: str, backend: str, questions: list[str], sources
 
 
 def w_archive_warm(index_dir: str, backend: str, questions: list[str]) -> dict[str, Any]:
-    from bench import load_settings
-
     from rag.assistant import Assistant
 
     a = Assistant(load_settings(backend=backend), index_dir)
@@ -134,8 +132,6 @@ def _size_mb(folder: Path) -> float:
 
 def bench_archive(out: dict, notes: list[str], tmp: Path, archive: Path, gold: Path, backends: list[str],
                   warm_questions: int | None) -> None:
-    from bench import single, summary, worker
-
     rows = gold_rows(gold)
     copies = same_text(archive)
     questions = [r["question"] for r in rows]
