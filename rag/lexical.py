@@ -124,16 +124,21 @@ class Lexical:
         found = [t for t in self.df if t.startswith(prefix)]
         return sorted(found, key=lambda t: -self.df[t])[:limit]
 
-    def search(self, query: str, n: int) -> list[tuple[int, float]]:
-        return self.search_tokens(tokenize(query), n)
+    def search(self, query: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        return self.search_tokens(tokenize(query), n, rows)
 
-    def search_tokens(self, tokens: list[str], n: int) -> list[tuple[int, float]]:
-        if not self.size or not tokens:
+    def search_tokens(self, tokens: list[str], n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The best `n` rows holding any of the tokens, best first; among `rows` only, when given."""
+        if not self.size or not tokens or (rows is not None and not len(rows)):
             return []
         ids = self.bm25.get_tokens_ids(tokens)
         if not ids:
             return []
         scores = self.bm25.get_scores_from_ids(ids)
+        if rows is not None:
+            kept = np.full_like(scores, 0.0)
+            kept[rows] = scores[rows]
+            scores = kept
         n = min(n, self.size)
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]

@@ -16,6 +16,15 @@ class Document(BaseModel):
     sha256: str
 
 
+class ArticleInfo(BaseModel):
+    """An article without its text: what a scope (rag/scope.py) is matched against."""
+
+    doc_id: str
+    title: str
+    source: str
+    date: str | None = None
+
+
 class Chunk(BaseModel):
     """A span of a document; `text == document.text[start:end]`."""
 
@@ -108,6 +117,8 @@ class Answer(BaseModel):
     # With a judge: its estimate that the cited source supports the model's own words (None: not asked).
     # Below `[answer] lead_in_support` they are not shown and the answer is the quoted evidence alone.
     lead_in_support: float | None = None
+    # The articles it was asked of when narrowed (`rag ask --source/--since/--until`), in words; None: all.
+    scope: str | None = None
 
 
 class Turn(BaseModel):

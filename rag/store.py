@@ -23,7 +23,8 @@ from rag.errors import IndexCorruptError, IndexMissingError
 from rag.integrity import FileSum, file_sums, sha256_bytes, size_problems, verify_files
 from rag.lexical import Lexical
 from rag.roles import Roles
-from rag.schema import Chunk, Document, IndexStats
+from rag.schema import ArticleInfo, Chunk, Document, IndexStats
+from rag.store_api import Within
 
 # 2: places and British spellings folded in the BM25 tokens; who-holds-which-office table (roles.json).
 # 3: the manifest records each file's size and sha256, and its own checksum.
@@ -85,21 +86,42 @@ class Store:
         self.faiss_index = faiss_index
         self.lexical = lexical
         self._by_id = {c.chunk_id: i for i, c in enumerate(chunks)}
+        self._within: tuple[Within, np.ndarray] | None = None
 
-    def search_dense(self, query_vec: np.ndarray, n: int) -> list[tuple[int, float]]:
+    def search_dense(self, query_vec: np.ndarray, n: int, within: Within | None = None) -> list[tuple[int, float]]:
         if not self.chunks:
             return []
-        scores, ids = self.faiss_index.search(query_vec.reshape(1, -1).astype(np.float32), min(n, len(self.chunks)))
+        vec = query_vec.reshape(-1).astype(np.float32)
+        if within is not None:  # exact over the articles' rows: a part of an archive is small enough to scan
+            rows = self._rows_within(within)
+            scores = self.vectors[rows] @ vec
+            top = np.argsort(-scores, kind="stable")[:n]
+            return [(int(rows[j]), float(scores[j])) for j in top]
+        scores, ids = self.faiss_index.search(vec.reshape(1, -1), min(n, len(self.chunks)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def search_lexical(self, query: str, n: int) -> list[tuple[int, float]]:
-        return self.lexical.search(query, n)
+    def search_lexical(self, query: str, n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        return self.lexical.search(query, n, None if within is None else self._rows_within(within))
+
+    def search_tokens(self, tokens: list[str], n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        return self.lexical.search_tokens(tokens, n, None if within is None else self._rows_within(within))
+
+    def _rows_within(self, within: Within) -> np.ndarray:
+        """The rows of those articles, in row order; the last set's are kept (a scope lasts a session)."""
+        if self._within is None or self._within[0] != within:
+            rows = np.array([i for i, c in enumerate(self.chunks) if c.doc_id in within], dtype=np.int64)
+            self._within = (within, rows)
+        return self._within[1]
 
     def chunk_index(self, chunk_id: str) -> int:
         return self._by_id[chunk_id]
 
     def document(self, doc_id: str) -> Document:
         return find_document(self.documents, doc_id, self.path)
+
+    def catalog(self) -> list[ArticleInfo]:
+        return [ArticleInfo(doc_id=d.doc_id, title=d.title, source=d.source, date=d.date)
+                for d in self.documents.values()]
 
     def roles(self) -> Roles:
         """Who holds which office, as the articles say; read from the index (or the articles if absent)."""

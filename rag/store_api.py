@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from rag.config import Settings
-from rag.schema import Chunk, Document, IndexStats
+from rag.schema import ArticleInfo, Chunk, Document, IndexStats
 
 if TYPE_CHECKING:
     from rag.roles import Roles
     from rag.store import Manifest
+
+# The ids of the articles a search keeps to (rag/scope.py); None: every article.
+Within = frozenset[str]
 
 
 class LexicalIndex(Protocol):
@@ -74,13 +77,21 @@ class Store(Protocol):
     @property
     def lexical(self) -> LexicalIndex: ...
 
-    def search_dense(self, query_vec: np.ndarray, n: int) -> list[tuple[int, float]]: ...
+    def search_dense(self, query_vec: np.ndarray, n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        """The `n` rows nearest the query vector (inner product), best first; only `within`'s articles'."""
 
-    def search_lexical(self, query: str, n: int) -> list[tuple[int, float]]: ...
+    def search_lexical(self, query: str, n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        """The `n` best rows by BM25 for the query's words, best first; only `within`'s articles'."""
+
+    def search_tokens(self, tokens: list[str], n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        """As `search_lexical`, for words already tokenized (rag/lexical.py `tokenize`)."""
 
     def chunk_index(self, chunk_id: str) -> int: ...
 
     def document(self, doc_id: str) -> Document: ...
+
+    def catalog(self) -> list[ArticleInfo]:
+        """Every article's id, title, source and date, without fetching its text."""
 
     def roles(self) -> "Roles": ...
 

@@ -28,10 +28,11 @@ from pydantic import ValidationError
 
 from rag.config import Settings, _resolve_path
 from rag.errors import ConfigError, IndexCorruptError, IndexMissingError, RagError
-from rag.lexical import Lexical
+from rag.lexical import Lexical, tokenize
 from rag.roles import Roles
-from rag.schema import Chunk, Document, IndexStats
+from rag.schema import ArticleInfo, Chunk, Document, IndexStats
 from rag.store import FORMAT_VERSION, HNSW_EF_SEARCH, Manifest, find_document, read_roles
+from rag.store_api import Within
 
 DOCS_SUFFIX = "_docs"  # the articles' collection: the chunks' collection name plus this
 META_FILE = "milvus.json"  # the collections and row counts of the build, for the load-time checks
@@ -41,6 +42,7 @@ DOC_FIELDS = ["doc_id", "part", "title", "source", "date", "sha256", "text"]
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s' defaults, so both backends rank alike
 # Milvus Lite's server starts inside this process; on a busy machine it has taken over 10 s to be ready.
 LITE_READY_S = 60.0
+CATALOG_BATCH = 1000  # articles per request when listing them all (Milvus caps one query's results)
 _NOT_WORD = re.compile(r"\W", re.UNICODE)
 
 # pymilvus and Milvus Lite (whose gRPC server runs in this process) log failed calls with tracebacks;
@@ -123,6 +125,12 @@ def location(index_dir: Path, settings: Settings) -> str:
 def literal(value: str) -> str:
     """A string literal for a Milvus filter expression."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def _filter(within: Within | None) -> dict[str, Any]:
+    """A search's keyword arguments keeping it to those articles. The ids are written into the expression
+    (as JSON strings, which Milvus reads as its string literals): Milvus Lite takes no templated filters."""
+    return {} if within is None else {"filter": f"doc_id in {json.dumps(sorted(within), ensure_ascii=False)}"}
 
 
 def as_term(token: str) -> str:
@@ -219,22 +227,22 @@ class MilvusStore:
     def request(self, fn: Callable[[], Any]) -> Any:
         return call_milvus(fn, self.where)
 
-    def search_dense(self, query_vec: np.ndarray, n: int) -> list[tuple[int, float]]:
-        if not self.manifest.n_chunks:
+    def search_dense(self, query_vec: np.ndarray, n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        if not self.manifest.n_chunks or (within is not None and not within):
             return []
         vec = np.asarray(query_vec, dtype=np.float32).reshape(-1).tolist()
         params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, n)}}
         return self._hits(lambda: self.client.search(
             self.collection, data=[vec], anns_field="vector", limit=min(n, self.manifest.n_chunks),
-            output_fields=ROW_FIELDS, search_params=params))
+            output_fields=ROW_FIELDS, search_params=params, **_filter(within)))
 
-    def search_bm25(self, tokens: list[str], n: int) -> list[tuple[int, float]]:
-        if not self.manifest.n_chunks or not tokens:
+    def search_bm25(self, tokens: list[str], n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        if not self.manifest.n_chunks or not tokens or (within is not None and not within):
             return []
         text = " ".join(as_term(t) for t in tokens)
         hits = self._hits(lambda: self.client.search(
             self.collection, data=[text], anns_field="sparse", limit=min(n, self.manifest.n_chunks),
-            output_fields=ROW_FIELDS, search_params={"metric_type": "BM25"}))
+            output_fields=ROW_FIELDS, search_params={"metric_type": "BM25"}, **_filter(within)))
         # BM25 scores are positive; Milvus Lite reports them negated (as distances), a server as scores.
         # Milvus' formula has bm25s' one times (k1 + 1): divided out, both backends' scores are alike.
         return [(i, abs(s) / (BM25_K1 + 1)) for i, s in hits if s]
@@ -246,8 +254,11 @@ class MilvusStore:
             found.append((int(hit.id), float(hit.distance)))
         return found
 
-    def search_lexical(self, query: str, n: int) -> list[tuple[int, float]]:
-        return self.lexical.search(query, n)
+    def search_lexical(self, query: str, n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        return self.search_bm25(tokenize(query), n, within)
+
+    def search_tokens(self, tokens: list[str], n: int, within: Within | None = None) -> list[tuple[int, float]]:
+        return self.search_bm25(tokens, n, within)
 
     def chunk_index(self, chunk_id: str) -> int:
         found = self.request(lambda: self.client.query(self.collection, filter=f"chunk_id == {literal(chunk_id)}",
@@ -258,6 +269,21 @@ class MilvusStore:
 
     def document(self, doc_id: str) -> Document:
         return find_document(self.documents, doc_id, self.where)
+
+    def catalog(self) -> list[ArticleInfo]:
+        """One query over the articles' first parts, texts left out (DocumentRows fetches an article whole)."""
+        def read() -> list[dict]:
+            found: list[dict] = []
+            it = self.client.query_iterator(self.docs_collection, batch_size=CATALOG_BATCH, filter="part == 0",
+                                            output_fields=["doc_id", "title", "source", "date"])
+            while batch := it.next():
+                found += batch
+            it.close()
+            return found
+
+        by_id = {r["doc_id"]: r for r in self.request(read)}
+        return [ArticleInfo(doc_id=d, title=by_id[d]["title"], source=by_id[d]["source"], date=by_id[d]["date"] or None)
+                for d in self.manifest.documents if d in by_id]
 
     def roles(self) -> Roles:
         """Who holds which office, as the articles say; read from the build (or the articles if absent)."""
@@ -275,7 +301,9 @@ class MilvusLexical(Lexical):
         super().__init__(None, size, df)
         self.store = store
 
-    def search_tokens(self, tokens: list[str], n: int) -> list[tuple[int, float]]:
+    def search_tokens(self, tokens: list[str], n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
+        if rows is not None:  # Milvus keeps to articles, not rows: MilvusStore.search_tokens(..., within)
+            raise ValueError("Milvus searches keep to articles (within), not to rows")
         return self.store.search_bm25(tokens, n)
 
 

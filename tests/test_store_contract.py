@@ -131,6 +131,28 @@ def test_lexical_search_finds_a_rare_word(built):
     assert store.search_lexical("", 5) == [] and store.lexical.search_tokens(["zzzunknownzzz"], 5) == []
 
 
+def test_searches_keep_to_the_articles_within(built):
+    """A narrowed question (rag/scope.py) searches only its articles, in every leg, and finds their best rows."""
+    _, _, store = built
+    assert [(a.doc_id, a.title, a.source, a.date) for a in store.catalog()] == [
+        (d.doc_id, d.title, d.source, d.date) for d in store.documents.values()]
+    other = store.chunks[0].doc_id  # the article of row 0 searched for, with another one kept
+    kept = next(c.doc_id for c in store.chunks if c.doc_id != other)
+    within = frozenset({kept})
+    rows = [i for i, c in enumerate(store.chunks) if c.doc_id == kept]
+    vec = np.asarray(store.vectors[0])
+    assert store.search_dense(vec, 3)[0][0] == 0  # unnarrowed, row 0 is its own nearest
+    dense = store.search_dense(vec, 3, within)
+    assert len(dense) == 3 and {store.chunks[i].doc_id for i, _ in dense} == {kept}
+    exact = sorted(rows, key=lambda i: -float(np.dot(store.vectors[i], vec)))[:3]
+    assert [i for i, _ in dense] == exact  # the best of its rows, not whatever survives a cut
+    words = store.chunks[0].text
+    assert store.chunks[store.search_lexical(words, 1)[0][0]].doc_id == other
+    for hits in (store.search_lexical(words, 5, within), store.search_tokens(tokenize(words), 5, within)):
+        assert hits and {store.chunks[i].doc_id for i, _ in hits} == {kept}
+    assert store.search_dense(vec, 3, frozenset()) == [] and store.search_lexical(words, 3, frozenset()) == []
+
+
 def test_failed_build_leaves_the_published_index_working(built, seeds_data, seeds_index):
     cfg, index_dir, _ = built
     before = open_store(cfg, index_dir)
