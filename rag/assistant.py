@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings, index_dir, load_settings
 from rag.schema import Answer, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
+from rag.scope import Scope
 
 if TYPE_CHECKING:
     from rag.judge import Judge
@@ -37,6 +38,8 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._llm: LLM | None = None
         self._judge_llm: LLM | None = None
+        self.scope = Scope()  # the articles questions are asked of (`narrow`); the whole index at first
+        self._within: frozenset[str] | None = None
 
     # ----- indexing -------------------------------------------------------------------------
     def index(self, paths: Sequence[Path | str] = (), progress: ProgressFn | None = None, *, prune: bool = False,
@@ -48,7 +51,7 @@ class Assistant:
 
         report = build_index([Path(p) for p in paths], self.index_path, self.settings, progress=progress,
                              prune=prune, wait_s=LOCK_WAIT_S if wait_s is None else wait_s, on_wait=on_wait)
-        self._store = self._retriever = None  # reload on next question
+        self._store = self._retriever = self._within = None  # reload on next question
         return report
 
     def verify_index(self) -> int:
@@ -82,7 +85,8 @@ class Assistant:
             from rag.embeddings import query_encoder
             from rag.retrieval import Retriever
 
-            self._retriever = Retriever(self.store, query_encoder(self.store, self.settings), self.settings.retrieval)
+            self._retriever = Retriever(self.store, query_encoder(self.store, self.settings), self.settings.retrieval,
+                                        within=self._scoped())
         return self._retriever
 
     @property
@@ -147,10 +151,29 @@ class Assistant:
         self.model_name, self.llm_config = self.settings.llm_config(name)
         self._llm = None
 
+    def narrow(self, scope: Scope) -> int | None:
+        """Ask every later question of the articles in `scope` only (an empty Scope: all of them again).
+        Checked against the index now when there is one: UsageError, and the scope unchanged, when no
+        article matches; else when the first question loads it. Returns how many articles are in scope
+        (None: all of them, or no index yet)."""
+        within = scope.select(self.store.catalog()) if not scope.whole and self.has_index() else None
+        self.scope, self._within = scope, within
+        if self._retriever is not None:
+            self._retriever.within = within
+        return None if within is None else len(within)
+
+    def _scoped(self) -> frozenset[str] | None:
+        """The scope's articles in the index as it is now (re-read after `rag index` or another index)."""
+        if self.scope.whole:
+            return None
+        if self._within is None:
+            self._within = self.scope.select(self.store.catalog())
+        return self._within
+
     def use_index(self, index_path: Path | str) -> None:
         """Answer from another index folder; the loaded LLM stays (`rag eval` runs several sets)."""
         self.index_path = Path(index_path)
-        self._store = self._retriever = None
+        self._store = self._retriever = self._within = None
 
     def parse(self, question: str, history: Sequence[Turn] = ()) -> Question:
         """The question as the answer core reads it (for `rag ask --explain`)."""
@@ -178,6 +201,7 @@ class Assistant:
             if isinstance(event, Final):
                 event.answer.latency_s = round(time.perf_counter() - started, 3)
                 event.answer.model = self.model_name
+                event.answer.scope = None if self.scope.whole else self.scope.describe()
             yield event
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:

@@ -94,6 +94,12 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config",
 ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="LLM name from models.toml.")]
 NoJudgeOpt = Annotated[bool, typer.Option("--no-judge", help="The fast profile: no judge model reads the evidence "
                                           "before answering (`[answer] judge`); about 4x faster, abstains less well.")]
+SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles whose file name matches: a glob, "
+                                                "or letters it holds ('sport' is '*sport*'); with '/', the path.")]
+SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles dated on or after: YYYY, YYYY-MM "
+                                               "or YYYY-MM-DD (undated articles are left out).")]
+UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only articles dated on or before: YYYY, YYYY-MM "
+                                               "or YYYY-MM-DD (undated articles are left out).")]
 
 
 @contextlib.contextmanager
@@ -179,10 +185,14 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON answer record.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Then say how the question was read and why it was "
                                           "answered or not (the check that stopped it).")] = False,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
 ) -> None:
     """Answer one question with cited sources."""
     from rag.answer import clean_question
     from rag.render import print_answer, print_explanation, stream_answer
+    from rag.scope import Scope
 
     with _errors(as_json):
         if question in (None, "-"):
@@ -191,7 +201,10 @@ def ask(
             # Bytes, not text: a question that is not valid UTF-8 is read with replacement characters.
             question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
         clean_question(question)  # an empty question is the first thing wrong, before a missing index
+        scope = Scope.parse(source, since, until)  # and so is a date that is no date
         assistant = _assistant(config, index_dir, model, answers=True, no_judge=no_judge)
+        if not scope.whole:
+            assistant.narrow(scope)
         if k:
             assistant.settings.retrieval.k = k
         if as_json:
@@ -288,10 +301,17 @@ def chat(
     new: Annotated[bool, typer.Option("--new", help="Start a new conversation instead of reopening the last.")] = False,
     conversation: Annotated[Optional[int], typer.Option("--conversation",
                                                         help="Resume the conversation with this id.")] = None,
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
 ) -> None:
     """Open the chat app."""
+    from rag.scope import Scope
+
     with _errors():
+        scope = Scope.parse(source, since, until)
         assistant = _assistant(config, index_dir, model, answers=True, no_judge=no_judge)
+        assistant.narrow(scope)  # with no index yet, checked once the app has built one
         from rag.tui.app import run_chat
 
         raise typer.Exit(run_chat(assistant, conversation_id=conversation, new=new))

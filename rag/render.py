@@ -39,6 +39,8 @@ def print_answer(console: Console, answer: Answer) -> None:
             console.print(Text.assemble((f"[{c.n}] ", "bold"), (clean_line(c.title), "italic"),
                                         f" ({clean_line(c.doc_id + also_in(c))})"), soft_wrap=True)
             console.print(Text(f"    {clean_line(quoted(c.quote))}"), soft_wrap=True)
+    if answer.scope:  # narrowed: an abstention means "not in these articles", not "not in the index"
+        console.print(Text(f"Asked of the articles {clean_line(answer.scope)} only.", style="dim"), soft_wrap=True)
 
 
 def print_explanation(console: Console, answer: Answer, question: Question) -> None:

@@ -18,7 +18,7 @@ from rag.lexical import tokenize
 from rag.pertinence import NEGATION, negated_words
 from rag.roles import Roles
 from rag.schema import Chunk, Document, Passage, Sentence
-from rag.store_api import Store
+from rag.store_api import Store, Within
 
 Resolved = list[tuple[tuple[int, int], list[str]]]  # what Roles.resolve gives: (span, names) per role
 MAX_WORD_VECTORS = 50_000  # cached single-word vectors (~75 MB at 384 dimensions)
@@ -79,10 +79,11 @@ def leaders(rankings: list[list[int]], n: int) -> set[int]:
 
 
 class Retriever:
-    def __init__(self, store: Store, encoder: Encoder, config: RetrievalConfig) -> None:
+    def __init__(self, store: Store, encoder: Encoder, config: RetrievalConfig, within: Within | None = None) -> None:
         self.store = store
         self.encoder = encoder
         self.config = config
+        self.within = within  # the articles searches keep to (rag/scope.py); None: all of them
         self._roles: Roles | None = None
         self._vectors: dict[str, np.ndarray] = {}  # single words, for resemblance(); a collection has few
         self._chunk_words: dict[int, frozenset[str]] = {}  # store row -> its stemmed words, for coverage
@@ -192,8 +193,8 @@ class Retriever:
         query = self.expand(question, resolved)
         qvec = self.encoder.encode([query])[0]
         n = self.config.candidates
-        dense_hits = self.store.search_dense(qvec, n) if dense else []
-        lex_hits = self.store.search_lexical(query, n) if lexical else []
+        dense_hits = self.store.search_dense(qvec, n, self.within) if dense else []
+        lex_hits = self.store.search_lexical(query, n, self.within) if lexical else []
         return Candidates(query, resolved, qvec, dense_hits, lex_hits,
                           self.passage_features(question, resolved, qvec, dense_hits, lex_hits))
 
@@ -253,7 +254,7 @@ class Retriever:
             for form in sorted(evidence.name_forms(name), key=len):
                 words = self.store.lexical.vocabulary_matches(tokenize(form, stem=False)[0][:6] if tokenize(
                     form, stem=False) else form)
-                hits = [i for i, _ in self.store.lexical.search_tokens(tokens + words * 2, 5) if i not in chosen]
+                hits = [i for i, _ in self.store.search_tokens(tokens + words * 2, 5, self.within) if i not in chosen]
                 if words and hits:
                     chosen = chosen[:-1] + [hits[0]] if len(chosen) >= self.config.k else chosen + [hits[0]]
                     scores.setdefault(hits[0], 0.0)

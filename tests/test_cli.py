@@ -463,3 +463,46 @@ def test_ask_explain_of_an_answer_gives_the_gates_estimate(seeds_index):
     assert last.startswith("Answered (") and "the fitted gate puts the chance the evidence answers at " in last
     assert "Read as: kind directive; names Barrot" in proc.stdout
     assert "Sources:" in proc.stdout
+
+
+# ----- ask, narrowed to part of the index ---------------------------------------------------------
+
+@pytest.mark.slow
+def test_ask_narrowed_searches_only_those_articles(seeds_index):
+    question = "What did Barrot demand?"
+    whole = json.loads(rag("ask", "--json", "--no-judge", "--index-dir", str(seeds_index), question).stdout)
+    found = [r["doc_id"] for r in whole["retrieved"]]
+    assert len(set(found)) > 1 and whole["scope"] is None
+    keep = found[-1] if found[-1] != found[0] else next(d for d in found if d != found[0])
+    proc = rag("ask", "--json", "--no-judge", "--source", keep, "--index-dir", str(seeds_index), question)
+    assert proc.returncode == 0, proc.stderr
+    narrowed = json.loads(proc.stdout)
+    assert narrowed["retrieved"] and {r["doc_id"] for r in narrowed["retrieved"]} == {keep}
+    assert all(c["doc_id"] == keep for c in narrowed["citations"])
+    assert narrowed["scope"] == f"from files matching {keep!r}"
+
+
+@pytest.mark.slow
+def test_ask_narrowed_by_date_says_so_under_the_answer(seeds_index):
+    dated = [f.stem for f in sorted(SEEDS.glob("*.txt")) if read_document(f)[0].date == "2025-04-04"]
+    assert len(dated) == 1  # the one seed article with a date line
+    proc = rag("ask", "--json", "--no-judge", "--since", "2025-04", "--until", "2025-04-04", "--index-dir",
+               str(seeds_index), "What did Barrot demand?")
+    assert proc.returncode == 0, proc.stderr
+    assert {r["doc_id"] for r in json.loads(proc.stdout)["retrieved"]} == set(dated)
+    text = rag("ask", "--no-judge", "--since", "2025", "--index-dir", str(seeds_index), "What did Barrot demand?")
+    assert text.stdout.strip().splitlines()[-1] == "Asked of the articles dated 2025-01-01 or later only."
+
+
+def test_ask_with_a_bad_scope_is_a_one_line_error(seeds_index, tmp_path):
+    line = assert_one_line_error(rag("ask", "--since", "2025-13", "--index-dir", str(tmp_path / "none"), "hi"), 2)
+    assert "not a date: '2025-13'" in line  # before the missing index: it is what was just typed
+    line = assert_one_line_error(rag("ask", "--source", "no-such-file", "--index-dir", str(seeds_index), "hi"), 2)
+    assert "no article is from files matching 'no-such-file' (the index holds 5 articles" in line
+
+
+def test_chat_with_a_bad_scope_stops_before_the_app_opens(seeds_index):
+    line = assert_one_line_error(rag("chat", "--until", "yesterday", "--index-dir", str(seeds_index)), 2)
+    assert "not a date: 'yesterday'" in line
+    line = assert_one_line_error(rag("chat", "--since", "2031", "--index-dir", str(seeds_index)), 2)
+    assert "no article is dated 2031-01-01 or later (the index holds 5 articles, 1 of them dated)" in line
