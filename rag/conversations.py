@@ -270,7 +270,8 @@ def conversation_markdown(conv: Conversation) -> str:
             continue
         lines += [clean(ans.answer).strip() or "_(empty answer)_", ""]
         meta = [m for m in (ans.model, f"{ans.latency_s:.1f}s" if ans.latency_s else "",
-                            ans.mode if ans.mode != "generated" else "") if m]
+                            ans.mode if ans.mode != "generated" else "",
+                            f"asked of the articles {clean_line(ans.scope)}" if ans.scope else "") if m]
         if meta:
             lines += [f"_{' · '.join(meta)}_", ""]
         if ans.citations:

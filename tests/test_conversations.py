@@ -114,6 +114,15 @@ def test_export_markdown_has_citations(tmp_path: Path) -> None:
     assert "Barrot demanded a ceasefire [1]." in text
     assert "[1] France demands ceasefire (`002_abc`" in text
     assert "“Barrot demanded an immediate ceasefire.”" in text
+    assert "asked of the articles" not in text
+
+
+def test_export_markdown_says_which_articles_a_narrowed_answer_was_asked_of(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "data")
+    cid = store.create()
+    store.append(cid, "What did Barrot demand?", answer("What did Barrot demand?").model_copy(
+        update={"scope": "dated 2025-04-01 to 2025-04-30"}))
+    assert "asked of the articles dated 2025-04-01 to 2025-04-30" in store.to_markdown(cid)
 
 
 def test_data_dir_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,17 +13,18 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
-from textual.widgets import Markdown, OptionList
+from textual.widgets import Input, Label, Markdown, OptionList
 
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore, ConversationStoreError
-from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
+from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError, UsageError
 from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent, Turn
+from rag.scope import Scope
 from rag.tui.app import ChatApp
 from rag.tui.chat import Chat
 from rag.tui.core import Core
 from rag.tui.history import History
-from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen
+from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen, ScopeScreen
 from rag.tui.widgets import QuestionInput, SourcesPanel, StatusUpdate, TurnView, answer_meta, linked
 
 QUOTE = "Barrot demanded an immediate ceasefire."
@@ -46,9 +47,17 @@ class FakeAssistant:
         self.closed = threading.Event()
         self.switched: list[str] = []
         self.indexed: list[list[str]] = []
+        self.scope = Scope()  # the whole index, as `rag chat` without --source/--since/--until
 
     def has_index(self) -> bool:
         return True
+
+    def narrow(self, scope: Scope) -> int | None:
+        if scope.source == "nothing":
+            raise UsageError("no article is from files matching 'nothing' (the index holds 5 articles, 0 of them "
+                             "dated): widen it, or ask without --source/--since/--until")
+        self.scope = scope
+        return None if scope.whole else 2
 
     def stats(self) -> IndexStats:
         return IndexStats(documents=5, chunks=42, embedder="fake-embedder")
@@ -218,6 +227,50 @@ async def test_escape_cancels_and_keeps_the_question(tmp_path: Path) -> None:
         await pilot.press("enter")
         await settle(pilot, app)
         assert len(app.query(TurnView)) == 1 and len(app.chat.turns) == 1
+
+
+async def test_a_narrowed_index_says_so_in_the_status_line(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    fake.scope = Scope.parse(source="sport", since="2005-03")
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(200, 36)) as pilot:
+        await settle(pilot, app)
+        status = str(app.status.render())
+        assert "5 articles · 42 chunks · only those from files matching 'sport', dated 2005-03-01 or later" in status
+
+
+async def test_the_scope_form_narrows_the_articles_and_says_what_is_wrong(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        app.action_narrow()
+        await settle(pilot, app)
+        assert isinstance(app.screen, ScopeScreen)
+        await pilot.press(*"sport", "tab", *"2005-13", "enter")  # a month that is no month
+        await settle(pilot, app)
+        assert isinstance(app.screen, ScopeScreen) and fake.scope.whole
+        assert "not a date: '2005-13'" in str(app.screen.query_one("#scope-error", Label).render())
+        await pilot.press(*["backspace"] * 2, *"03", "enter")
+        await settle(pilot, app)
+        assert not isinstance(app.screen, ScopeScreen)
+        assert fake.scope == Scope.parse(source="sport", since="2005-03")
+        assert "only those from files matching 'sport', dated 2005-03-01 or later" in str(app.status.render())
+        assert any("Asking 2 articles from files matching 'sport'" in t for t in toasts(app))
+        app.action_narrow()  # no article matches: said, and the old scope kept
+        await settle(pilot, app)
+        app.screen.query_one("#scope-source", Input).value = "nothing"
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert fake.scope == Scope.parse(source="sport", since="2005-03")
+        assert any("no article is from files matching 'nothing'" in t for t in toasts(app))
+        app.action_narrow()  # emptied: every article again
+        await settle(pilot, app)
+        for name in ("source", "since", "until"):
+            app.screen.query_one(f"#scope-{name}", Input).value = ""
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert fake.scope.whole and "only those" not in str(app.status.render())
 
 
 async def test_follow_up_passes_history(tmp_path: Path) -> None:
@@ -647,3 +700,9 @@ def test_speed_is_the_models_own_tokens_per_second() -> None:
     assert "40 tok/s" in answer_meta(timed) and "4.0s" in answer_meta(timed)
     untimed = Answer(question="q", answer="a", model="m", latency_s=4.0, tokens=20)
     assert "tok/s" not in answer_meta(untimed)
+
+
+def test_an_answer_asked_of_some_articles_says_which() -> None:
+    narrowed = Answer(question="q", answer="a", model="m", scope="from files matching 'sport'")
+    assert "asked of the articles from files matching 'sport'" in answer_meta(narrowed)
+    assert "asked of" not in answer_meta(Answer(question="q", answer="a", model="m"))

@@ -20,10 +20,11 @@ from textual.widgets import Footer, Header
 
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore
+from rag.scope import Scope
 from rag.tui.chat import Chat
 from rag.tui.core import Core
 from rag.tui.history import History
-from rag.tui.screens import HelpScreen
+from rag.tui.screens import HelpScreen, ScopeScreen
 from rag.tui.tasks import CoreTasks
 from rag.tui.widgets import StatusLine, StatusUpdate, notify_plain
 
@@ -99,6 +100,8 @@ class ChatApp(App[int]):
         yield SystemCommand("Export conversation to Markdown", "Write it with its citations to a .md file (ctrl+s)",
                             chat.action_export)
         yield SystemCommand("Copy last answer", "Answer and sources to the clipboard (f2)", chat.action_copy_answer)
+        yield SystemCommand("Ask only some articles", "By file name or date, like rag chat --source/--since/--until",
+                            self.action_narrow)
         yield SystemCommand("Re-index articles", "Rebuild the index from the folders it was built from",
                             self.action_reindex)
         yield SystemCommand("Help: keys", "Show the key bindings (f1)", self.action_help)
@@ -126,6 +129,18 @@ class ChatApp(App[int]):
             notify_plain(self, NOT_NOW, severity="warning")
         else:
             self.tasks.reindex()
+
+    def action_narrow(self) -> None:
+        """The scope form; what it returns is applied once nothing else is using the core."""
+        def chosen(scope: Scope | None) -> None:
+            if scope is None or scope == self.core.assistant.scope:
+                return
+            if self.chat.answering or self.tasks.indexing:
+                notify_plain(self, NOT_NOW, severity="warning")
+            else:
+                self.tasks.narrow(scope)
+
+        self.push_screen(ScopeScreen(self.core.assistant.scope), chosen)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

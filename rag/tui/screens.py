@@ -1,4 +1,5 @@
-"""Modal screens: the article viewer (quote highlighted), the conversation list and the key help."""
+"""Modal screens: the article viewer (quote highlighted), the conversation list, the scope form and the key
+help."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from rag.conversations import ConversationInfo
+from rag.errors import UsageError
 from rag.sanitize import clean, clean_line
 from rag.schema import Citation, Document
+from rag.scope import Scope
 
 HIGHLIGHT = "bold reverse"
 
@@ -138,6 +141,47 @@ class ConversationsScreen(ModalScreen[int | None]):
         self.dismiss(None)
 
 
+class ScopeScreen(ModalScreen[Scope | None]):
+    """Which articles to ask (`rag chat --source/--since/--until` from inside the app): enter applies,
+    a bad date is said here and the form stays; all three empty is the whole index again."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Close")]
+
+    def __init__(self, current: Scope) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        c = self.current
+        with Vertical(id="scope"):
+            yield Label(Text("Ask only some articles · enter applies · esc closes · all empty: every article",
+                             style="bold"))
+            yield Input(c.source or "", placeholder="file name: letters it holds, or a glob (sport, 'bbc_*')",
+                        id="scope-source")
+            yield Input(c.since.isoformat() if c.since else "", placeholder="since: YYYY, YYYY-MM or YYYY-MM-DD",
+                        id="scope-since")
+            yield Input(c.until.isoformat() if c.until else "", placeholder="until: YYYY, YYYY-MM or YYYY-MM-DD",
+                        id="scope-until")
+            yield Label("", id="scope-error")
+
+    def on_mount(self) -> None:
+        self.query_one("#scope-source", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        source, since, until = (self.query_one(f"#scope-{k}", Input).value.strip() or None
+                                for k in ("source", "since", "until"))
+        try:
+            scope = Scope.parse(source, since, until)
+        except UsageError as exc:
+            self.query_one("#scope-error", Label).update(Text(clean_line(str(exc)), style="bold red"))
+            return
+        self.dismiss(scope)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
 KEYS = [
     ("enter", "send the question"),
     ("shift+enter, ctrl+j", "new line in the question"),
@@ -152,7 +196,7 @@ KEYS = [
     ("ctrl+o", "list and resume conversations"),
     ("ctrl+s", "export this conversation to Markdown"),
     ("f2", "copy the selected answer with its sources"),
-    ("ctrl+p", "commands: switch model, re-index, …"),
+    ("ctrl+p", "commands: switch model, ask only some articles, re-index, …"),
     ("f1, ?", "this help"),
     ("ctrl+q", "quit"),
 ]

@@ -1,4 +1,4 @@
-"""Loading the models at start, switching model and re-indexing, off the UI thread.
+"""Loading the models at start, switching model, narrowing the articles and re-indexing, off the UI thread.
 
 Textual ties workers to a node of the DOM, so these jobs live in a widget of their own that draws
 nothing: the app mounts one and calls it. It reports through notifications and `StatusUpdate`s."""
@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from rag.errors import ModelCrashError, ModelMissingError, RagError
 from rag.schema import IndexReport, IndexStats
+from rag.scope import Scope
 from rag.tui.core import REINDEX_HINT, Core
 from rag.tui.widgets import StatusUpdate, notify_plain
 
@@ -81,6 +82,24 @@ class CoreTasks(Widget):
                 self.post_message(StatusUpdate(model=previous))
                 self.post_message(self.Report("error", f"cannot use model {name!r}: {exc}; still using {previous}"))
 
+    @work(thread=True, group="core", exit_on_error=False)
+    def narrow(self, scope: Scope) -> None:
+        """Ask later questions of the articles in `scope` only; when none match, keep the old scope."""
+        assistant = self.core.assistant
+        with self.core.lock:
+            try:
+                count = assistant.narrow(scope)
+                if scope.whole:
+                    what = "every article"
+                elif count is None:  # no index yet: checked when one is built
+                    what = f"the articles {scope.describe()}"
+                else:
+                    what = f"{count} article{'s' if count != 1 else ''} {scope.describe()}"
+                self.post_message(self.Report("scope", f"Asking {what}.",
+                                              stats=assistant.stats() if assistant.has_index() else None))
+            except RagError as exc:
+                self.post_message(self.Report("error", str(exc)))
+
     def reindex(self) -> None:
         """Rebuild the index from the folders it was built from."""
         self.indexing = True
@@ -121,7 +140,10 @@ class CoreTasks(Widget):
     def on_core_tasks_report(self, event: Report) -> None:
         """Show what a worker reported: in the status line, and as a notification when it matters."""
         if event.stats:
-            self.post_message(StatusUpdate(index=f"{event.stats.documents} articles · {event.stats.chunks} chunks"))
+            scope = self.core.assistant.scope  # narrowed by `rag chat --source/--since/--until`
+            only = "" if scope.whole else f" · only those {scope.describe()}"
+            self.post_message(StatusUpdate(index=f"{event.stats.documents} articles · {event.stats.chunks} chunks"
+                                                 f"{only}"))
         if event.kind == "progress":
             self.post_message(StatusUpdate(state=event.text))
         elif event.kind == "ready":
@@ -135,6 +157,8 @@ class CoreTasks(Widget):
             self.post_message(StatusUpdate(state="model not loaded"))
             title = "Model crashed" if event.kind == "model-crash" else "Model missing"
             notify_plain(self, event.text, title=title, severity="error", timeout=LONG_TOAST_S)
+        elif event.kind == "scope":
+            notify_plain(self, event.text, title="Articles")
         elif event.kind == "error":
             self.post_message(StatusUpdate(state="ready"))
             notify_plain(self, event.text, title="Error", severity="error", timeout=LONG_TOAST_S)

@@ -216,6 +216,8 @@ def answer_meta(answer: Answer) -> str:
         parts.append(speed(tps))
     n = len(answer.citations)
     parts.append(f"{n} source{'s' if n != 1 else ''}")
+    if answer.scope:
+        parts.append(f"asked of the articles {answer.scope}")
     if answer.mode == "extractive":
         parts.append("extractive: quoted from the sources")
     elif answer.abstained or answer.mode == "abstained":
