@@ -6,7 +6,9 @@ about a few of its articles asked among all the others.
     dropped) and with the same 10 added back (only theirs are embedded);
   - retrieval among distractors: the gold set's answerable questions (bbc-dev's, whose 40 articles are
     part of bbc-all) searched in the archive index and in an index of the gold set's own articles:
-    recall@k of the source article, retrieval p50/p95;
+    recall@k of the source article, retrieval p50/p95; and in the archive once more, each question
+    narrowed (rag/scope.py, `rag ask --source`) to the articles whose file name shares its source's
+    prefix (the name up to its last "_": bbc-all's section, "bbc_sport_");
   - warm answers: `Assistant.ask` p50/p95 over the same questions on both indexes.
 Each store backend named gets its own index and rows.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -82,19 +85,26 @@ def states(text: str, must_include: list[list[str]]) -> bool:
 
 
 def w_archive_search(index_dir: str, backend: str, questions: list[str], sources: list[list[str]],
-                     answers: list[list[list[str]]], k: int, copies: list[list[str]]) -> dict[str, Any]:
+                     answers: list[list[list[str]]], k: int, copies: list[list[str]],
+                     scopes: list[str] | None = None) -> dict[str, Any]:
     """recall@k of the source article (or of a near copy of it, or of any passage stating the gold
-    answer), and the latency of retrieval proper and of evidence scoring."""
+    answer), and the latency of retrieval proper and of evidence scoring. `scopes`: each question's
+    `--source` pattern, to ask it of those articles only (and `within` the count of them)."""
     from rag.embeddings import query_encoder
     from rag.retrieval import Retriever
+    from rag.scope import Scope
     from rag.store_api import open_store
 
     settings = load_settings(backend=backend)
     store = open_store(settings, Path(index_dir))
     retriever = Retriever(store, query_encoder(store, settings), settings.retrieval)
     retriever.search("warm up")
-    latency, scoring, hits, near, stated = [], [], [], [], []
-    for q, want, answer, copy in zip(questions, sources, answers, copies, strict=True):
+    catalog = store.catalog() if scopes else []
+    latency, scoring, hits, near, stated, within = [], [], [], [], [], []
+    for i, (q, want, answer, copy) in enumerate(zip(questions, sources, answers, copies, strict=True)):
+        if scopes:
+            retriever.within = Scope.parse(source=scopes[i]).select(catalog)
+            within.append(len(retriever.within))
         started = time.perf_counter()
         found = retriever.passages(q, k=k)
         middle = time.perf_counter()
@@ -106,7 +116,7 @@ def w_archive_search(index_dir: str, backend: str, questions: list[str], sources
         near.append(bool(docs & set(want + copy)))
         stated.append(near[-1] or any(states(p.chunk.text, answer) for p in found.passages[:k]))
     return {"latency_s": latency, "scoring_s": scoring, "hits": hits, "near": near, "stated": stated,
-            "chunks": len(store.chunks), "peak_rss_mb": peak_rss_mb()}
+            "chunks": len(store.chunks), "peak_rss_mb": peak_rss_mb(), "within": within}
 
 
 def w_archive_warm(index_dir: str, backend: str, questions: list[str]) -> dict[str, Any]:
@@ -124,6 +134,11 @@ def w_archive_warm(index_dir: str, backend: str, questions: list[str]) -> dict[s
 
 
 WORKERS = {"archive_search": w_archive_search, "archive_warm": w_archive_warm}
+
+
+def section(doc_id: str) -> str:
+    """A file name's prefix up to its last "_" ("bbc_sport_042" -> "bbc_sport_"): an archive's section."""
+    return doc_id.rsplit("_", 1)[0] + "_" if "_" in doc_id else doc_id
 
 
 def _size_mb(folder: Path) -> float:
@@ -169,12 +184,15 @@ def bench_archive(out: dict, notes: list[str], tmp: Path, archive: Path, gold: P
                                      f"added, {r['report']['chunks_embedded']} chunks embedded")
         small = tmp / f"own-{backend}"
         worker("backend_index", corpus_dir=str(own), index_dir=str(small), backend=backend)
-        for name, folder in (("archive", index_dir), ("own", small)):
+        sections = [section(r["sources"][0]) for r in rows]
+        for name, folder in (("archive", index_dir), ("own", small), ("archive_narrowed", index_dir)):
             s = worker("archive_search", index_dir=str(folder), backend=backend, questions=questions,
                        sources=sources, answers=[r.get("must_include") or [] for r in rows], k=RECALL_K,
-                       copies=near)
-            where = f"{s['chunks']:,} chunks" + (" (the whole archive)" if name == "archive" else
-                                                 f" ({own.parent.name}'s own articles)")
+                       copies=near, scopes=sections if name == "archive_narrowed" else None)
+            where = f"{s['chunks']:,} chunks" + {
+                "archive": " (the whole archive)", "own": f" ({own.parent.name}'s own articles)",
+                "archive_narrowed": f", each question narrowed to its source's section (`--source PREFIX_`, "
+                                    f"median {statistics.median(s['within'] or [0]):.0f} articles)"}[name]
             out[f"{pre}{name}_recall@{RECALL_K}"] = single(sum(s["hits"]) / len(s["hits"]), "share",
                                                            f"source article in the top {RECALL_K}, "
                                                            f"{len(s['hits'])} answerable questions, {where}")
