@@ -136,7 +136,7 @@ class Lexical:
             return []
         scores = self.bm25.get_scores_from_ids(ids)
         if rows is not None:
-            kept = np.full_like(scores, 0.0)
+            kept = np.zeros_like(scores)
             kept[rows] = scores[rows]
             scores = kept
         n = min(n, self.size)

@@ -31,7 +31,10 @@ def parse_date(text: str, end: bool = False) -> date:
     m = _DATE.fullmatch(text.strip())
     if not m:
         raise UsageError(f"not a date: {text!r} (write YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2005-03)")
-    return _day(m, end) or _bad(text)
+    day = _day(m, end)
+    if day is None:
+        raise UsageError(f"not a date: {text!r} (no such day; write YYYY, YYYY-MM or YYYY-MM-DD)")
+    return day
 
 
 def article_date(doc: ArticleInfo) -> date | None:
@@ -47,10 +50,6 @@ def _day(m: re.Match[str], end: bool) -> date | None:
         return date(year, month, int(day) if day else (last if end else 1))
     except ValueError:  # month 13, 31 April, year 0
         return None
-
-
-def _bad(text: str) -> date:
-    raise UsageError(f"not a date: {text!r} (no such day; write YYYY, YYYY-MM or YYYY-MM-DD)")
 
 
 class Scope(BaseModel):
