@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.config import Settings, index_dir, load_settings
-from rag.schema import Answer, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
+from rag.schema import Answer, ArticleInfo, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
 from rag.scope import Scope
 
 if TYPE_CHECKING:
@@ -138,6 +139,17 @@ class Assistant:
 
     def document(self, doc_id: str) -> Document:
         return self.store.document(doc_id)
+
+    def articles(self, scope: Scope | None = None) -> list[ArticleInfo]:
+        """The indexed articles, or those in `scope` (UsageError when it matches none): what a question can
+        be narrowed to. Dated ones first, oldest first, as an archive reads; then the undated, by file."""
+        from rag.scope import article_date
+
+        catalog = self.store.catalog()
+        if scope is not None and not scope.whole:
+            kept = scope.select(catalog)
+            catalog = [a for a in catalog if a.doc_id in kept]
+        return sorted(catalog, key=lambda a: (article_date(a) is None, article_date(a) or date.min, a.source, a.doc_id))
 
     def indexed_paths(self) -> list[Path]:
         """The folders and files the current index was built from (for re-indexing)."""

@@ -1,4 +1,4 @@
-"""`rag` command line: index, ask, eval, doctor, chat (and `rag models`, rag/cli_models.py). A thin face
+"""`rag` command line: index, ask, articles, eval, doctor, chat (and `rag models`, rag/cli_models.py). A thin face
 over `Assistant`; no retrieval logic here."""
 
 from __future__ import annotations
@@ -162,6 +162,36 @@ def ask(
         print_answer(out, answer)
         if explain:
             print_explanation(out, answer, assistant.parse(question))
+
+
+@app.command()
+def articles(
+    source: SourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON record per article (doc_id, title, source, "
+                                          "date).")] = False,
+    index_dir: IndexDir = None,
+    config: ConfigOpt = None,
+) -> None:
+    """List the indexed articles (date, file, title), or those --source/--since/--until select: what a question
+    can be narrowed to."""
+    from rag.render import print_articles
+    from rag.scope import Scope
+
+    with errors(as_json):
+        scope = Scope.parse(source, since, until)
+        assistant = make_assistant(config, index_dir)
+        listed = assistant.articles(scope)
+        if as_json:
+            for a in listed:
+                sys.stdout.write(json_line(a.model_dump_json()) + "\n")
+            return
+        print_articles(out, listed)
+        total = len(assistant.store.catalog())
+        which = f"{len(listed)} of {total} articles {scope.describe()}" if not scope.whole else \
+            f"{total} articles, {sum(a.date is not None for a in listed)} of them dated"
+        err.print(f"{which} (index {clean_line(str(assistant.index_path))})", soft_wrap=True, markup=False)
 
 
 class Baseline(str, Enum):

@@ -1,11 +1,13 @@
-"""How an answer looks in a terminal: the text with its [n] markers, then the numbered sources.
+"""How an answer looks in a terminal: the text with its [n] markers, then the numbered sources (and the list
+of indexed articles `rag articles` prints).
 
 Everything shown here comes from articles or from a model that read them, so it goes through
 `rag.sanitize` first: no escape sequence in an article reaches the terminal."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
@@ -14,7 +16,7 @@ from rich.text import Text
 from rag.citations import also_in, quoted
 from rag.question import Question
 from rag.sanitize import StreamCleaner, clean, clean_line
-from rag.schema import Answer, Delta, Final, StreamEvent
+from rag.schema import Answer, ArticleInfo, Delta, Final, StreamEvent
 
 
 def stream_answer(console: Console, events: Iterator[StreamEvent]) -> Answer:
@@ -68,3 +70,20 @@ def print_explanation(console: Console, answer: Answer, question: Question) -> N
     else:
         console.print(Text.assemble(("Answered", "bold"), f" ({answer.mode}): passed the checks {', '.join(NAMES)}"),
                       soft_wrap=True)
+
+
+def print_articles(console: Console, articles: Sequence[ArticleInfo]) -> None:
+    """One line per article: its date (blank when undated; no column when none is dated), its file (relative
+    to here when under it) and its title; plain columns, so the list can be piped to grep or sort."""
+    dated = any(a.date for a in articles)
+    for a in articles:
+        when = f"{clean_line(a.date or ''):<10}  " if dated else ""
+        console.print(Text(f"{when}{clean_line(_shown_path(a.source))}  {clean_line(a.title)}"), soft_wrap=True)
+
+
+def _shown_path(source: str) -> str:
+    path = Path(source)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return source

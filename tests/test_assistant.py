@@ -1,4 +1,5 @@
-"""rag/assistant.py: narrowing the index a question is asked of (rag/scope.py), over the real seeds index."""
+"""rag/assistant.py: narrowing the index a question is asked of (rag/scope.py), and listing the articles it can
+be narrowed to, over the real seeds index."""
 
 from __future__ import annotations
 
@@ -55,3 +56,23 @@ def test_answers_record_the_scope(assistant: Assistant) -> None:
     finally:
         assistant.narrow(Scope())  # the session's assistant is shared
     assert assistant.ask("Who is NATO's Secretary General?").scope is None
+
+
+def test_articles_lists_the_dated_first_then_by_file(seeds_index: Path) -> None:
+    listed = Assistant(index_path=seeds_index).articles()
+    stems = sorted(Path(a.source).stem for a in listed if a.date is None)
+    assert len(listed) == 5 and listed[0].date == "2025-04-04"  # the one dated seed article
+    assert [Path(a.source).stem for a in listed[1:]] == stems
+    assert {Path(a.source).stem for a in listed} == {a.doc_id for a in listed}
+
+
+def test_articles_in_a_scope_and_a_scope_matching_none(seeds_index: Path) -> None:
+    a = Assistant(index_path=seeds_index)
+    assert [x.date for x in a.articles(Scope.parse(since="2025-04", until="2025-04-04"))] == ["2025-04-04"]
+    assert [Path(x.source).name[:3] for x in a.articles(Scope.parse(source="00[34]*"))] == ["003", "004"]
+    assert a.articles(Scope()) == a.articles()
+    with pytest.raises(UsageError, match="no article is dated 2026-01-01 or later .the index holds 5 articles"):
+        a.articles(Scope.parse(since="2026"))
+    with pytest.raises(IndexMissingError):
+        Assistant(index_path=seeds_index.parent / "none").articles()
+

@@ -506,3 +506,37 @@ def test_chat_with_a_bad_scope_stops_before_the_app_opens(seeds_index):
     assert "not a date: 'yesterday'" in line
     line = assert_one_line_error(rag("chat", "--since", "2031", "--index-dir", str(seeds_index)), 2)
     assert "no article is dated 2031-01-01 or later (the index holds 5 articles, 1 of them dated)" in line
+
+
+# ----- articles -----------------------------------------------------------------------------------
+
+def test_articles_lists_every_article_with_its_date_file_and_title(seeds_index):
+    proc = rag("articles", "--index-dir", str(seeds_index))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 5 and lines[0].startswith("2025-04-04  seeds/001_")  # dated first, path from here
+    assert all(line.startswith(" " * 10 + "  seeds/") for line in lines[1:])
+    assert "United States Secretary of State Marco Rubio" in lines[0]
+    assert proc.stderr.strip() == f"5 articles, 1 of them dated (index {seeds_index})"
+
+
+def test_articles_in_a_scope_as_json(seeds_index):
+    proc = rag("articles", "--json", "--source", "00[12]*", "--index-dir", str(seeds_index))
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [r["date"] for r in records] == ["2025-04-04", None]
+    assert set(records[0]) == {"doc_id", "title", "source", "date"} and records[1]["doc_id"].startswith("002_")
+    proc = rag("articles", "--source", "002", "--index-dir", str(seeds_index))
+    assert proc.stdout.startswith("seeds/002_") and len(proc.stdout.splitlines()) == 1  # no date column
+    assert proc.stderr.startswith("1 of 5 articles from files matching '002' (index ")
+
+
+def test_articles_bad_input_is_a_one_line_error(seeds_index, tmp_path):
+    line = assert_one_line_error(rag("articles", "--since", "2005-02-30", "--index-dir", str(seeds_index)), 2)
+    assert "not a date: '2005-02-30'" in line
+    line = assert_one_line_error(rag("articles", "--source", "sport", "--index-dir", str(seeds_index)), 2)
+    assert "no article is from files matching 'sport' (the index holds 5 articles, 1 of them dated)" in line
+    assert_one_line_error(rag("articles", "--index-dir", str(tmp_path / "none")), 3)
+    proc = rag("articles", "--json", "--index-dir", str(tmp_path / "none"))
+    assert proc.returncode == 3 and json.loads(proc.stdout)["code"] == 3
+

@@ -177,6 +177,17 @@ def test_rag_ask_output_has_no_escape_or_control_bytes(hostile_index):
     assert_terminal_safe(proc.stderr)
 
 
+def test_rag_articles_lists_a_hostile_title_and_file_name_cleaned(hostile_index):
+    proc = raw_rag("articles", "--index-dir", str(hostile_index))
+    assert proc.returncode == 0, proc.stderr
+    assert_terminal_safe(proc.stdout + proc.stderr)
+    hostile = next(line for line in proc.stdout.decode().splitlines() if "harbour" in line)
+    assert hostile.startswith("2025-03-03  ") and "Harbour bridge opens" in hostile
+    proc = raw_rag("articles", "--json", "--index-dir", str(hostile_index))
+    assert_terminal_safe(proc.stdout)
+    assert {json.loads(line)["title"] for line in proc.stdout.splitlines()} >= {HOSTILE_TITLE}  # verbatim
+
+
 def test_rag_ask_json_keeps_the_quote_verbatim_but_escaped(hostile_index):
     proc = raw_rag("ask", "--json", "--index-dir", str(hostile_index), QUESTION)
     assert proc.returncode == 0, proc.stderr
