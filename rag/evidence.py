@@ -75,7 +75,8 @@ def missing_names(question: str, passages: list[Passage] | list[str]) -> list[st
     words |= {part for w in words for part in w.split("-")}  # "Jean-Noël" holds "Noël"
     words |= {unaccented(w) for w in words}  # and "Noel"
     joined = _written_joined(rest, words)
-    for name in {part for n in found for part in n.split("-") if part[:1].isupper()}:  # Ramstein-format
+    parts = {part for n in found for part in n.split("-") if part[:1].isupper()}  # Ramstein-format
+    for name in sorted(parts, key=lambda p: (rest.find(p), p)):  # in the question's order, run after run
         if name in joined:
             continue  # "Apple Talk" where the article writes "AppleTalk"
         if _first_name_of_present(name, rest, words):
