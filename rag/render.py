@@ -73,12 +73,17 @@ def print_explanation(console: Console, answer: Answer, question: Question) -> N
 
 
 def print_articles(console: Console, articles: Sequence[ArticleInfo]) -> None:
-    """One line per article: its date (blank when undated; no column when none is dated), its file (relative
-    to here when under it) and its title; plain columns, so the list can be piped to grep or sort."""
+    """One line per article (`article_line`); plain columns, so the list can be piped to grep or sort."""
     dated = any(a.date for a in articles)
     for a in articles:
-        when = f"{clean_line(a.date or ''):<10}  " if dated else ""
-        console.print(Text(f"{when}{clean_line(_shown_path(a.source))}  {clean_line(a.title)}"), soft_wrap=True)
+        console.print(Text(article_line(a, dated)), soft_wrap=True)
+
+
+def article_line(article: ArticleInfo, dated: bool = True) -> str:
+    """Its date (blank when undated; no column when `dated` is False: none in the list is), its file
+    (relative to here when under it) and its title, cleaned for a terminal."""
+    when = f"{clean_line(article.date or ''):<10}  " if dated else ""
+    return f"{when}{clean_line(_shown_path(article.source))}  {clean_line(article.title)}"
 
 
 def _shown_path(source: str) -> str:

@@ -13,12 +13,24 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Markdown, OptionList
+from textual.widgets import Input, Label, Markdown, OptionList, Static
 
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore, ConversationStoreError
 from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError, UsageError
-from rag.schema import Answer, Citation, Delta, Document, Final, IndexReport, IndexStats, Reason, StreamEvent, Turn
+from rag.schema import (
+    Answer,
+    ArticleInfo,
+    Citation,
+    Delta,
+    Document,
+    Final,
+    IndexReport,
+    IndexStats,
+    Reason,
+    StreamEvent,
+    Turn,
+)
 from rag.scope import Scope
 from rag.tui.app import ChatApp
 from rag.tui.chat import Chat
@@ -30,6 +42,10 @@ from rag.tui.widgets import QuestionInput, SourcesPanel, StatusUpdate, TurnView,
 QUOTE = "Barrot demanded an immediate ceasefire."
 FILLER = "\n\n".join(f"Paragraph {i} of background that pushes the quote below the fold." for i in range(40))
 DOC_TEXT = f"France calls for a truce\n\n{FILLER}\n\n{QUOTE} He said Russia must stop the strikes.\n\nThe end."
+# What the fake index holds: six sport stories (four dated) and one undated business story.
+ARTICLES = [ArticleInfo(doc_id=f"bbc_sport_00{i}", title=f"Sport story {i}", source=f"/news/bbc_sport_00{i}.txt",
+                        date=f"2005-03-0{i}" if i <= 4 else None) for i in range(1, 7)] + [
+    ArticleInfo(doc_id="bbc_business_001", title="Ad sales boost profit", source="/news/bbc_business_001.txt")]
 DELTAS = ["Barrot ", "demanded ", "a ceasefire ", "[1]."]
 FINAL_TEXT = "Barrot demanded an immediate ceasefire [1]."  # differs from what streamed
 
@@ -48,9 +64,16 @@ class FakeAssistant:
         self.switched: list[str] = []
         self.indexed: list[list[str]] = []
         self.scope = Scope()  # the whole index, as `rag chat` without --source/--since/--until
+        self.index_present = True
 
     def has_index(self) -> bool:
-        return True
+        return self.index_present
+
+    def articles(self, scope: Scope | None = None) -> list[ArticleInfo]:
+        kept = [a for a in ARTICLES if scope is None or scope.matches(a)]
+        if not kept:
+            raise UsageError("no article matches")
+        return kept
 
     def narrow(self, scope: Scope) -> int | None:
         if scope.source == "nothing":
@@ -271,6 +294,51 @@ async def test_the_scope_form_narrows_the_articles_and_says_what_is_wrong(tmp_pa
         await pilot.press("enter")
         await settle(pilot, app)
         assert fake.scope.whole and "only those" not in str(app.status.render())
+
+
+async def test_the_scope_form_counts_and_lists_what_the_typed_scope_holds(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        app.action_narrow()
+        await settle(pilot, app)
+
+        def preview() -> str:
+            return str(app.screen.query_one("#scope-matches", Static).render())
+
+        assert preview().startswith("every article (7)")
+        await pilot.press(*"sport")
+        lines = preview().splitlines()
+        assert lines[0] == "6 of 7 articles"
+        assert lines[1].startswith("2005-03-01  /news/bbc_sport_001.txt  Sport story 1")
+        assert len(lines) == 7 and lines[-1] == "… and 1 more"  # five listed
+        await pilot.press("tab", *"2005-03-0")  # half a date: no count until it is one
+        assert preview() == ""
+        await pilot.press("3")
+        assert preview().splitlines()[0] == "2 of 7 articles"  # 3 and 4 March
+        await pilot.press(*"1")  # 2005-03-031: no date; said on enter, as before
+        await pilot.press("enter")
+        assert "not a date" in str(app.screen.query_one("#scope-error", Label).render())
+        await pilot.press("backspace")
+        assert str(app.screen.query_one("#scope-error", Label).render()) == ""  # cleared as the user types
+        app.screen.query_one("#scope-source", Input).value = "tennis"
+        await pilot.pause()
+        assert preview() == "no article matches (the index holds 7, 4 of them dated)"
+
+
+async def test_the_scope_form_without_an_index_says_it_waits_for_one(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    fake.index_present = False
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        app.action_narrow()
+        await settle(pilot, app)
+        await pilot.press(*"sport")
+        assert "no index yet" in str(app.screen.query_one("#scope-matches", Static).render())
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert fake.scope == Scope.parse(source="sport")
 
 
 async def test_follow_up_passes_history(tmp_path: Path) -> None:

@@ -140,7 +140,9 @@ class ChatApp(App[int]):
             else:
                 self.tasks.narrow(scope)
 
-        self.push_screen(ScopeScreen(self.core.assistant.scope), chosen)
+        form = ScopeScreen(self.core.assistant.scope)
+        self.push_screen(form, chosen)
+        self.tasks.list_articles(form.show_articles)  # it counts what the typed scope holds
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

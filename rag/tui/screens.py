@@ -14,11 +14,13 @@ from textual.widgets.option_list import Option
 
 from rag.conversations import ConversationInfo
 from rag.errors import UsageError
+from rag.render import article_line
 from rag.sanitize import clean, clean_line
-from rag.schema import Citation, Document
+from rag.schema import ArticleInfo, Citation, Document
 from rag.scope import Scope
 
 HIGHLIGHT = "bold reverse"
+PREVIEW_ARTICLES = 5  # articles the scope form lists under its count, as the user types
 
 
 def locate_quote(doc: Document, citation: Citation) -> tuple[int, int] | None:
@@ -143,13 +145,17 @@ class ConversationsScreen(ModalScreen[int | None]):
 
 class ScopeScreen(ModalScreen[Scope | None]):
     """Which articles to ask (`rag chat --source/--since/--until` from inside the app): enter applies,
-    a bad date is said here and the form stays; all three empty is the whole index again."""
+    a bad date is said here and the form stays; all three empty is the whole index again. As the user
+    types, it counts the articles the scope holds and lists the first few (`rag articles`), once the
+    app has read the index's list (`show_articles`)."""
 
     BINDINGS = [Binding("escape", "dismiss_none", "Close")]
 
     def __init__(self, current: Scope) -> None:
         super().__init__()
         self.current = current
+        self.articles: list[ArticleInfo] | None = None  # the index's articles, once read
+        self.read = False  # whether they have been read (None then means there is no index yet)
 
     def compose(self) -> ComposeResult:
         c = self.current
@@ -163,23 +169,66 @@ class ScopeScreen(ModalScreen[Scope | None]):
             yield Input(c.until.isoformat() if c.until else "", placeholder="until: YYYY, YYYY-MM or YYYY-MM-DD",
                         id="scope-until")
             yield Label("", id="scope-error")
+            yield Static(Text("reading the list of articles…", style="dim"), id="scope-matches")
 
     def on_mount(self) -> None:
         self.query_one("#scope-source", Input).focus()
 
+    def show_articles(self, articles: list[ArticleInfo] | None) -> None:
+        """The index's articles (None: there is no index yet), from a worker; ignored once closed."""
+        self.articles, self.read = articles, True
+        if self.is_attached:
+            self._preview()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_one("#scope-error", Label).update("")
+        if self.read:
+            self._preview()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        source, since, until = (self.query_one(f"#scope-{k}", Input).value.strip() or None
-                                for k in ("source", "since", "until"))
         try:
-            scope = Scope.parse(source, since, until)
+            scope = self._typed()
         except UsageError as exc:
             self.query_one("#scope-error", Label).update(Text(clean_line(str(exc)), style="bold red"))
             return
         self.dismiss(scope)
 
+    def _typed(self) -> Scope:
+        source, since, until = (self.query_one(f"#scope-{k}", Input).value.strip() or None
+                                for k in ("source", "since", "until"))
+        return Scope.parse(source, since, until)
+
+    def _preview(self) -> None:
+        box = self.query_one("#scope-matches", Static)
+        if self.articles is None:
+            box.update(Text("no index yet: the scope is checked once one is built", style="dim"))
+            return
+        try:
+            scope = self._typed()
+        except UsageError:  # a date half typed: wait for the rest
+            box.update("")
+            return
+        box.update(matches(self.articles, scope))
+
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+def matches(articles: list[ArticleInfo], scope: Scope) -> Text:
+    """How many of the articles `scope` holds, and the first PREVIEW_ARTICLES of them."""
+    kept = [a for a in articles if scope.matches(a)]
+    if not kept:
+        return Text(f"no article matches (the index holds {len(articles):,}, "
+                    f"{sum(a.date is not None for a in articles):,} of them dated)", style="bold yellow")
+    head = "every article" if scope.whole else f"{len(kept):,} of {len(articles):,} articles"
+    dated = any(a.date for a in kept[:PREVIEW_ARTICLES])
+    lines = [article_line(a, dated) for a in kept[:PREVIEW_ARTICLES]]
+    more = [f"… and {len(kept) - PREVIEW_ARTICLES:,} more"] if len(kept) > PREVIEW_ARTICLES else []
+    text = Text(f"{head} ({len(articles):,})\n" if scope.whole else f"{head}\n", style="bold")
+    text.append("\n".join(lines + more), style="dim")
+    return text
 
 
 KEYS = [

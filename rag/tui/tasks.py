@@ -1,4 +1,5 @@
-"""Loading the models at start, switching model, narrowing the articles and re-indexing, off the UI thread.
+"""Loading the models at start, switching model, narrowing the articles (and listing them for the scope
+form) and re-indexing, off the UI thread.
 
 Textual ties workers to a node of the DOM, so these jobs live in a widget of their own that draws
 nothing: the app mounts one and calls it. It reports through notifications and `StatusUpdate`s."""
@@ -6,6 +7,7 @@ nothing: the app mounts one and calls it. It reports through notifications and `
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import work
@@ -13,7 +15,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from rag.errors import ModelCrashError, ModelMissingError, RagError
-from rag.schema import IndexReport, IndexStats
+from rag.schema import ArticleInfo, IndexReport, IndexStats
 from rag.scope import Scope
 from rag.tui.core import REINDEX_HINT, Core
 from rag.tui.widgets import StatusUpdate, notify_plain
@@ -99,6 +101,18 @@ class CoreTasks(Widget):
                                               stats=assistant.stats() if assistant.has_index() else None))
             except RagError as exc:
                 self.post_message(self.Report("error", str(exc)))
+
+    @work(thread=True, group="core", exit_on_error=False)
+    def list_articles(self, show: Callable[[list[ArticleInfo] | None], None]) -> None:
+        """The index's articles for the scope form, handed to `show` on the UI thread (None: no index yet)."""
+        assistant = self.core.assistant
+        with self.core.lock:
+            try:
+                listed = assistant.articles() if assistant.has_index() else None
+            except RagError as exc:
+                self.post_message(self.Report("error", str(exc)))
+                return
+        self.app.call_from_thread(show, listed)
 
     def reindex(self) -> None:
         """Rebuild the index from the folders it was built from."""
