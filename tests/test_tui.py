@@ -312,6 +312,13 @@ async def test_the_scope_form_counts_and_lists_what_the_typed_scope_holds(tmp_pa
         assert lines[0] == "6 of 7 articles"
         assert lines[1].startswith("2005-03-01  /news/bbc_sport_001.txt  Sport story 1")
         assert len(lines) == 7 and lines[-1] == "… and 1 more"  # five listed
+        app.screen.query_one(Input).value = "bbc_"  # a title too long for the form ends in an ellipsis
+        long = ArticleInfo(doc_id="bbc_long", title="word " * 60, source="/news/bbc_long.txt")
+        cast("ScopeScreen", app.screen).show_articles([long])
+        await pilot.pause()
+        assert app.screen.query_one("#scope-matches", Static).size.height == 2  # "1 of 1 articles", one line
+        cast("ScopeScreen", app.screen).show_articles(ARTICLES)
+        app.screen.query_one(Input).value = "sport"
         await pilot.press("tab", *"2005-03-0")  # half a date: no count until it is one
         assert preview() == ""
         await pilot.press("3")
