@@ -45,10 +45,16 @@ LITE_READY_S = 60.0
 CATALOG_BATCH = 1000  # articles per request when listing them all (Milvus caps one query's results)
 _NOT_WORD = re.compile(r"\W", re.UNICODE)
 
-# pymilvus and Milvus Lite (whose gRPC server runs in this process) log failed calls with tracebacks;
-# every failure here becomes one line (errors.py).
-for _name in ("pymilvus", "milvus_lite", "grpc._server"):
-    logging.getLogger(_name).setLevel(logging.CRITICAL + 1)
+# pymilvus and Milvus Lite (whose gRPC server runs in this process) log failed calls with tracebacks, and
+# warn on every article listing that Milvus Lite keeps no server time stamps; every failure here becomes
+# one line (errors.py) and nothing else reaches stderr. pymilvus sets its loggers' levels when it is first
+# imported (pymilvus/settings.py), so they are set again after that, in `connect`.
+_QUIET_LOGGERS = ("pymilvus", "pymilvus.milvus_client", "pymilvus.bulk_writer", "milvus_lite", "grpc._server")
+
+
+def _quiet_logs() -> None:
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 # ----- connecting --------------------------------------------------------------------------------
@@ -72,6 +78,7 @@ def connect(index_dir: Path, settings: Settings, create: bool):
     except ImportError:
         raise ConfigError(f"{settings.source}: [store] backend = \"milvus\" needs pymilvus and milvus-lite: "
                           "pip install 'rag-news[milvus]'") from None
+    _quiet_logs()
     uri = milvus_uri(index_dir, settings)
     if _is_lite(uri) and not create and not Path(uri).exists():
         raise IndexMissingError(f"no index at {index_dir} (no Milvus Lite file {uri}): "

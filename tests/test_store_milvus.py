@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import one_line
+from conftest import MODELS_TOML, PROJECT, VENV_BIN, one_line
 from rag.errors import ConfigError, IndexCorruptError, IndexMissingError
 from rag.store_api import open_store, store_exists
 from test_store_contract import HAS_MILVUS, backend_settings, write_seeds
@@ -205,3 +205,21 @@ def test_verify_is_refused_for_milvus_in_one_line(tmp_path, settings):
     with pytest.raises(UsageError) as info:
         Assistant(settings=backend_settings(settings, "milvus"), index_path=tmp_path / "index").verify_index()
     assert one_line(str(info.value)) and "milvus" in str(info.value) and "rag doctor" in str(info.value)
+
+
+def test_rag_articles_over_milvus_writes_only_its_summary_to_stderr(tmp_path):
+    """Milvus Lite keeps no server time stamps, and pymilvus warns so on every query iterator (the article
+    listing behind `rag articles` and --source) once it has set its own log levels on import: a line of log
+    among one-line errors and plain lists. Built and listed by `rag` itself, each in a process of its own
+    (Milvus Lite serves one process at a time)."""
+    index_dir = tmp_path / "index"
+    config = tmp_path / "models.toml"
+    config.write_text(MODELS_TOML.read_text(encoding="utf-8") + '\n[store]\nbackend = "milvus"\n', encoding="utf-8")
+    where = ["--config", str(config), "--index-dir", str(index_dir)]
+    built = subprocess.run([str(VENV_BIN / "rag"), "index", str(PROJECT / "seeds"), *where], capture_output=True,
+                           text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    proc = subprocess.run([str(VENV_BIN / "rag"), "articles", *where], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 5
+    assert proc.stderr.splitlines() == [f"5 articles, 1 of them dated (index {index_dir})"]
