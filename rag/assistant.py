@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from rag.config import Settings, index_dir, load_settings
 from rag.schema import Answer, ArticleInfo, Delta, Document, Final, IndexReport, IndexStats, StreamEvent, Turn
-from rag.scope import Scope
+from rag.scope import Scope, article_date
 
 if TYPE_CHECKING:
     from rag.judge import Judge
@@ -143,13 +143,12 @@ class Assistant:
     def articles(self, scope: Scope | None = None) -> list[ArticleInfo]:
         """The indexed articles, or those in `scope` (UsageError when it matches none): what a question can
         be narrowed to. Dated ones first, oldest first, as an archive reads; then the undated, by file."""
-        from rag.scope import article_date
-
         catalog = self.store.catalog()
         if scope is not None and not scope.whole:
             kept = scope.select(catalog)
             catalog = [a for a in catalog if a.doc_id in kept]
-        return sorted(catalog, key=lambda a: (article_date(a) is None, article_date(a) or date.min, a.source, a.doc_id))
+        dated = {a.doc_id: article_date(a) for a in catalog}
+        return sorted(catalog, key=lambda a: (dated[a.doc_id] is None, dated[a.doc_id] or date.min, a.source, a.doc_id))
 
     def indexed_paths(self) -> list[Path]:
         """The folders and files the current index was built from (for re-indexing)."""

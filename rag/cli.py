@@ -188,7 +188,7 @@ def articles(
                 sys.stdout.write(json_line(a.model_dump_json()) + "\n")
             return
         print_articles(out, listed)
-        total = len(assistant.store.catalog())
+        total = assistant.stats().documents  # from the manifest: the list is not read twice
         which = f"{len(listed)} of {total} articles {scope.describe()}" if not scope.whole else \
             f"{total} articles, {sum(a.date is not None for a in listed)} of them dated"
         err.print(f"{which} (index {clean_line(str(assistant.index_path))})", soft_wrap=True, markup=False)
