@@ -9,6 +9,7 @@ how common a word is does not change with what the user asks of."""
 from __future__ import annotations
 
 import calendar
+import glob
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -74,6 +75,22 @@ class Scope(BaseModel):
         if scope.since and scope.until and scope.since > scope.until:
             raise UsageError(f"--since {since} is after --until {until}: nothing can be in between")
         return scope
+
+    @classmethod
+    def only(cls, article: ArticleInfo, catalog: Iterable[ArticleInfo]) -> Scope:
+        """The scope of one article (the chat's "ask only this article"): the shortest end of its path that
+        no other article's path holds ("bbc_business_001.txt", else "business/001.txt"), so the status line
+        reads as a user would type it. Wildcard characters in the name are escaped."""
+        others = [a for a in catalog if a.doc_id != article.doc_id]
+        parts = PurePath(article.source).parts
+        for n in range(1, len(parts) + 1):
+            tail = PurePath(*parts[-n:]).as_posix()
+            if n == len(parts) and not tail.startswith("/"):
+                tail = "/" + tail  # the whole of a relative path: from its first folder
+            scope = cls(source=glob.escape(tail))
+            if scope.matches(article) and not any(scope.matches(a) for a in others):
+                return scope
+        return cls(source=glob.escape(PurePath(article.source).as_posix()))
 
     @property
     def whole(self) -> bool:

@@ -83,3 +83,17 @@ def test_the_whole_index_and_descriptions():
     assert Scope.parse(source="sport", since="2005-03").describe() == "from files matching 'sport', dated " \
                                                                       "2005-03-01 or later"
     assert Scope.parse(until="2005").describe() == "dated 2005-12-31 or earlier"
+
+
+def test_only_one_article_is_the_shortest_end_of_its_path_no_other_holds():
+    catalog = [article("/x/business/001.txt", doc_id="b1"), article("/x/sport/001.txt", doc_id="s1"),
+               article("/x/sport/1001.txt", doc_id="s2"), article("/y/sport/001.txt", doc_id="y1"),
+               article("/x/odd[1]*.txt", doc_id="w")]
+    chosen = {a.doc_id: Scope.only(a, catalog) for a in catalog}
+    assert chosen["b1"].source == "business/001.txt"  # "001.txt" would hold three articles
+    assert chosen["s1"].source == "x/sport/001.txt"
+    assert chosen["s2"].source == "1001.txt"
+    assert chosen["w"].source == "odd[[]1][*].txt"  # wildcards in a file name are taken literally
+    for doc_id, scope in chosen.items():
+        assert [a.doc_id for a in catalog if scope.matches(a)] == [doc_id]
+    assert Scope.only(catalog[0], [catalog[0]]).source == "001.txt"
