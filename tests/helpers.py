@@ -1,18 +1,44 @@
 """Builders the tests share: articles as the indexer reads them, evidence taken from them, and a small
 stand-in collection for the code that asks the collection about words. The articles are short texts
 written for these tests: one on the NATO talks the seeds cover, and three from other kinds of news, so
-that the rules are not tried on one kind of story only."""
+that the rules are not tried on one kind of story only. And for the chat app's tests, a stand-in
+`Assistant` with a fake index and the app built on it."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
+from textual.pilot import Pilot
+
+from rag.assistant import Assistant
 from rag.chunking import chunk_document, split_sentences
 from rag.citations import Source
+from rag.conversations import ConversationStore
+from rag.errors import UsageError
 from rag.lexical import tokenize
 from rag.roles import Roles
-from rag.schema import Chunk, Document, Passage, Sentence
+from rag.schema import (
+    Answer,
+    ArticleInfo,
+    Chunk,
+    Citation,
+    Delta,
+    Document,
+    Final,
+    IndexReport,
+    IndexStats,
+    Passage,
+    Sentence,
+    StreamEvent,
+    Turn,
+)
+from rag.scope import Scope
+from rag.tui.app import ChatApp
 
 ALLIES = ("Allies urge Moscow to answer\n"
           "French Foreign Minister Jean-Noel Barrot said Russia owes the United States an answer on the ceasefire.\n"
@@ -134,3 +160,123 @@ class ScriptedJudge:
     def supports(self, question: str, answer: str, evidence: str) -> float:
         self.leads.append((question, answer, evidence))
         return self.support
+
+
+# ----- the chat app ---------------------------------------------------------------------------------
+QUOTE = "Barrot demanded an immediate ceasefire."
+FILLER = "\n\n".join(f"Paragraph {i} of background that pushes the quote below the fold." for i in range(40))
+DOC_TEXT = f"France calls for a truce\n\n{FILLER}\n\n{QUOTE} He said Russia must stop the strikes.\n\nThe end."
+# What the fake index holds: six sport stories (four dated) and one undated business story.
+ARTICLES = [ArticleInfo(doc_id=f"bbc_sport_00{i}", title=f"Sport story {i}", source=f"/news/bbc_sport_00{i}.txt",
+                        date=f"2005-03-0{i}" if i <= 4 else None) for i in range(1, 7)] + [
+    ArticleInfo(doc_id="bbc_business_001", title="Ad sales boost profit", source="/news/bbc_business_001.txt")]
+DELTAS = ["Barrot ", "demanded ", "a ceasefire ", "[1]."]
+FINAL_TEXT = "Barrot demanded an immediate ceasefire [1]."  # differs from what streamed
+
+
+class FakeAssistant:
+    """Just enough of `rag.assistant.Assistant` for the UI: it streams a few deltas, then a cited answer."""
+
+    def __init__(self, gate: threading.Event | None = None, fail: Exception | None = None) -> None:
+        self.model_name = "fake-model"
+        self.index_path = Path("/tmp/fake-index")
+        self.settings = SimpleNamespace(base_dir=Path(__file__).resolve().parent.parent)
+        self.gate = gate  # when set, the stream waits on it after the first delta
+        self.fail = fail
+        self.calls: list[tuple[str, list[Turn]]] = []
+        self.closed = threading.Event()
+        self.switched: list[str] = []
+        self.indexed: list[list[str]] = []
+        self.scope = Scope()  # the whole index, as `rag chat` without --source/--since/--until
+        self.index_present = True
+
+    def has_index(self) -> bool:
+        return self.index_present
+
+    def articles(self, scope: Scope | None = None) -> list[ArticleInfo]:
+        kept = [a for a in ARTICLES if scope is None or scope.matches(a)]
+        if not kept:
+            raise UsageError("no article matches")
+        return kept
+
+    def narrow(self, scope: Scope) -> int | None:
+        if scope.source == "nothing":
+            raise UsageError("no article is from files matching 'nothing' (the index holds 5 articles, 0 of them "
+                             "dated): widen it, or ask without --source/--since/--until")
+        self.scope = scope
+        return None if scope.whole else sum(scope.matches(a) for a in ARTICLES)
+
+    def stats(self) -> IndexStats:
+        return IndexStats(documents=5, chunks=42, embedder="fake-embedder")
+
+    def warm_up(self) -> None:
+        pass
+
+    def models(self) -> list[str]:
+        return ["fake-model", "other-model"]
+
+    def switch_model(self, name: str) -> None:
+        self.switched.append(name)
+        self.model_name = name
+
+    def index(self, paths: Sequence[Path | str],
+              progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
+        self.indexed.append([str(p) for p in paths])
+        if progress:
+            progress(5, 5, "embedding")
+        return IndexReport(documents=5, chunks=42, unchanged=["a"] * 5)
+
+    def document(self, doc_id: str) -> Document:
+        """One of ARTICLES, else the article the answers cite; its text is DOC_TEXT either way."""
+        if doc_id == "gone":
+            raise KeyError(f"no document {doc_id!r} in the index")
+        listed = next((a for a in ARTICLES if a.doc_id == doc_id), None)
+        if listed:
+            return Document(doc_id=doc_id, title=listed.title, source=listed.source, date=listed.date,
+                            text=f"{listed.title}\n\n{DOC_TEXT}", sha256="0" * 64)
+        return Document(doc_id=doc_id, title="France calls for a truce", source="seeds/002.txt",
+                        date="2024-05-01", text=DOC_TEXT, sha256="0" * 64)
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
+        self.calls.append((question, list(history)))
+        try:
+            if self.fail:
+                raise self.fail
+            for i, piece in enumerate(DELTAS):
+                yield Delta(text=piece)
+                if i == 0 and self.gate is not None:
+                    assert self.gate.wait(10)
+            start = DOC_TEXT.index(QUOTE)
+            yield Final(answer=Answer(
+                question=question, answer=FINAL_TEXT, model=self.model_name, latency_s=0.5, tokens=20,
+                generation_s=0.25,
+                citations=[Citation(n=1, doc_id="002_557866627175f759", title="France calls for a truce",
+                                    chunk_id="002_557866627175f759#3", quote=QUOTE, text=QUOTE,
+                                    start=start, end=start + len(QUOTE))],
+            ))
+        finally:
+            self.closed.set()
+
+
+def make_app(tmp_path: Path, fake: FakeAssistant | None = None, **kwargs: Any) -> ChatApp:
+    assistant = cast("Assistant", fake or FakeAssistant())
+    return ChatApp(assistant, store=ConversationStore(tmp_path / "data"), **kwargs)
+
+
+async def settle(pilot: Pilot, app: Any) -> None:
+    """Let workers finish and their messages be handled (`app`: the chat app, or a host of its `Chat`)."""
+    for _ in range(100):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not app.chat.answering and not app.workers._workers:
+            break
+    await pilot.pause()
+
+
+async def ask(pilot: Pilot, app: ChatApp, question: str) -> None:
+    app.chat.question_input.set_text(question)
+    await pilot.press("enter")
+    await settle(pilot, app)
+
+def toasts(app: ChatApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]

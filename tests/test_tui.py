@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import cast
 
 import pytest
 from textual import events
@@ -15,18 +14,14 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Markdown, OptionList, Static
 
+from helpers import ARTICLES, DELTAS, FINAL_TEXT, QUOTE, FakeAssistant, ask, make_app, settle, toasts
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore, ConversationStoreError
-from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError, UsageError
+from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
 from rag.schema import (
     Answer,
     ArticleInfo,
-    Citation,
-    Delta,
-    Document,
     Final,
-    IndexReport,
-    IndexStats,
     Reason,
     StreamEvent,
     Turn,
@@ -39,113 +34,6 @@ from rag.tui.history import History
 from rag.tui.screens import ArticleScreen, ConversationsScreen, HelpScreen, ScopeScreen
 from rag.tui.widgets import QuestionInput, SourcesPanel, StatusUpdate, TurnView, answer_meta, linked
 
-QUOTE = "Barrot demanded an immediate ceasefire."
-FILLER = "\n\n".join(f"Paragraph {i} of background that pushes the quote below the fold." for i in range(40))
-DOC_TEXT = f"France calls for a truce\n\n{FILLER}\n\n{QUOTE} He said Russia must stop the strikes.\n\nThe end."
-# What the fake index holds: six sport stories (four dated) and one undated business story.
-ARTICLES = [ArticleInfo(doc_id=f"bbc_sport_00{i}", title=f"Sport story {i}", source=f"/news/bbc_sport_00{i}.txt",
-                        date=f"2005-03-0{i}" if i <= 4 else None) for i in range(1, 7)] + [
-    ArticleInfo(doc_id="bbc_business_001", title="Ad sales boost profit", source="/news/bbc_business_001.txt")]
-DELTAS = ["Barrot ", "demanded ", "a ceasefire ", "[1]."]
-FINAL_TEXT = "Barrot demanded an immediate ceasefire [1]."  # differs from what streamed
-
-
-class FakeAssistant:
-    """Just enough of `rag.assistant.Assistant` for the UI: it streams a few deltas, then a cited answer."""
-
-    def __init__(self, gate: threading.Event | None = None, fail: Exception | None = None) -> None:
-        self.model_name = "fake-model"
-        self.index_path = Path("/tmp/fake-index")
-        self.settings = SimpleNamespace(base_dir=Path(__file__).resolve().parent.parent)
-        self.gate = gate  # when set, the stream waits on it after the first delta
-        self.fail = fail
-        self.calls: list[tuple[str, list[Turn]]] = []
-        self.closed = threading.Event()
-        self.switched: list[str] = []
-        self.indexed: list[list[str]] = []
-        self.scope = Scope()  # the whole index, as `rag chat` without --source/--since/--until
-        self.index_present = True
-
-    def has_index(self) -> bool:
-        return self.index_present
-
-    def articles(self, scope: Scope | None = None) -> list[ArticleInfo]:
-        kept = [a for a in ARTICLES if scope is None or scope.matches(a)]
-        if not kept:
-            raise UsageError("no article matches")
-        return kept
-
-    def narrow(self, scope: Scope) -> int | None:
-        if scope.source == "nothing":
-            raise UsageError("no article is from files matching 'nothing' (the index holds 5 articles, 0 of them "
-                             "dated): widen it, or ask without --source/--since/--until")
-        self.scope = scope
-        return None if scope.whole else 2
-
-    def stats(self) -> IndexStats:
-        return IndexStats(documents=5, chunks=42, embedder="fake-embedder")
-
-    def warm_up(self) -> None:
-        pass
-
-    def models(self) -> list[str]:
-        return ["fake-model", "other-model"]
-
-    def switch_model(self, name: str) -> None:
-        self.switched.append(name)
-        self.model_name = name
-
-    def index(self, paths: Sequence[Path | str],
-              progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
-        self.indexed.append([str(p) for p in paths])
-        if progress:
-            progress(5, 5, "embedding")
-        return IndexReport(documents=5, chunks=42, unchanged=["a"] * 5)
-
-    def document(self, doc_id: str) -> Document:
-        return Document(doc_id=doc_id, title="France calls for a truce", source="seeds/002.txt",
-                        date="2024-05-01", text=DOC_TEXT, sha256="0" * 64)
-
-    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StreamEvent]:
-        self.calls.append((question, list(history)))
-        try:
-            if self.fail:
-                raise self.fail
-            for i, piece in enumerate(DELTAS):
-                yield Delta(text=piece)
-                if i == 0 and self.gate is not None:
-                    assert self.gate.wait(10)
-            start = DOC_TEXT.index(QUOTE)
-            yield Final(answer=Answer(
-                question=question, answer=FINAL_TEXT, model=self.model_name, latency_s=0.5, tokens=20,
-                generation_s=0.25,
-                citations=[Citation(n=1, doc_id="002_557866627175f759", title="France calls for a truce",
-                                    chunk_id="002_557866627175f759#3", quote=QUOTE, text=QUOTE,
-                                    start=start, end=start + len(QUOTE))],
-            ))
-        finally:
-            self.closed.set()
-
-
-def make_app(tmp_path: Path, fake: FakeAssistant | None = None, **kwargs: Any) -> ChatApp:
-    assistant = cast("Assistant", fake or FakeAssistant())
-    return ChatApp(assistant, store=ConversationStore(tmp_path / "data"), **kwargs)
-
-
-async def settle(pilot: Pilot, app: ChatApp | ChatHost) -> None:
-    """Let workers finish and their messages be handled."""
-    for _ in range(100):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not app.chat.answering and not app.workers._workers:
-            break
-    await pilot.pause()
-
-
-async def ask(pilot: Pilot, app: ChatApp, question: str) -> None:
-    app.chat.question_input.set_text(question)
-    await pilot.press("enter")
-    await settle(pilot, app)
 
 async def saved_conversation(tmp_path: Path) -> int:
     """A run of the app that asks one question and quits: its conversation id, saved in tmp_path."""
@@ -155,10 +43,6 @@ async def saved_conversation(tmp_path: Path) -> int:
         first_id = app.chat.conversation_id
     assert first_id is not None
     return first_id
-
-
-def toasts(app: ChatApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 async def test_ask_streams_then_settles_into_cited_answer(tmp_path: Path) -> None:
@@ -279,7 +163,7 @@ async def test_the_scope_form_narrows_the_articles_and_says_what_is_wrong(tmp_pa
         assert not isinstance(app.screen, ScopeScreen)
         assert fake.scope == Scope.parse(source="sport", since="2005-03")
         assert "only those from files matching 'sport', dated 2005-03-01 or later" in str(app.status.render())
-        assert any("Asking 2 articles from files matching 'sport'" in t for t in toasts(app))
+        assert any("Asking 4 articles from files matching 'sport'" in t for t in toasts(app))
         app.action_narrow()  # no article matches: said, and the old scope kept
         await settle(pilot, app)
         app.screen.query_one("#scope-source", Input).value = "nothing"
@@ -621,7 +505,8 @@ async def test_palette_lists_the_chat_commands_and_finds_saved_conversations(tmp
         await settle(pilot, app)
         commands = {c.title: c for c in app.get_system_commands(app.screen)}
         for title in ("New conversation", "Conversations: list and resume", "Export conversation to Markdown",
-                      "Copy last answer", "Re-index articles", "Help: keys", "Switch model: fake-model (current)",
+                      "Copy last answer", "Articles: browse and read", "Re-index articles", "Help: keys",
+                      "Switch model: fake-model (current)",
                       "Switch model: other-model", "Quit"):
             assert commands[title].discover, title
         saved = commands[f"Open conversation #{first_id}: What did Barrot demand?"]

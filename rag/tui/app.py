@@ -21,10 +21,11 @@ from textual.widgets import Footer, Header
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore
 from rag.scope import Scope
+from rag.tui.browse import ArticlesScreen
 from rag.tui.chat import Chat
 from rag.tui.core import Core
 from rag.tui.history import History
-from rag.tui.screens import HelpScreen, ScopeScreen
+from rag.tui.screens import ArticleScreen, HelpScreen, ScopeScreen
 from rag.tui.tasks import CoreTasks
 from rag.tui.widgets import StatusLine, StatusUpdate, notify_plain
 
@@ -43,6 +44,7 @@ class ChatApp(App[int]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+l", "browse", "Articles"),
     ]
 
     def __init__(self, assistant: Assistant, store: ConversationStore | None = None, *, store_error: str = "",
@@ -100,6 +102,8 @@ class ChatApp(App[int]):
         yield SystemCommand("Export conversation to Markdown", "Write it with its citations to a .md file (ctrl+s)",
                             chat.action_export)
         yield SystemCommand("Copy last answer", "Answer and sources to the clipboard (f2)", chat.action_copy_answer)
+        yield SystemCommand("Articles: browse and read", "Every indexed article, filtered as you type (ctrl+l)",
+                            self.action_browse)
         yield SystemCommand("Ask only some articles", "By file name or date, like rag chat --source/--since/--until",
                             self.action_narrow)
         yield SystemCommand("Re-index articles", "Rebuild the index from the folders it was built from",
@@ -143,6 +147,22 @@ class ChatApp(App[int]):
         form = ScopeScreen(self.core.assistant.scope)
         self.push_screen(form, chosen)
         self.tasks.list_articles(form.show_articles)  # it counts what the typed scope holds
+
+    def action_browse(self) -> None:
+        """The article browser; the list is read by a core worker and handed to it."""
+        if not isinstance(self.screen, ArticlesScreen):
+            browser = ArticlesScreen(self.tasks.read_article)
+            self.push_screen(browser)
+            self.tasks.list_articles(browser.show_articles)
+
+    def on_article_screen_ask_only(self, event: ArticleScreen.AskOnly) -> None:
+        """`a` in the article viewer: later questions go to that article only; back to the chat."""
+        if self.chat.answering or self.tasks.indexing:
+            notify_plain(self, NOT_NOW, severity="warning")
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.tasks.narrow_to(event.doc_id)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

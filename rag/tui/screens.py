@@ -1,4 +1,4 @@
-"""Modal screens: the article viewer (quote highlighted), the conversation list, the scope form and the key
+"""Modal screens: the article viewer (a cited quote highlighted), the conversation list, the scope form and the key
 help."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -46,32 +47,45 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 class ArticleScreen(ModalScreen[None]):
-    """The full article with the cited span highlighted and scrolled into view. Esc closes."""
+    """The full article, the cited span (when opened from a citation) highlighted and scrolled into view.
+    `a` asks later questions of this article only; esc closes."""
 
     BINDINGS = [
         Binding("escape,q", "dismiss", "Close"),
+        Binding("a", "ask_only", "Ask only this article"),
         Binding("n", "jump(1)", "Next source", show=False),
         Binding("p", "jump(-1)", "Previous source", show=False),
     ]
 
-    def __init__(self, doc: Document, citation: Citation, others: list[Citation] | None = None) -> None:
+    class AskOnly(Message):
+        """The user asked to narrow later questions to this article (handled by the app)."""
+
+        def __init__(self, doc_id: str) -> None:
+            super().__init__()
+            self.doc_id = doc_id
+
+    def __init__(self, doc: Document, citation: Citation | None = None,
+                 others: list[Citation] | None = None) -> None:
         super().__init__()
         self.doc = doc
         self.citation = citation
-        self.others = [c for c in (others or [citation]) if c.doc_id == doc.doc_id] or [citation]
-        self.span = locate_quote(doc, citation)
+        cited = [citation] if citation else []
+        self.others = [c for c in (others or cited) if c.doc_id == doc.doc_id] or cited
+        self.span = locate_quote(doc, citation) if citation else None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="article"):
             meta = " · ".join(clean_line(x) for x in (self.doc.doc_id, self.doc.date or "", self.doc.source) if x)
-            yield Label(Text(f"[{self.citation.n}] {clean_line(self.doc.title)}", style="bold"), id="article-title")
+            number = f"[{self.citation.n}] " if self.citation else ""
+            yield Label(Text(f"{number}{clean_line(self.doc.title)}", style="bold"), id="article-title")
             yield Label(Text(meta, style="dim"), id="article-meta")
             with VerticalScroll(id="article-body"):
                 for i, (start, end) in enumerate(paragraphs(self.doc.text)):
                     hit = self.span is not None and start < self.span[1] and self.span[0] < end
                     yield Static(self._paragraph(start, end), id=f"p{i}", classes="para -hit" if hit else "para")
-            hint = "esc close" + (" · n/p other quotes from this article" if len(self.others) > 1 else "")
-            if self.span is None:
+            hint = "esc close · a ask only this article" + (
+                " · n/p other quotes from this article" if len(self.others) > 1 else "")
+            if self.citation and self.span is None:
                 hint = "quote not found in this article · " + hint
             yield Label(Text(hint, style="dim"), id="article-hint")
 
@@ -96,9 +110,12 @@ class ArticleScreen(ModalScreen[None]):
         if hits:
             self.query_one("#article-body").scroll_to_widget(hits.first(), center=True, animate=False)
 
+    def action_ask_only(self) -> None:
+        self.post_message(self.AskOnly(self.doc.doc_id))
+
     def action_jump(self, step: int) -> None:
         """Show the next/previous quote from the same article."""
-        if len(self.others) < 2:
+        if self.citation is None or len(self.others) < 2:
             return
         i = next((k for k, c in enumerate(self.others) if c.n == self.citation.n), 0)
         self.app.switch_screen(ArticleScreen(self.doc, self.others[(i + step) % len(self.others)], self.others))
@@ -245,6 +262,8 @@ KEYS = [
     ("ctrl+o", "list and resume conversations"),
     ("ctrl+s", "export this conversation to Markdown"),
     ("f2", "copy the selected answer with its sources"),
+    ("ctrl+l", "browse the articles; enter reads one"),
+    ("a (reading an article)", "ask only this article (ctrl+p → Ask only some articles widens it again)"),
     ("ctrl+p", "commands: switch model, ask only some articles, re-index, …"),
     ("f1, ?", "this help"),
     ("ctrl+q", "quit"),

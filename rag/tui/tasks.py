@@ -1,5 +1,5 @@
 """Loading the models at start, switching model, narrowing the articles (and listing them for the scope
-form) and re-indexing, off the UI thread.
+form and the browser, and opening one) and re-indexing, off the UI thread.
 
 Textual ties workers to a node of the DOM, so these jobs live in a widget of their own that draws
 nothing: the app mounts one and calls it. It reports through notifications and `StatusUpdate`s."""
@@ -14,10 +14,11 @@ from textual import work
 from textual.message import Message
 from textual.widget import Widget
 
-from rag.errors import ModelCrashError, ModelMissingError, RagError
+from rag.errors import ModelCrashError, ModelMissingError, RagError, UsageError
 from rag.schema import ArticleInfo, IndexReport, IndexStats
 from rag.scope import Scope
 from rag.tui.core import REINDEX_HINT, Core
+from rag.tui.screens import ArticleScreen
 from rag.tui.widgets import StatusUpdate, notify_plain
 
 PROGRESS_EVERY_S = 0.2  # indexing progress lines at most this often
@@ -87,20 +88,39 @@ class CoreTasks(Widget):
     @work(thread=True, group="core", exit_on_error=False)
     def narrow(self, scope: Scope) -> None:
         """Ask later questions of the articles in `scope` only; when none match, keep the old scope."""
-        assistant = self.core.assistant
         with self.core.lock:
-            try:
-                count = assistant.narrow(scope)
-                if scope.whole:
-                    what = "every article"
-                elif count is None:  # no index yet: checked when one is built
-                    what = f"the articles {scope.describe()}"
-                else:
-                    what = f"{count} article{'s' if count != 1 else ''} {scope.describe()}"
-                self.post_message(self.Report("scope", f"Asking {what}.",
-                                              stats=assistant.stats() if assistant.has_index() else None))
-            except RagError as exc:
-                self.post_message(self.Report("error", str(exc)))
+            self._narrow(lambda: scope)
+
+    @work(thread=True, group="core", exit_on_error=False)
+    def narrow_to(self, doc_id: str) -> None:
+        """Ask later questions of one article only (the article viewer's `a`): its file, as `Scope.only`
+        names it among the index's articles."""
+        def only() -> Scope:
+            catalog = self.core.assistant.articles()
+            article = next((a for a in catalog if a.doc_id == doc_id), None)
+            if article is None:
+                raise UsageError(f"article {doc_id!r} is no longer in the index: re-index, or pick another")
+            return Scope.only(article, catalog)
+
+        with self.core.lock:
+            self._narrow(only)
+
+    def _narrow(self, make: Callable[[], Scope]) -> None:
+        """Apply the scope `make` gives and report it (the core lock held); an error keeps the old one."""
+        assistant = self.core.assistant
+        try:
+            scope = make()
+            count = assistant.narrow(scope)
+            if scope.whole:
+                what = "every article"
+            elif count is None:  # no index yet: checked when one is built
+                what = f"the articles {scope.describe()}"
+            else:
+                what = f"{count} article{'s' if count != 1 else ''} {scope.describe()}"
+            self.post_message(self.Report("scope", f"Asking {what}.",
+                                          stats=assistant.stats() if assistant.has_index() else None))
+        except RagError as exc:
+            self.post_message(self.Report("error", str(exc)))
 
     @work(thread=True, group="core", exit_on_error=False)
     def list_articles(self, show: Callable[[list[ArticleInfo] | None], None]) -> None:
@@ -113,6 +133,16 @@ class CoreTasks(Widget):
                 self.post_message(self.Report("error", str(exc)))
                 return
         self.app.call_from_thread(show, listed)
+
+    @work(thread=True, group="document", exit_on_error=False)
+    def read_article(self, doc_id: str) -> None:
+        """Open one article of the browser in the viewer; its text is read off the UI thread."""
+        try:
+            doc = self.core.assistant.document(doc_id)
+        except Exception as exc:  # gone since the list was read (re-indexed meanwhile)
+            self.post_message(self.Report("error", f"cannot open article {doc_id!r}: {exc}"))
+            return
+        self.app.call_from_thread(self.app.push_screen, ArticleScreen(doc))
 
     def reindex(self) -> None:
         """Rebuild the index from the folders it was built from."""
