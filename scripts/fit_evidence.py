@@ -11,9 +11,8 @@ the best possible (a hit anywhere in the passages), the current settings, the fi
 on the other sets only (leave one set out), then the fitted `leaders` and weights as a `[retrieval]`
 block, the weights scaled so that cosine + overlap + local_overlap = 1.5 (the scale the checks' thresholds
 were set on). `--free overlap,local_overlap` grids only those weights (the rest, and leaders, as set; the whole
-grid, 108,000 points over the three leaders values, six times what it was before `local_overlap`, takes
-about 10 minutes on 2 cores after the rows are measured); `--test SUITE` scores a suite it never fits on
-(the archive: bbc-dev's questions among 2,225 articles).
+grid, 108,000 points, is six times what it was before `local_overlap`); `--test SUITE` scores a suite it
+never fits on (the archive: bbc-dev's questions among 2,225 articles).
 
     .venv/bin/python scripts/fit_evidence.py [--suite eval/dev.toml] [--rows FILE] [--free W,W] [--test SUITE]
 """
