@@ -4,7 +4,6 @@ sentences found inside the passages kept."""
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -61,20 +60,6 @@ class Candidates:
     dense_hits: list[tuple[int, float]]
     lex_hits: list[tuple[int, float]]
     features: dict[int, dict[str, float]]
-
-
-def local_weights(units: list[tuple[frozenset[str], float]], sentences: list[set[str]]) -> list[float]:
-    """Each question word's rarity among the retrieved sentences themselves: log((N + 1) / (n + 0.5)) over
-    the N distinct statements (a sentence two overlapping passages share counts once), n of them holding
-    it. The word every candidate repeats (the story's subject, "Wipro" in all of Wipro's sentences) tells
-    them apart least, however rare it is in the collection; the one only the answer holds ("third-quarter
-    sales") most. It reads the same over 40 articles or 2,225, where collection-wide idf does not."""
-    distinct: list[set[str]] = []
-    for words in sentences:
-        if not evidence.repeats(words, distinct):
-            distinct.append(words)
-    n = len(distinct)
-    return [math.log((n + 1) / (sum(1 for d in distinct if alternatives & d) + 0.5)) for alternatives, _ in units]
 
 
 def rrf(rankings: list[list[int]], k: int) -> dict[int, float]:
@@ -341,8 +326,6 @@ class Retriever:
         asked_terms = set(tokenize(question))
         check_denials = not NEGATION.search(question)  # "Which official is not expected..." asks for it
         best_passage = max(p.score for p in passages)
-        local = local_weights(units, [set(tokenize(t)) for t in texts])
-        local_total = sum(local) or 1.0
         previous: tuple[Passage, str, float] | None = None
         out = []
         for (p, s, e), text, c in zip(spans, texts, cos, strict=True):
@@ -350,12 +333,10 @@ class Retriever:
             before = previous if previous is not None and previous[0] is p else None  # in this passage
             if before and _PRONOUN_START.match(text):
                 words |= set(tokenize(" ".join(names(before[1][1:]))))  # "She added ..." is about her
-            held = [bool(alternatives & words) for alternatives, _ in units]
-            overlap = sum(w for (_, w), h in zip(units, held, strict=True) if h) / total
+            overlap = sum(w for alternatives, w in units if alternatives & words) / total
             features = {
                 "cosine": float(c),
                 "overlap": overlap,
-                "local_overlap": sum(w for w, h in zip(local, held, strict=True) if h) / local_total,
                 "kind_fit": qtypes.strength(text, kind, question) - 1 if kind else 0.0,
                 "denial": -1.0 if check_denials and _denies(text, asked_terms) else 0.0,
                 "passage_score": p.score - best_passage,

@@ -15,27 +15,19 @@ class Strict(BaseModel):
 
 class SentenceWeights(Strict):
     """An evidence sentence's score: each feature of rag/retrieval.py `sentence_features` times its weight,
-    summed. Fitted on the dev suite by scripts/fit_evidence.py (`make fit-evidence`), then scaled so that cosine
-    + overlap = 1.5 (+ local_overlap, since it was added), the scale the checks' thresholds were set on. The
-    share of answerable questions whose answer is in the two best distinct sentences (a sentence two overlapping
-    passages share counts once, as an answer quotes it once), bbc-dev / seeds / squad-dev: hand-set weights (1 /
-    0.5 / 0.3 / 0.2 / 0 / 0 / 0) 0.781 / 0.923 / 0.920; fusion-ordered passages and the previous fit 0.825 /
-    0.957 / 0.940; the passages ordered by `[retrieval.passage]` and this fit 0.838 / 0.953 / 0.945 (fitted on
-    the other two sets only: 0.806 / 0.940 / 0.935), and over the whole BBC archive 0.713 -> 0.738. `heading`
-    gained only on bbc-dev, the one set whose articles open with a headline line, and no longer does.
-    `local_overlap` (2026-12-06, `scripts/fit_evidence.py --free overlap,local_overlap --test <archive suite>`,
-    the other weights held): overlap 1.0 -> 0.5 and local_overlap 0 -> 0.5 move the share 0.850 / 0.953 / 0.950
-    -> 0.863 / 0.945 / 0.950 (fitted on the other two sets only 0.838 / 0.940 / 0.950), and over the archive,
-    never fitted on, 0.750 -> 0.775. Scaled so that cosine + both overlaps = 1.5."""
+    summed. Fitted on the dev suite by scripts/fit_evidence.py (`make fit-evidence`), then scaled so that
+    cosine + overlap = 1.5, the scale the checks' thresholds were set on. The share of answerable questions
+    whose answer is in the two best distinct sentences (a sentence two overlapping passages share counts
+    once, as an answer quotes it once), bbc-dev / seeds / squad-dev: hand-set weights (1 / 0.5 / 0.3 / 0.2 /
+    0 / 0 / 0) 0.781 / 0.923 / 0.920; fusion-ordered passages and the previous fit 0.825 / 0.957 / 0.940;
+    the passages ordered by `[retrieval.passage]` and this fit 0.838 / 0.953 / 0.945 (fitted on the other
+    two sets only: 0.806 / 0.940 / 0.935), and over the whole BBC archive 0.713 -> 0.738. `heading` gained
+    only on bbc-dev, the one set whose articles open with a headline line, and no longer does."""
 
     # x the sentence's cosine similarity to the question (the question expanded with the people its roles name)
     cosine: float = 0.5
     # x the idf-weighted share of the question's words the sentence holds (0..1)
-    overlap: float = 0.5
-    # x the same share with each word weighed by its rarity among the retrieved sentences (rag/retrieval.py
-    # `local_weights`) instead of the collection: among many articles on one story, the words that single
-    # out the answer's sentence rather than the story's subject
-    local_overlap: float = 0.5
+    overlap: float = 1.0
     # x (how clearly it holds the kind of thing asked for - 1): 0 when it does, -1 when it holds none
     # (no number for "how many", no name for "who")
     kind_fit: float = 0.25

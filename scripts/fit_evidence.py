@@ -9,12 +9,9 @@ hit among the two best-scoring sentences (the two an answer quotes), each set we
 leaders and smaller weights winning a tie. It prints, per set:
 the best possible (a hit anywhere in the passages), the current settings, the fit on all sets and the fit
 on the other sets only (leave one set out), then the fitted `leaders` and weights as a `[retrieval]`
-block, the weights scaled so that cosine + overlap + local_overlap = 1.5 (the scale the checks' thresholds
-were set on). `--free overlap,local_overlap` grids only those weights (the rest, and leaders, as set; the whole
-grid, 108,000 points, is six times what it was before `local_overlap`); `--test SUITE` scores a suite it
-never fits on (the archive: bbc-dev's questions among 2,225 articles).
+block, the weights scaled so that cosine + overlap = 1.5 (the scale the checks' thresholds were set on).
 
-    .venv/bin/python scripts/fit_evidence.py [--suite eval/dev.toml] [--rows FILE] [--free W,W] [--test SUITE]
+    .venv/bin/python scripts/fit_evidence.py [--suite eval/dev.toml] [--rows FILE]
 """
 
 from __future__ import annotations
@@ -45,14 +42,12 @@ from rag.weights import SentenceWeights  # noqa: E402
 
 FEATURES = list(SentenceWeights.model_fields)  # "cosine" first: its weight is fixed at 1 while fitting
 # The weights before any fit (set by hand on the NATO articles), shown beside the fit.
-HAND_SET = {"cosine": 1.0, "overlap": 0.5, "local_overlap": 0.0,
-            "kind_fit": 0.3, "denial": 0.2, "passage_score": 0.0, "after_match": 0.0,
+HAND_SET = {"cosine": 1.0, "overlap": 0.5, "kind_fit": 0.3, "denial": 0.2, "passage_score": 0.0, "after_match": 0.0,
             "heading": 0.0}
 QUOTED = 2  # sentences an answer quotes (`[answer] quotes`)
-SCALE = 1.5  # cosine + the two overlaps after scaling: the score scale of the checks' thresholds
+SCALE = 1.5  # cosine + overlap after scaling: the score scale of the checks' thresholds
 # Weights tried, relative to cosine = 1 (the grid's edges were widened until no fit chose one).
-GRID = {"overlap": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0), "local_overlap": (0.0, 0.5, 1.0, 1.5, 2.0),
-        "kind_fit": (0.3, 0.5, 0.75, 1.0), "denial": (0.0, 0.2, 0.5),
+GRID = {"overlap": (0.5, 1.0, 1.5, 2.0, 3.0), "kind_fit": (0.3, 0.5, 0.75, 1.0), "denial": (0.0, 0.2, 0.5),
         "passage_score": (0.0, 0.05, 0.1, 0.2, 0.4), "after_match": (0.0, 0.5, 1.0, 1.5),
         "heading": (0.0, 0.25, 0.5, 1.0, 2.0)}
 LEADERS = (0, 1, 2)  # [retrieval] leaders values tried
@@ -142,34 +137,21 @@ def fit(names: list[str], table: dict) -> tuple[int, tuple[float, ...]]:
     return max(table, key=lambda c: (np.mean([table[c][n] for n in names]), -c[0], -sum(map(abs, c[1]))))
 
 
-def free_grid(free: list[str], current: np.ndarray) -> dict[str, tuple[float, ...]]:
-    """The grid with only the `free` weights varied; the rest at the current weights (relative to cosine)."""
-    unknown = [f for f in free if f not in GRID]
-    if unknown:
-        raise SystemExit(f"--free: no such weight {', '.join(unknown)} (choose from {', '.join(GRID)})")
-    return {f: GRID[f] if f in free else (round(float(current[i] / current[0]), 6),)
-            for i, f in enumerate(FEATURES) if i}
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--suite", type=Path, default=ROOT / "eval" / "dev.toml")
     ap.add_argument("--rows", type=Path, help="read the measured rows from this file, or write them there")
-    ap.add_argument("--free", help="fit only these weights (comma-separated), the rest and leaders as set")
-    ap.add_argument("--test", type=Path, help="a suite scored with the current and fitted weights, never fitted on")
     args = ap.parse_args()
-    current = np.array([getattr(SentenceWeights(), f) for f in FEATURES])
-    grid = free_grid(args.free.split(","), current) if args.free else GRID
-    leaders = (RetrievalConfig().leaders,) if args.free else LEADERS
-    rows = measured(args.rows, lambda: [r for n in leaders for r in collect(args.suite, n)])
-    by_leaders = {n: arrays(rows, n) for n in leaders}
-    names = sorted(by_leaders[leaders[0]])
+    rows = measured(args.rows, lambda: [r for n in LEADERS for r in collect(args.suite, n)])
+    by_leaders = {n: arrays(rows, n) for n in LEADERS}
+    names = sorted(by_leaders[LEADERS[0]])
     table = {}
-    for n in leaders:
-        for combo in itertools.product(*(grid[f] for f in FEATURES[1:])):
+    for n in LEADERS:
+        for combo in itertools.product(*(GRID[f] for f in FEATURES[1:])):
             w = np.array([1.0, *combo])
             table[(n, combo)] = {s: share(by_leaders[n][s], w) for s in names}
     chosen = fit(names, table)
+    current = np.array([getattr(SentenceWeights(), f) for f in FEATURES])
     now = by_leaders[RetrievalConfig().leaders]
     best = by_leaders[chosen[0]]
     print(f"Share of answerable questions with the answer in the best {QUOTED} sentences (first sentence only in "
@@ -181,7 +163,7 @@ def main() -> None:
         loso = fit([m for m in names if m != n], table)
         w = np.array([1.0, *chosen[1]])
         possible = float(np.mean([y.any() for _, y, _ in best[n]]))
-        first = by_leaders.get(0, now)[n]  # the hand-set weights came before any leaders
+        first = by_leaders[0][n]  # the hand-set weights came before any leaders
         print(f"{n:<12} {len(best[n]):>9} {possible:>9.3f} {share(first, hand):>7.3f} "
               f"({share(first, hand, 1):.3f}) {share(now[n], current):>7.3f} "
               f"({share(now[n], current, 1):.3f}) {share(best[n], w):>7.3f} ({share(best[n], w, 1):.3f}) "
@@ -189,17 +171,11 @@ def main() -> None:
         if loso != chosen:
             print(f"{'':<12} fitted without {n}: leaders {loso[0]}, " + ", ".join(
                 f"{f} {v}" for f, v in zip(FEATURES[1:], loso[1], strict=True)))
-    if args.test:  # scored, never fitted on: the archive (bbc-dev's questions among 2,225 articles)
-        test = arrays([r for r in collect(args.test, chosen[0])], chosen[0])
-        for n, questions in sorted(test.items()):
-            print(f"{n:<12} {len(questions):>9} (test) current {share(questions, current):.3f}, "
-                  f"fitted {share(questions, np.array([1.0, *chosen[1]])):.3f}")
     print("\nThe fit at each leaders value (mean share over the sets, with the weights fitted for it):")
-    for n in leaders:
+    for n in LEADERS:
         at = fit(names, {c: v for c, v in table.items() if c[0] == n})
         print(f"  leaders {n}: " + " / ".join(f"{s} {table[at][s]:.3f}" for s in names))
-    overlaps = [i - 1 for i, f in enumerate(FEATURES) if f in ("overlap", "local_overlap")]
-    scale = SCALE / (1.0 + sum(chosen[1][i] for i in overlaps))
+    scale = SCALE / (1.0 + chosen[1][0])
     fitted = [round(v * scale, 4) for v in (1.0, *chosen[1])]
     print(f"\n[retrieval]  # fitted; the defaults in rag/weights.py should say the same\nleaders = {chosen[0]}\n"
           "\n[retrieval.sentence]")

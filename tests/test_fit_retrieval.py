@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
@@ -81,13 +80,3 @@ def test_the_chunking_fit_chooses_the_cheapest_within_the_tie_and_no_worse():
     assert fit_chunking.choose(t, ["a", "b"]) == "700/0"
     t["700/0"]["b"] = cell(0.850, 800)  # now 0.012 below: the best is kept
     assert fit_chunking.choose(t, ["a", "b"]) == "700/1"
-
-
-def test_the_evidence_fit_can_vary_some_weights_and_hold_the_rest():
-    current = np.array([0.5, 0.5, 0.5, 0.25, 0.1, 0.025, 0.25, 0.0])
-    grid = fit_evidence.free_grid(["overlap", "local_overlap"], current)
-    assert list(grid) == fit_evidence.FEATURES[1:]
-    assert all(grid[f] == fit_evidence.GRID[f] for f in ("overlap", "local_overlap"))
-    assert grid["kind_fit"] == (0.5,) and grid["passage_score"] == (0.05,)  # relative to cosine = 1
-    with pytest.raises(SystemExit, match="no such weight cosin"):
-        fit_evidence.free_grid(["cosin"], current)

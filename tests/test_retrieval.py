@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from conftest import WIRE_COPY_ID
 from rag.retrieval import Retriever, leaders, rrf
-from rag.weights import PassageWeights, SentenceWeights
+from rag.weights import PassageWeights
 
 
 def test_rrf_rewards_agreement_between_legs():
@@ -213,8 +211,8 @@ def test_changed_weights_change_the_ranking(retriever, settings):
     from rag.retrieval import Retriever
 
     only_overlap = settings.retrieval.model_copy(update={"sentence": settings.retrieval.sentence.model_copy(
-        update={"cosine": 0.0, "overlap": 1.0, "local_overlap": 0.0, "kind_fit": 0.0, "denial": 0.0,
-                "passage_score": 0.0, "after_match": 0.0, "heading": 0.0})})
+        update={"cosine": 0.0, "overlap": 1.0, "kind_fit": 0.0, "denial": 0.0, "passage_score": 0.0,
+                "after_match": 0.0, "heading": 0.0})})
     r = Retriever(retriever.store, retriever.encoder, only_overlap)
     question = "Which country left the Ottawa convention banning antipersonnel landmines?"
     found = r.passages(question)
@@ -246,25 +244,3 @@ def test_passages_are_ordered_by_the_weighted_features_of_the_settings(retriever
         f = c.features[store.chunk_index(p.chunk_id)]
         assert p.score == pytest.approx(sum(w * f[n] for n, w in weights.items()), abs=1e-4)
     assert [p.score for p in found.passages] == sorted((p.score for p in found.passages), reverse=True)
-
-
-def test_a_word_every_retrieved_sentence_holds_weighs_least_among_them():
-    """Local rarity: the story's subject, in every sentence, tells the sentences apart least; the word only
-    the answer's sentence holds, most. A sentence repeated by an overlapping passage counts once."""
-    from rag.lexical import tokenize
-    from rag.retrieval import local_weights
-
-    sentences = ["Harbourline reported a record profit.", "Harbourline will order six ships.",
-                 "Harbourline will order six ships.", "Harbourline sales rose in the third quarter."]
-    units = [(frozenset(tokenize(w)), 1.0) for w in ("Harbourline", "sales", "quarter", "dividend")]
-    subject, sales, quarter, absent = local_weights(units, [set(tokenize(s)) for s in sentences])
-    assert subject < sales == quarter < absent  # 3 distinct statements, not 4
-    assert subject == pytest.approx(math.log(4 / 3.5)) and sales == pytest.approx(math.log(4 / 1.5))
-
-
-def test_local_overlap_is_a_share_and_prefers_the_answers_own_words(retriever):
-    question = "Which country left the Ottawa convention banning antipersonnel landmines?"
-    found = retriever.passages(question)
-    features = retriever.sentence_features(question, found.resolved, found.qvec, found.passages)
-    assert features and all(0.0 <= f["local_overlap"] <= 1.0 for _, _, f in features)
-    assert {name for _, _, f in features for name in f} == set(SentenceWeights.model_fields)
