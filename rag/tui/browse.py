@@ -122,5 +122,5 @@ class ArticlesScreen(ModalScreen[None]):
         more = f" · the first {BROWSE_ROWS:,} listed: type to narrow" if len(kept) > BROWSE_ROWS else ""
         count.update(Text(head + more, style="dim"))
         dated = any(a.date for a in self.shown)
-        olist.add_options([Option(browse_line(a, dated), id=str(i)) for i, a in enumerate(self.shown)])
+        olist.add_options([Option(browse_line(a, dated)) for a in self.shown])
         olist.highlighted = 0
