@@ -19,6 +19,7 @@ from rag.pertinence import (
     names_successor,
     overlap,
     still_ahead,
+    swapped_numbers,
 )
 from rag.question import Question
 from rag.schema import Passage, Reason
@@ -185,6 +186,17 @@ def opposite_of_asked(q: Question, ev: Evidence, corpus: Corpus | None) -> Reaso
     return None
 
 
+def other_number(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
+    """A question that names a number ("Schedule 6", "in 1989"), against evidence that gives another of
+    the same kind in its place ("Schedule 5", "in 1999"): a rule of English, so it decides alone (see
+    HARD_CHECKS)."""
+    swapped = swapped_numbers(q.text, ev.best.text)
+    if swapped:
+        return Reason(code="other_number", message=f"The question asks about {_listed(swapped)}, and the best "
+                                                   "evidence gives another number of that kind instead.")
+    return None
+
+
 def weak_match(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | None:
     """Weak meaning overall is forgiven when the best sentence holds a name the question asks about."""
     best = max(p.dense_score for p in ev.passages)
@@ -197,7 +209,7 @@ def weak_match(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | Non
 # Evidence on the articles' topic that misses the question's point (rag/pertinence.py).
 OFF_POINT_CHECKS: tuple[Check, ...] = (
     few_shared_words, focus_not_in_evidence, event_not_in_evidence, event_still_ahead, no_outcome,
-    no_successor, no_cause, unnamed_office, opposite_of_asked,
+    no_successor, no_cause, unnamed_office, opposite_of_asked, other_number,
 )
 # Everything asked of one evidence sentence: a candidate that fails none of these may lead instead of a
 # best sentence that misses the thing asked about.
@@ -214,9 +226,11 @@ MODEL_DECLINED = "model_declined"  # the reason after generation: see `declined`
 
 # These decide alone. Without the first two nothing can be quoted at all; opposite_of_asked is a rule of
 # English that fired on 13 questions of the dev suite, all of them unanswerable (12 of squad-dev's 120, one of
-# the seeds' 90), and on none of its 595 answerable ones, so it needs no weight. The other checks are signals
-# the fitted gate (rag/answerability.py) weighs with the evidence's scores.
-HARD_CHECKS: tuple[Check, ...] = (no_passages, no_evidence, opposite_of_asked)
+# the seeds' 90), and on none of its 595 answerable ones, so it needs no weight. other_number, a rule of English
+# too, fired on 10 unanswerable questions (8 of squad-dev's, 2 of bbc-dev's) and on 1 answerable one, whose best
+# evidence (a sentence about another year) did not hold the answer either (2026-12-06).
+# The other checks are signals the fitted gate (rag/answerability.py) weighs with the evidence's scores.
+HARD_CHECKS: tuple[Check, ...] = (no_passages, no_evidence, opposite_of_asked, other_number)
 SOFT_CHECKS: tuple[Check, ...] = tuple(c for c in CHECKS if c not in HARD_CHECKS)
 UNLIKELY = "unlikely_answer"  # the gate's own reason, when no check that counts against answering fired
 

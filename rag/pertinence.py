@@ -1,7 +1,8 @@
 """Does evidence on the articles' topic speak to the question's point? The language tests behind the
 checks (rag/checks.py) that catch a plausible sentence answering some other question: few of the
 question's words, none of the thing asked about, an event still to come, no agreement, successor or
-reason where one is asked for, a thing the question says did not happen."""
+reason where one is asked for, a thing the question says did not happen, a number the evidence gives as
+another."""
 
 from __future__ import annotations
 
@@ -67,6 +68,49 @@ NEGATION = re.compile(r"\b(not(?!\s+(only|just|merely)\b)|no|never|no longer|can
                       r"without)\b|n[’']t\b", re.I)
 # Words that deny by their meaning: "refused to pay", "failed to qualify", "unable to agree".
 _DENYING = re.compile(r"\b(refus\w*|fail\w*|unable|declin\w*|reject\w*|den(y|ies|ied)|lack\w*)\b", re.I)
+
+
+# A number written in figures, standing alone (not "X.25", "G8" or "$5bn"), with any ordinal, decade or
+# percent ending.
+_FIGURE = re.compile(r"(?<![\w.,$£€¥])(\d[\d,]*(?:\.\d+)?)(st|nd|rd|th|s|%| per ?cent)?(?![\w$£€¥])")
+# A span of years ("2003-04", "1899–1902") stands for every year in it.
+_YEAR_SPAN = re.compile(r"\b(1\d|20)(\d\d)\s*[-–/]\s*(\d\d|1\d\d\d|20\d\d)\b")
+
+
+def figures(text: str) -> dict[str, str]:
+    """The numbers a text writes in figures, each with its kind: a year (1000-2099), an ordinal ("18th"),
+    a decade ("1990s"), a percentage, a decimal, or a whole number of so many digits ("3-digit")."""
+    found: dict[str, str] = {}
+    for m in _FIGURE.finditer(text):
+        value, ending = m.group(1).replace(",", "").rstrip("."), m.group(2) or ""
+        if ending == "s":
+            kind = "decade"
+        elif "%" in ending or "cent" in ending:
+            kind = "percent"
+        elif ending:
+            kind = "ordinal"
+        elif "." in value:
+            kind = "decimal"
+        elif len(value) == 4 and "1000" <= value <= "2099":
+            kind = "year"
+        else:
+            kind = f"{len(value)}-digit"
+        found[value] = kind
+    for m in _YEAR_SPAN.finditer(text):
+        first, last = int(m.group(1) + m.group(2)), m.group(3)
+        end = int(last) if len(last) == 4 else first // 100 * 100 + int(last)
+        found.update({str(y): "year" for y in range(first, end + 1) if 0 < end - first <= 10})
+    return found
+
+
+def swapped_numbers(question: str, text: str) -> list[str]:
+    """The question's numbers that the evidence does not hold while it holds another of the same kind:
+    "the 83 constituency members" against "73 are elected", "Schedule 6" against "Schedule 5", "the late
+    18th century" against "the late 19th century". Evidence with no number of that kind may still answer
+    ("in 2004" asked, "last year" written); one that puts another in its place speaks of something else."""
+    asked, given = figures(question), figures(text)
+    kinds = set(given.values())
+    return [value for value, kind in asked.items() if value not in given and kind in kinds]
 
 
 def names_outcome(text: str) -> bool:

@@ -58,6 +58,7 @@ FIRES = {  # check -> (question, evidence, collection text)
                        evidence_of("Latvian troops joined the exercise, General Janis Berzins said."), ""),
     "opposite_of_asked": ("Which countries are not spending more on defence?",
                           evidence_of("Most allies are spending more on defence than five years ago."), ""),
+    "other_number": ("What did the council decide in 1989?", evidence_of("In 1999 the council decided to merge."), ""),
     "weak_match": ("Who chaired it?", evidence_of("It was chaired well.", dense=0.1), ""),
 }
 PASSES = {
@@ -71,6 +72,8 @@ PASSES = {
     "no_cause": ("Why did Oslo reject the draft?", evidence_of("Oslo rejected the draft because it was late."), ""),
     "opposite_of_asked": ("Which countries are not spending more on defence?",
                           evidence_of("Spain and Italy are not spending more on defence."), ""),
+    "other_number": ("What did the council decide in 1989?", evidence_of("The council decided to merge last year."),
+                     ""),
     "weak_match": ("Who chaired it?", evidence_of("It was chaired well.", dense=0.5), ""),
 }
 
@@ -130,15 +133,21 @@ def test_a_follow_up_is_not_held_to_its_own_few_words():
     assert follow.follow_up and checks.few_shared_words(follow, ev, corpus) is None
 
 
-def test_a_rule_of_english_decides_before_any_gate():
-    """opposite_of_asked is a hard check: no weight of the gate can answer a question about what did not
-    happen with evidence that it did."""
-    question, ev, text = FIRES["opposite_of_asked"]
+@pytest.mark.parametrize("name", ["opposite_of_asked", "other_number"])
+def test_a_rule_of_english_decides_before_any_gate(name):
+    """opposite_of_asked and other_number are hard checks: no weight of the gate can answer a question
+    about what did not happen with evidence that it did, or one about 1989 with evidence about 1999."""
+    question, ev, text = FIRES[name]
     corpus = Collection(text)
-    assert checks.opposite_of_asked in checks.HARD_CHECKS
+    assert getattr(checks, name) in checks.HARD_CHECKS
     reason, p = checks.decide(read(question, corpus), ev, corpus, Gate(bias=10.0, abstain_below=0.5,
                                                                          weights={"dense": 1.0}))
-    assert reason is not None and reason.code == "opposite_of_asked" and p is None
+    assert reason is not None and reason.code == name and p is None
+
+
+def test_the_number_reason_names_the_number():
+    question, ev, text = FIRES["other_number"]
+    assert "'1989'" in checks.other_number(read(question), ev, None).message
 
 
 def test_the_model_declining_is_a_reason_unless_the_evidence_is_strong():

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.pertinence import affirms_negated, gives_cause, names_outcome, names_successor, still_ahead
+from rag.pertinence import (
+    affirms_negated,
+    figures,
+    gives_cause,
+    names_outcome,
+    names_successor,
+    still_ahead,
+    swapped_numbers,
+)
 
 
 def test_word_resemblance_uses_the_real_embedder(retriever):
@@ -57,3 +65,26 @@ def test_outcome_successor_and_cause_words():
 ])
 def test_evidence_that_says_what_the_question_says_did_not_happen(question, text, opposite):
     assert affirms_negated(question, text) is opposite
+
+
+def test_figures_and_their_kinds():
+    found = figures("In 1939, 1,300,000 people; the 18th century, the 1990s, 12% and 3.5 of Schedule 5.")
+    assert found == {"1939": "year", "1300000": "7-digit", "18": "ordinal", "1990": "decade", "12": "percent",
+                     "3.5": "decimal", "5": "1-digit"}
+    assert figures("X.25 networks, the G8, $5bn and 20mph") == {}  # names and amounts with units are no counts
+    assert {"2003", "2004"} <= set(figures("the 2003-04 season")) and "1900" in figures("(1899–1902)")
+
+
+@pytest.mark.parametrize("question, text, swapped", [
+    ('How are the 83 "Constituency MSPs" chosen?', "Of the 129 MSPs, 73 are elected in constituencies.", ["83"]),
+    ("What is not stated in Schedule 6?", "All subjects not stated in Schedule 5 are devolved.", ["6"]),
+    ("Which is the finest building of the late 18th century?", "It is the finest of the late 19th century.", ["18"]),
+    ("What was presented to the parliament in 1989?", "The Queen presented it in July 1999.", ["1989"]),
+    ("What did the 83 members choose?", "The 83 members chose Oslo in 1999.", []),  # the same number
+    ("What were profits in 2004?", "Profits rose to 5bn last year.", []),  # no year given in its place
+    ("What were profits in 2004?", "Profits were 12 million.", []),  # a number of another kind
+    ("How many goals did he score in 2004?", "In the 2003-04 season he scored 12.", []),  # 2004 in the span
+    ("What rose 1.5% in May?", "Sales rose 2.5 in May, 1.5% more than in April.", []),
+])
+def test_a_number_the_evidence_gives_as_another(question, text, swapped):
+    assert swapped_numbers(question, text) == swapped
