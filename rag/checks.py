@@ -192,8 +192,9 @@ def other_number(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | N
     HARD_CHECKS)."""
     swapped = swapped_numbers(q.text, ev.best.text)
     if swapped:
-        return Reason(code="other_number", message=f"The question asks about {_listed(swapped)}, and the best "
-                                                   "evidence gives another number of that kind instead.")
+        given = [v for others in swapped.values() for v in others]
+        return Reason(code="other_number", message=f"The question asks about {_listed(list(swapped))}, and the "
+                                                   f"best evidence gives {_listed(given)} instead.")
     return None
 
 

@@ -103,14 +103,15 @@ def figures(text: str) -> dict[str, str]:
     return found
 
 
-def swapped_numbers(question: str, text: str) -> list[str]:
-    """The question's numbers that the evidence does not hold while it holds another of the same kind:
-    "the 83 constituency members" against "73 are elected", "Schedule 6" against "Schedule 5", "the late
-    18th century" against "the late 19th century". Evidence with no number of that kind may still answer
-    ("in 2004" asked, "last year" written); one that puts another in its place speaks of something else."""
+def swapped_numbers(question: str, text: str) -> dict[str, list[str]]:
+    """The question's numbers that the evidence does not hold while it holds others of the same kind, each
+    with those others: "the 83 constituency members" against "73 are elected", "Schedule 6" against
+    "Schedule 5", "the late 18th century" against "the late 19th century". Evidence with no number of that
+    kind may still answer ("in 2004" asked, "last year" written); one that puts another in its place speaks
+    of something else."""
     asked, given = figures(question), figures(text)
-    kinds = set(given.values())
-    return [value for value, kind in asked.items() if value not in given and kind in kinds]
+    return {value: others for value, kind in asked.items() if value not in given
+            and (others := [v for v, k in given.items() if k == kind])}
 
 
 def names_outcome(text: str) -> bool:

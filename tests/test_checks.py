@@ -147,7 +147,8 @@ def test_a_rule_of_english_decides_before_any_gate(name):
 
 def test_the_number_reason_names_the_number():
     question, ev, text = FIRES["other_number"]
-    assert "'1989'" in checks.other_number(read(question), ev, None).message
+    message = checks.other_number(read(question), ev, None).message
+    assert "'1989'" in message and "gives '1999' instead" in message
 
 
 def test_the_model_declining_is_a_reason_unless_the_evidence_is_strong():

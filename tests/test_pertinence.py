@@ -76,15 +76,17 @@ def test_figures_and_their_kinds():
 
 
 @pytest.mark.parametrize("question, text, swapped", [
-    ('How are the 83 "Constituency MSPs" chosen?', "Of the 129 MSPs, 73 are elected in constituencies.", ["83"]),
-    ("What is not stated in Schedule 6?", "All subjects not stated in Schedule 5 are devolved.", ["6"]),
-    ("Which is the finest building of the late 18th century?", "It is the finest of the late 19th century.", ["18"]),
-    ("What was presented to the parliament in 1989?", "The Queen presented it in July 1999.", ["1989"]),
-    ("What did the 83 members choose?", "The 83 members chose Oslo in 1999.", []),  # the same number
-    ("What were profits in 2004?", "Profits rose to 5bn last year.", []),  # no year given in its place
-    ("What were profits in 2004?", "Profits were 12 million.", []),  # a number of another kind
-    ("How many goals did he score in 2004?", "In the 2003-04 season he scored 12.", []),  # 2004 in the span
-    ("What rose 1.5% in May?", "Sales rose 2.5 in May, 1.5% more than in April.", []),
+    ('How are the 83 "Constituency MSPs" chosen?', "Of the 129 MSPs, 73 are elected in constituencies.",
+     {"83": ["73"]}),
+    ("What is not stated in Schedule 6?", "All subjects not stated in Schedule 5 are devolved.", {"6": ["5"]}),
+    ("Which is the finest building of the late 18th century?", "It is the finest of the late 19th century.",
+     {"18": ["19"]}),
+    ("What was presented to the parliament in 1989?", "The Queen presented it in July 1999.", {"1989": ["1999"]}),
+    ("What did the 83 members choose?", "The 83 members chose Oslo in 1999.", {}),  # the same number
+    ("What were profits in 2004?", "Profits rose to 5bn last year.", {}),  # no year given in its place
+    ("What were profits in 2004?", "Profits were 12 million.", {}),  # a number of another kind
+    ("How many goals did he score in 2004?", "In the 2003-04 season he scored 12.", {}),  # 2004 in the span
+    ("What rose 1.5% in May?", "Sales rose 2.5 in May, 1.5% more than in April.", {}),
 ])
 def test_a_number_the_evidence_gives_as_another(question, text, swapped):
     assert swapped_numbers(question, text) == swapped
