@@ -69,7 +69,7 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
                                                      lambda: judge.p_yes(q.text, judged_evidence(
                                                          found, quotes, settings.answer.judge_headline_chars)))
     if reason is not None:
-        yield Final(answer=_abstain(record, reason))
+        yield Final(answer=_abstain(record, reason, found, quotes))
         return
 
     shown = sources[: llm_config.sources]
@@ -86,7 +86,7 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     if prompts.NOT_IN_SOURCES.lower() in raw.lower() or not cit.strip_markers(raw):
         reason = checks.declined(found)
         if reason is not None:
-            yield Final(answer=_abstain(record, reason))
+            yield Final(answer=_abstain(record, reason, found, quotes))
             return
         raw = ""
     # "the EU's top diplomat" is Kaja Kallas: an answer that only names her gives the question back,
@@ -297,8 +297,12 @@ def _quoted(text: str) -> str:
     return cit.quoted(text)
 
 
-def _abstain(record: Answer, reason: Reason) -> Answer:
+def _abstain(record: Answer, reason: Reason, ev: checks.Evidence, quotes: int) -> Answer:
+    """The abstention, keeping the evidence it was decided on (`Answer.considered`): "the best evidence
+    never mentions 'London'" can be checked only against what that evidence was."""
     record.answer = prompts.abstain_sentence()
     record.abstained, record.mode, record.citations = True, "abstained", []
     record.abstain_reason = reason
+    if ev.sources:
+        record.considered = cit.resolve(*quoted_evidence(ev, quotes))[1]
     return record

@@ -260,7 +260,8 @@ def _answer(raw: str | None) -> Answer | None:
 
 
 def conversation_markdown(conv: Conversation) -> str:
-    """Questions, answers and, under each answer, its numbered citations with their quotes."""
+    """Questions, answers and, under each answer, its numbered citations with their quotes (under an
+    abstention: its reason and the evidence it read)."""
     lines = [f"# {clean_line(conv.info.title)}", "", f"_Conversation #{conv.id}, started {conv.info.created_at}_", ""]
     for i, turn in enumerate(conv.turns, 1):
         lines += [f"## {i}. {clean_line(turn.question)}", ""]
@@ -274,9 +275,13 @@ def conversation_markdown(conv: Conversation) -> str:
                             f"asked of the articles {clean_line(ans.scope)}" if ans.scope else "") if m]
         if meta:
             lines += [f"_{' · '.join(meta)}_", ""]
-        if ans.citations:
-            lines += ["**Sources**", ""]
-            for c in ans.citations:
+        if ans.abstained and ans.abstain_reason:
+            lines += [f"_Why: {clean_line(ans.abstain_reason.message)}_", ""]
+        listed = ("**Sources**", ans.citations) if ans.citations else \
+            ("**Evidence read (not an answer)**", ans.considered if ans.abstained else [])
+        if listed[1]:
+            lines += [listed[0], ""]
+            for c in listed[1]:
                 lines.append(f"- [{c.n}] {clean_line(c.title)} (`{clean_line(c.doc_id)}`, chars {c.start}–{c.end}): "
                              f"{clean_line(quoted(c.quote))}")
             lines.append("")

@@ -16,7 +16,7 @@ from rich.text import Text
 from rag.citations import also_in, quoted
 from rag.question import Question
 from rag.sanitize import StreamCleaner, clean, clean_line
-from rag.schema import Answer, ArticleInfo, Delta, Final, StreamEvent
+from rag.schema import Answer, ArticleInfo, Citation, Delta, Final, StreamEvent
 
 
 def stream_answer(console: Console, events: Iterator[StreamEvent]) -> Answer:
@@ -37,12 +37,17 @@ def print_answer(console: Console, answer: Answer) -> None:
     if answer.citations:
         console.print()
         console.print("Sources:", style="bold")
-        for c in answer.citations:
-            console.print(Text.assemble((f"[{c.n}] ", "bold"), (clean_line(c.title), "italic"),
-                                        f" ({clean_line(c.doc_id + also_in(c))})"), soft_wrap=True)
-            console.print(Text(f"    {clean_line(quoted(c.quote))}"), soft_wrap=True)
+        print_quotes(console, answer.citations)
     if answer.scope:  # narrowed: an abstention means "not in these articles", not "not in the index"
         console.print(Text(f"Asked of the articles {clean_line(answer.scope)} only.", style="dim"), soft_wrap=True)
+
+
+def print_quotes(console: Console, citations: Sequence[Citation]) -> None:
+    """Each quote under its number, title and article id (and the other articles that hold it)."""
+    for c in citations:
+        console.print(Text.assemble((f"[{c.n}] ", "bold"), (clean_line(c.title), "italic"),
+                                    f" ({clean_line(c.doc_id + also_in(c))})"), soft_wrap=True)
+        console.print(Text(f"    {clean_line(quoted(c.quote))}"), soft_wrap=True)
 
 
 def print_explanation(console: Console, answer: Answer, question: Question) -> None:
@@ -62,6 +67,9 @@ def print_explanation(console: Console, answer: Answer, question: Question) -> N
     if answer.abstained and answer.abstain_reason:
         console.print(Text.assemble(("Abstained: ", "bold"), (answer.abstain_reason.code, "bold yellow"), " - ",
                                     clean_line(answer.abstain_reason.message)), soft_wrap=True)
+        if answer.considered:
+            console.print("The evidence it read (not an answer):", style="bold")
+            print_quotes(console, answer.considered)
     elif answer.abstained:
         console.print(Text.assemble(("Abstained", "bold"), " (no reason recorded)"))
     elif answer.answerability is not None:

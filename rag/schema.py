@@ -113,6 +113,9 @@ class Answer(BaseModel):
     generation_s: float = 0.0
     error: str | None = None
     abstain_reason: Reason | None = None  # set when abstained: the first check that fired
+    # Set when abstained: the evidence the checks and the gate read, numbered as an answer would have
+    # quoted it. Not an answer: the reason says what it lacks, and a reader can check that against it.
+    considered: list[Citation] = Field(default_factory=list)
     answerability: float | None = None  # the fitted gate's estimate that the evidence answers (None: no gate)
     # With a judge: its estimate that the cited source supports the model's own words (None: not asked).
     # Below `[answer] lead_in_support` they are not shown and the answer is the quoted evidence alone.

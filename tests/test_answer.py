@@ -235,6 +235,9 @@ def test_model_says_not_in_sources(reply):
     answer, _, _, _, asked = run(Q, reply, scores={**{k: middle / 2 for k in STRONG}, "owes": middle})
     assert asked and answer.abstained and answer.mode == "abstained" and answer.citations == []
     assert answer.answer == prompts.abstain_sentence()
+    # The evidence it was decided on is kept beside the reason, verbatim and numbered as a quote would be.
+    assert [c.n for c in answer.considered] == [1, 2] and "owes" in answer.considered[0].quote
+    assert all(verify(c, DOC) for c in answer.considered)
 
 
 def test_weak_retrieval_abstains_without_calling_the_model():
@@ -243,6 +246,23 @@ def test_weak_retrieval_abstains_without_calling_the_model():
     assert answer.abstained and answer.citations == [] and answer.mode == "abstained"
     assert not asked
     assert answer.retrieved  # what was looked at is still reported
+    assert answer.considered and all(verify(c, DOC) for c in answer.considered)
+
+
+def test_an_answer_keeps_no_considered_evidence():
+    answer, *_ = run(Q, OWES_REPLY)
+    assert not answer.abstained and answer.citations and answer.considered == []
+
+
+def test_an_abstention_with_no_evidence_considers_none():
+    from conftest import MODELS_TOML
+    from rag.config import load_settings
+
+    settings = load_settings(MODELS_TOML)
+    events = list(answer_stream("Who won the 2024 European football championship?", [], FakeRetriever([]),
+                                lambda: ScriptedLLM(""), settings, settings.llm_config()[1]))
+    answer = events[-1].answer
+    assert answer.abstained and answer.considered == [] and answer.abstain_reason is not None
 
 
 def test_a_question_mostly_about_what_no_article_holds_abstains_without_calling_the_model():

@@ -453,6 +453,11 @@ def test_ask_explain_says_why_it_abstained(seeds_index):
     assert code in (*NAMES, UNLIKELY) and len(explained[1].split(" - ")[1]) > 20
     record = json.loads(rag("ask", "--json", "--explain", "--index-dir", str(seeds_index), OFF_TOPIC).stdout)
     assert record["abstain_reason"]["code"] == code  # the JSON record carries the same reason
+    # ... and the evidence the reason is about, which --explain shows under it, numbered like sources.
+    assert record["citations"] == [] and [c["n"] for c in record["considered"]] == [1, 2]
+    assert explained[2] == "The evidence it read (not an answer):"
+    for c in record["considered"]:
+        assert c["quote"] in c["text"] and f"[{c['n']}] " in proc.stdout and c["quote"][:60] in proc.stdout
 
 
 @pytest.mark.slow

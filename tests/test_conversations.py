@@ -15,7 +15,7 @@ from rag.conversations import (
     default_data_dir,
     make_title,
 )
-from rag.schema import Answer, Citation
+from rag.schema import Answer, Citation, Reason
 
 
 def answer(question: str, text: str = "Barrot demanded a ceasefire [1].") -> Answer:
@@ -115,6 +115,20 @@ def test_export_markdown_has_citations(tmp_path: Path) -> None:
     assert "[1] France demands ceasefire (`002_abc`" in text
     assert "“Barrot demanded an immediate ceasefire.”" in text
     assert "asked of the articles" not in text
+
+
+def test_export_markdown_gives_an_abstentions_reason_and_the_evidence_it_read(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "data")
+    cid = store.create()
+    read = answer("q").citations
+    store.append(cid, "What did Kallas say?", Answer(
+        question="What did Kallas say?", answer="The articles I have do not answer that question.", abstained=True,
+        mode="abstained", abstain_reason=Reason(code="missing_name", message="No passage mentions 'Kallas'."),
+        considered=read))
+    text = store.to_markdown(cid)
+    assert "_Why: No passage mentions 'Kallas'._" in text and "**Sources**" not in text
+    assert "**Evidence read (not an answer)**\n\n- [1] France demands ceasefire (`002_abc`" in text
+    assert store.load(cid).turns[0].answer.considered == read  # kept with the conversation
 
 
 def test_export_markdown_says_which_articles_a_narrowed_answer_was_asked_of(tmp_path: Path) -> None:

@@ -14,13 +14,14 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Markdown, OptionList, Static
 
-from helpers import ARTICLES, DELTAS, FINAL_TEXT, QUOTE, FakeAssistant, ask, make_app, settle, toasts
+from helpers import ARTICLES, DELTAS, DOC_TEXT, FINAL_TEXT, QUOTE, FakeAssistant, ask, make_app, settle, toasts
 from rag.assistant import Assistant
 from rag.conversations import ConversationStore, ConversationStoreError
 from rag.errors import GenerationError, IndexMissingError, ModelCrashError, ModelMissingError
 from rag.schema import (
     Answer,
     ArticleInfo,
+    Citation,
     Final,
     Reason,
     StreamEvent,
@@ -303,7 +304,14 @@ class AbstainingAssistant(FakeAssistant):
         yield Final(answer=Answer(question=question, answer="The articles I have do not answer that question.",
                                   abstained=True, mode="abstained", model=self.model_name, latency_s=0.2,
                                   abstain_reason=Reason(code="missing_name", message="The question names 'Kallas', "
-                                                        "which no passage found mentions.")))
+                                                        "which no passage found mentions."),
+                                  considered=[considered_quote()]))
+
+
+def considered_quote() -> Citation:
+    start = DOC_TEXT.index(QUOTE)
+    return Citation(n=1, doc_id="002_557866627175f759", title="France calls for a truce",
+                    chunk_id="002_557866627175f759#3", quote=QUOTE, text=QUOTE, start=start, end=start + len(QUOTE))
 
 
 async def test_an_abstention_shows_its_reason_in_the_footnote(tmp_path: Path) -> None:
@@ -314,6 +322,13 @@ async def test_an_abstention_shows_its_reason_in_the_footnote(tmp_path: Path) ->
         meta = str(turn.query_one(".meta").render())
         assert "abstained: The question names 'Kallas', which no passage found mentions." in meta
         assert turn.has_class("-abstained")
+        # The sources panel lists the evidence the abstention read, labelled as no answer; it opens.
+        assert "Evidence read, not an answer (1)" in str(app.query_one("#sources-title", Label).render())
+        assert [c.quote for c in app.query_one(SourcesPanel).citations] == [QUOTE]
+        app.query_one("#sources-list").focus()
+        await pilot.press("enter")
+        await settle(pilot, app)
+        assert isinstance(app.screen, ArticleScreen) and QUOTE in str(app.screen.query_one(".-hit").render())
 
 
 async def test_errors_are_notifications_and_the_app_keeps_running(tmp_path: Path) -> None:

@@ -241,7 +241,8 @@ def citation_prompt(c: Citation) -> Text:
 
 
 class SourcesPanel(Vertical):
-    """The citations of the selected answer. Enter or click opens the article at the quote."""
+    """The citations of the selected answer (of an abstention: the evidence it read). Enter or click opens
+    the article at the quote."""
 
     class Chosen(Message):
         def __init__(self, citation: Citation) -> None:
@@ -257,7 +258,9 @@ class SourcesPanel(Vertical):
         yield OptionList(id="sources-list")
 
     def show(self, answer: Answer | None, pending: bool = False) -> None:
-        self.citations = list(answer.citations) if answer else []
+        # An abstention lists the evidence it read instead, so the reason can be checked against it.
+        considered = bool(answer and answer.abstained and not answer.citations and answer.considered)
+        self.citations = list(answer.considered if considered else answer.citations) if answer else []
         options = self.query_one(OptionList)
         options.clear_options()
         if self.citations:
@@ -267,7 +270,8 @@ class SourcesPanel(Vertical):
                 items.append(None)  # a separator line between entries
             options.add_options(items[:-1])
             options.highlighted = 0
-            title = f"Sources ({len(self.citations)}) · enter opens"
+            title = (f"Evidence read, not an answer ({len(self.citations)}) · enter opens" if considered else
+                     f"Sources ({len(self.citations)}) · enter opens")
         else:
             msg = ("Sources appear when the answer is ready." if pending else
                    "No sources for this answer." if answer else "Ask a question; its sources appear here.")
