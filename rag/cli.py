@@ -272,7 +272,8 @@ def chat(
     no_judge: NoJudgeOpt = False,
     index_dir: IndexDir = None,
     config: ConfigOpt = None,
-    new: Annotated[bool, typer.Option("--new", help="Start a new conversation instead of reopening the last.")] = False,
+    new: Annotated[bool, typer.Option(
+        "--new", help="Start a new conversation (default: reopen the last one over this index).")] = False,
     conversation: Annotated[Optional[int], typer.Option("--conversation",
                                                         help="Resume the conversation with this id.")] = None,
     source: SourceOpt = None,

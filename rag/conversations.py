@@ -25,7 +25,7 @@ from rag.schema import Answer, Turn
 APP_NAME = "rag-news"
 DATA_ENV = "RAG_DATA_DIR"
 DB_NAME = "conversations.db"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: each conversation records the index it was held over
 TITLE_CHARS = 60
 LOCK_TIMEOUT_S = 5.0  # how long a write waits for another process's transaction before giving up
 
@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, position);
 """
+# Each step takes the database from the version before it to its own; a step never loses a row.
+_STEPS = {
+    1: _SCHEMA,
+    # The index a conversation was held over (its folder, resolved; NULL for one saved before this), so
+    # `rag chat --index-dir OTHER` does not reopen a conversation whose sources are in another index.
+    2: "ALTER TABLE conversations ADD COLUMN index_path TEXT;",
+}
 
 
 class ConversationStoreError(RagError):
@@ -63,6 +70,7 @@ class ConversationInfo(BaseModel):
     created_at: str
     updated_at: str
     turns: int = 0
+    index_path: str | None = None  # the index it was held over; None: saved before this was recorded
 
 
 class Conversation(BaseModel):
@@ -146,9 +154,9 @@ class ConversationStore:
                     f"{self.path} has schema version {version}, newer than this program's {SCHEMA_VERSION} "
                     "(upgrade rag-news, or set $RAG_DATA_DIR to another folder)"
                 )
-            if version < SCHEMA_VERSION:
-                conn.executescript(_SCHEMA)  # version 0 -> 1; later versions add steps here
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                conn.executescript(_STEPS[step])
+                conn.execute(f"PRAGMA user_version = {step}")
 
     @property
     def schema_version(self) -> int:
@@ -156,33 +164,36 @@ class ConversationStore:
             return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
     # ----- conversations ---------------------------------------------------------------------
-    def create(self, title: str = "New conversation") -> int:
+    def create(self, title: str = "New conversation", index_path: str | None = None) -> int:
         now = _now()
         with self._connect() as conn:
             cur = conn.execute(
-                "INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)", (title, now, now)
+                "INSERT INTO conversations (title, created_at, updated_at, index_path) VALUES (?, ?, ?, ?)",
+                (title, now, now, index_path),
             )
             return int(cur.lastrowid or 0)
 
-    def list_all(self, limit: int = 200) -> list[ConversationInfo]:
-        """Most recently updated first."""
+    def list_all(self, limit: int = 200, index_path: str | None = None) -> list[ConversationInfo]:
+        """Most recently updated first; given `index_path`, only those held over that index (and those
+        saved before conversations recorded one, which may have been)."""
+        where, args = ("WHERE c.index_path = ? OR c.index_path IS NULL", (index_path,)) if index_path else ("", ())
         with self._connect() as conn:
             rows = conn.execute(
-                """SELECT c.id, c.title, c.created_at, c.updated_at, COUNT(t.id) AS turns
-                   FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id
+                f"""SELECT c.id, c.title, c.created_at, c.updated_at, c.index_path, COUNT(t.id) AS turns
+                   FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id {where}
                    GROUP BY c.id ORDER BY c.updated_at DESC, c.id DESC LIMIT ?""",
-                (limit,),
+                (*args, limit),
             ).fetchall()
         return [ConversationInfo(**dict(r)) for r in rows]
 
-    def latest(self) -> int | None:
-        items = self.list_all(limit=1)
+    def latest(self, index_path: str | None = None) -> int | None:
+        items = self.list_all(limit=1, index_path=index_path)
         return items[0].id if items else None
 
     def info(self, conversation_id: int) -> ConversationInfo | None:
         with self._connect() as conn:
             row = conn.execute(
-                """SELECT c.id, c.title, c.created_at, c.updated_at, COUNT(t.id) AS turns
+                """SELECT c.id, c.title, c.created_at, c.updated_at, c.index_path, COUNT(t.id) AS turns
                    FROM conversations c LEFT JOIN turns t ON t.conversation_id = c.id
                    WHERE c.id = ? GROUP BY c.id""",
                 (conversation_id,),

@@ -34,6 +34,34 @@ def test_schema_version_is_recorded(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+def test_a_version_1_database_gains_the_index_column_and_keeps_its_conversations(tmp_path: Path) -> None:
+    from rag.conversations import _SCHEMA
+
+    with sqlite3.connect(tmp_path / "conversations.db") as conn:  # as the first version left it
+        conn.executescript(_SCHEMA)
+        conn.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('Old', '2026-01-01', "
+                     "'2026-01-01')")
+        conn.execute("PRAGMA user_version = 1")
+    store = ConversationStore(tmp_path)
+    assert store.schema_version == SCHEMA_VERSION == 2
+    old = store.list_all()
+    assert [(c.title, c.index_path) for c in old] == [("Old", None)]
+    # Saved before the index was recorded, it may be from any index: it stays the latest of each.
+    assert store.latest("/some/index") == old[0].id
+
+
+def test_latest_is_the_latest_held_over_the_index_asked_for(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    a = store.create(index_path="/idx/a")
+    b = store.create(index_path="/idx/b")
+    store.append(a, "q1", None)
+    store.append(b, "q2", None)
+    assert store.latest() == b and store.latest("/idx/b") == b and store.latest("/idx/a") == a
+    assert store.latest("/idx/c") is None
+    assert [c.id for c in store.list_all(index_path="/idx/a")] == [a] and len(store.list_all()) == 2
+    assert store.info(a).index_path == "/idx/a"
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     ConversationStore(tmp_path)
     with sqlite3.connect(tmp_path / "conversations.db") as conn:

@@ -245,6 +245,28 @@ async def test_follow_up_passes_history(tmp_path: Path) -> None:
         assert history[0].answer is not None and history[0].answer.answer == FINAL_TEXT
 
 
+async def test_a_chat_over_another_index_does_not_reopen_this_ones_conversation(tmp_path: Path) -> None:
+    first_id = await saved_conversation(tmp_path)  # held over FakeAssistant's /tmp/fake-index
+    other = FakeAssistant()
+    other.index_path = tmp_path / "other-index"
+    app = make_app(tmp_path, other)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert app.chat.conversation_id is None and not app.query(TurnView)  # its citations are not here
+        await ask(pilot, app, "Something else?")
+        await pilot.press("ctrl+o")  # every conversation is listed; one over another index says so
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        shown = {str(options.get_option_at_index(i).id): str(options.get_option_at_index(i).prompt)
+                 for i in range(options.option_count)}
+        assert f"other index: {Path(FakeAssistant().index_path).resolve()}" in shown[str(first_id)]
+        assert "other index" not in shown[str(app.chat.conversation_id)]
+    again = make_app(tmp_path)  # back over the first index: its latest conversation reopens
+    async with again.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert again.chat.conversation_id == first_id
+
+
 async def test_conversations_persist_across_restarts(tmp_path: Path) -> None:
     first_id = await saved_conversation(tmp_path)
 

@@ -110,11 +110,12 @@ class Chat(Vertical):
         return self._pending is not None
 
     async def on_mount(self) -> None:
-        """Reopen the requested (else the latest) conversation, unless a new one was asked for."""
+        """Reopen the requested (else the latest held over this index) conversation, unless a new one was
+        asked for: one whose sources are in another index would open none of its citations."""
         self.sources.show(None)
         conversation_id, new = self._start
         if self.history.available and not new:
-            recent = self.recent_conversations(1)
+            recent = self.recent_conversations(1, self.core.index_key)
             target = conversation_id or (recent[0].id if recent else None)
             if target is not None:
                 await self.open_conversation(target)
@@ -125,9 +126,9 @@ class Chat(Vertical):
         notify_plain(self, message, title=title, severity=severity, timeout=timeout)
 
     # ----- conversations ------------------------------------------------------------------------
-    def recent_conversations(self, limit: int = RECENT_LIMIT) -> list[ConversationInfo]:
+    def recent_conversations(self, limit: int = RECENT_LIMIT, index_path: str | None = None) -> list[ConversationInfo]:
         try:
-            return self.history.recent(limit)
+            return self.history.recent(limit, index_path)
         except ConversationStoreError as exc:
             self._notify(str(exc), title="Conversations", severity="error")
             return []
@@ -172,7 +173,8 @@ class Chat(Vertical):
             if conversation_id is not None:
                 await self.open_conversation(conversation_id)
 
-        self.app.push_screen(ConversationsScreen(self.recent_conversations(), self.conversation_id), chosen)
+        self.app.push_screen(ConversationsScreen(self.recent_conversations(), self.conversation_id,
+                                                  self.core.index_key), chosen)
 
     def action_export(self) -> None:
         if not self.history.available or self.conversation_id is None or not self.turns:
@@ -193,7 +195,8 @@ class Chat(Vertical):
         if not self.history.available:
             return
         try:
-            self.conversation_id, title = self.history.save(self.conversation_id, question, answer)
+            self.conversation_id, title = self.history.save(self.conversation_id, question, answer,
+                                                            self.core.index_key)
         except ConversationStoreError as exc:
             self._notify(f"{exc}. The answer is shown but not saved.", title="History", severity="error")
             return

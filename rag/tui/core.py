@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from rag.assistant import Assistant
 from rag.errors import IndexMissingError, ModelMissingError
@@ -17,6 +18,11 @@ class Core:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.lock = threading.Lock()
+
+    @property
+    def index_key(self) -> str:
+        """The index the chat is held over, as its conversations record it: the folder, resolved."""
+        return str(Path(self.assistant.index_path).expanduser().resolve())
 
     def error_hint(self, exc: Exception) -> str:
         """What the user can do in the app about a core error, to append to its message."""

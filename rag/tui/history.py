@@ -35,19 +35,21 @@ class History:
     def unavailable_reason(self) -> str:
         return self.error or "conversation history is unavailable"
 
-    def recent(self, limit: int = RECENT_LIMIT) -> list[ConversationInfo]:
-        """Most recently used first; none when there is no store."""
-        return self.store.list_all(limit) if self.store else []
+    def recent(self, limit: int = RECENT_LIMIT, index_path: str | None = None) -> list[ConversationInfo]:
+        """Most recently used first (given `index_path`, only those held over that index); none when there
+        is no store."""
+        return self.store.list_all(limit, index_path) if self.store else []
 
     def load(self, conversation_id: int) -> Conversation:
         return self._store().load(conversation_id)
 
-    def save(self, conversation_id: int | None, question: str, answer: Answer) -> tuple[int, str]:
-        """Append an answered turn, creating the conversation with the first one. Returns the
-        conversation's id and title (the first question), so the chat can show what it saved to."""
+    def save(self, conversation_id: int | None, question: str, answer: Answer,
+             index_path: str | None = None) -> tuple[int, str]:
+        """Append an answered turn, creating the conversation (held over `index_path`) with the first one.
+        Returns the conversation's id and title (the first question), so the chat can show what it saved to."""
         store = self._store()
         if conversation_id is None:
-            conversation_id = store.create()
+            conversation_id = store.create(index_path=index_path)
         store.append(conversation_id, question, answer)
         info = store.info(conversation_id)
         return conversation_id, info.title if info else ""

@@ -126,10 +126,12 @@ class ConversationsScreen(ModalScreen[int | None]):
 
     BINDINGS = [Binding("escape", "dismiss_none", "Close")]
 
-    def __init__(self, items: list[ConversationInfo], current: int | None) -> None:
+    def __init__(self, items: list[ConversationInfo], current: int | None, index_path: str | None = None) -> None:
+        """`index_path`: the index the chat is held over; a conversation held over another is marked."""
         super().__init__()
         self.items = items
         self.current = current
+        self.index_path = index_path
 
     def compose(self) -> ComposeResult:
         with Vertical(id="conversations"):
@@ -140,6 +142,8 @@ class ConversationsScreen(ModalScreen[int | None]):
                 text.append(clean_line(c.title), style="bold" if c.id == self.current else "")
                 text.append(f"  · {c.turns} turn{'s' if c.turns != 1 else ''} · {c.updated_at[:16].replace('T', ' ')}",
                             style="dim")
+                if self.index_path and c.index_path and c.index_path != self.index_path:
+                    text.append(f" · other index: {clean_line(c.index_path)}", style="dim italic")
                 options.append(Option(text, id=str(c.id)))
             if not options:
                 options.append(Option(Text("No saved conversations yet.", style="dim"), disabled=True))
