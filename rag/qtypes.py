@@ -307,14 +307,32 @@ def _number_strength(text: str, question: str) -> float:
         return 1.0
     head = _HOW_MANY.search(question)
     if head and new:
-        counted = tokenize(head.group(1))
-        wanted = set(counted[-1:])  # the head noun, not its modifiers ("Russian troops" counts troops)
+        wanted = set(tokenize(counted_noun(head.group(1))))
         for m in re.finditer(r"\d[\d,.]*", text):
             if wanted & set(tokenize(text[m.end() : m.end() + 40])[:3]):
                 return 1.0
     if new:
         return 0.6
     return 0.4 if _NUMBER_WORDS.search(text) else 0.0
+
+
+# Where the noun phrase after "how many" ends: a preposition or particle ("copies of Halo", "countries make
+# up"), an adverb of time ("US Presidents once"), or a verb in the past ("civil servants walked out").
+_PHRASE_END = re.compile(r"^(of|in|on|at|to|for|from|with|by|into|up|out|off|over|under|about|per|the|a|an|once|"
+                         r"ever|still|now|currently|already|total)$|\w{2,}ed$", re.I)
+
+
+def counted_noun(head: str) -> str:
+    """The thing a "how many" question counts, from the (up to three) words after "how many": the first
+    plural among them before the phrase ends ("Russian troops" counts troops, "countries belong to" and
+    "countries make up" count countries), else its last word ("children", "MHC")."""
+    words: list[str] = []
+    for w in head.split():
+        if words and _PHRASE_END.match(w):
+            break
+        words.append(w)
+    plural = next((w for w in words if re.fullmatch(r"[A-Za-z][a-z]*[^sui\W]s", w)), None)
+    return plural or (words[-1] if words else "")
 
 
 def _new(pattern: re.Pattern[str], text: str, question: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.qtypes import expected, fits, people, strength
+from rag.qtypes import counted_noun, expected, fits, people, strength
 
 # ----- expected ------------------------------------------------------------------------------------------
 
@@ -70,6 +70,26 @@ def test_strength_for_how_many(sentence, score):
     assert expected(HOW_MANY) == "number"
     assert strength(sentence, "number", HOW_MANY) == score
     assert fits(sentence, "number", HOW_MANY) is (score > 0)
+
+
+@pytest.mark.parametrize("head, noun", [
+    ("Russian troops", "troops"),  # the noun, not its modifier
+    ("countries belong to", "countries"),  # a verb and a preposition follow it
+    ("civil servants walked", "servants"),
+    ("copies of Halo", "copies"),
+    ("US Presidents once", "Presidents"),  # "US" is no plural
+    ("children voted in", "children"),  # an irregular plural: the phrase's last word
+    ("people", "people"),
+    ("Patriot air defence", "defence"),
+])
+def test_the_counted_noun_of_how_many(head, noun):
+    assert counted_noun(head) == noun
+
+
+def test_a_number_of_the_counted_thing_is_the_strongest_whatever_follows_it():
+    q = "Roughly how many countries belong to the Ramstein group?"
+    assert strength("The Ramstein format (some 50 countries supporting Ukraine) meets in April.", "number", q) == 1.0
+    assert strength("The Ramstein format meets on 11 April for 3 hours.", "number", q) == 0.6
 
 
 @pytest.mark.parametrize("sentence, score", [
