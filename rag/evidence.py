@@ -105,6 +105,15 @@ def on_point_first(question: Question, sources: list[Source], corpus: Corpus,
             s = widen(s, question.text, corpus.document(s.passage.doc_id))
             if corpus.resemblance(noun, s.text) == 1.0 and not misses_point(s):
                 return [s] + [x for j, x in enumerate(sources) if j != i]
+    elif question.kind and qtypes.strength(best.text, question.kind, question.text) == 0:
+        # "How many countries ..." and the best sentence holds no number: the next that holds a number of
+        # countries (and passes the point checks) leads, as the one naming a "what NOUN" question's noun
+        # does above. Any number at all would not do: "How many civil servants walked out?" would then lead
+        # with a sentence giving some other count, and read as answered when it is not.
+        for i, s in enumerate(sources[1 : limits.promote_kind_within], 1):
+            s = widen(s, question.text, corpus.document(s.passage.doc_id))
+            if qtypes.strength(s.text, question.kind, question.text) == 1 and not misses_point(s):
+                return [s] + [x for j, x in enumerate(sources) if j != i]
     return [best] + sources[1:]
 
 

@@ -353,6 +353,29 @@ def test_a_source_that_names_what_is_asked_about_leads(retriever):
     assert lead("What did Rubio say about Putin?") == first.text
 
 
+def test_a_source_that_holds_the_kind_asked_for_leads_one_that_holds_none(retriever):
+    from rag.checks import misses_point
+    from rag.evidence import on_point_first
+    from rag.question import parse
+
+    text = ("Talks\nThe Ramstein group of countries coordinates military support for Kyiv.\n"
+            "The Ramstein format (some 50 countries supporting Ukraine) meets in April.\n"
+            "The Ramstein group met 3 times in Germany.\n")
+    doc = document(text)
+    none, holds, other = (source(doc, t) for t in text.splitlines()[1:])
+    corpus = OneArticle(retriever, doc)
+
+    def lead(question: str, sources: list) -> str:
+        q = parse(question, expand=retriever.expand, roles=retriever.roles)
+        return on_point_first(q, sources, corpus, lambda s: misses_point(q, s, corpus))[0].text
+
+    q = "Roughly how many countries belong to the Ramstein group?"
+    assert lead(q, [none, holds]) == holds.text  # a number of the countries counted
+    assert lead(q, [none, other]) == none.text  # a number of something else does not lead
+    assert lead(q, [holds, none]) == holds.text
+    assert lead("What does the Ramstein group coordinate?", [none, holds]) == none.text  # no kind asked
+
+
 def test_a_bare_quote_after_the_speaker_s_sentence_is_quoted_with_it():
     text = ("Talks\nEstonian Foreign Minister Margus Tsahkna criticized Putin for stalling. “There have to be red "
             "lines.”\nNext paragraph.\n")
