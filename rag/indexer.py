@@ -22,6 +22,7 @@ from rag.config import Settings
 from rag.documents import load_documents
 from rag.errors import IndexCorruptError, InputError, RagError
 from rag.integrity import verify_files
+from rag.lexical import words_key
 from rag.schema import Chunk, Document, IndexReport
 from rag.store import ENCODER_PREFIX, REBUILD, DamagedIndexError, new_manifest, read_sources
 from rag.store_api import Store, open_store, store_exists, write_store
@@ -115,8 +116,12 @@ def _write(documents: list[Document], old: Store | None, report: IndexReport, so
         vectors.append(np.zeros((len(new), old.manifest.dim if old else 0), dtype=np.float32))
     report.documents, report.chunks = len(layout), len(chunks)
 
-    if old and not (to_embed or report.removed or repair) and old.manifest.sources == sources:
+    stale_words = old is not None and old.manifest.words != words_key()
+    if old and not (to_embed or report.removed or repair or stale_words) and old.manifest.sources == sources:
         return report  # nothing to do; the published index stays as it is
+    if stale_words and not to_embed:
+        report.warnings.append("rebuilt the word index: this version reads words differently from the one "
+                               "that built it (nothing re-embedded)")
 
     dim, matrix = _embed(to_embed, chunks, vectors, settings, progress)
     manifest = new_manifest(settings, dim, layout, len(chunks), sources)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -25,6 +26,22 @@ _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                "November", "December")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+# The code and data that decide which words an index's BM25 leg and roles table hold (how a word is
+# folded, stemmed, read as a place): an index built under other ones matches queries tokenized now wrongly.
+WORDS_CODE = ("lexical.py", "places.py", "roles.py", "world_places.json")
+
+
+@lru_cache(maxsize=1)
+def words_key() -> str:
+    """A hash of WORDS_CODE, kept in each index's manifest: `rag index` rebuilds the word index (no
+    re-embedding) of an index whose key differs."""
+    package = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in WORDS_CODE:
+        h.update(name.encode() + b"\0" + (package / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)

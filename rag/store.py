@@ -21,7 +21,7 @@ from rag.builds import check_link, current_path, new_build, publish, resolve_cur
 from rag.config import Settings
 from rag.errors import IndexCorruptError, IndexMissingError
 from rag.integrity import FileSum, file_sums, sha256_bytes, size_problems, verify_files
-from rag.lexical import Lexical
+from rag.lexical import Lexical, words_key
 from rag.roles import Roles
 from rag.schema import ArticleInfo, Chunk, Document, IndexStats
 from rag.store_api import Within
@@ -66,6 +66,8 @@ class Manifest(BaseModel):
     built_at: str
     sources: list[str] = []  # every path `rag index` was given (absolute); `rag index` alone re-reads them
     files: dict[str, FileSum] = {}  # every file of the build but the manifest, by relative path
+    # rag.lexical.words_key() of the code that built its word index ("": built before it was kept)
+    words: str = ""
     checksum: str = ""  # sha256 of this manifest with checksum empty
 
 
@@ -363,7 +365,7 @@ def new_manifest(settings: Settings, dim: int, documents: list[Document], n_chun
     return Manifest(embedder=settings.embedder.name, dim=dim, chunk_chars=r.chunk_chars,
                     chunk_overlap=r.chunk_overlap_sentences, documents={d.doc_id: d.sha256 for d in documents},
                     n_chunks=n_chunks, built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    sources=sources)
+                    sources=sources, words=words_key())
 
 
 def _lines(path: Path) -> list[str]:

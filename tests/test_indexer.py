@@ -80,6 +80,29 @@ def test_nothing_changed_embeds_nothing(built, corpus, fast_build, monkeypatch):
     assert a.store.manifest.built_at == built_at
 
 
+def test_an_index_whose_words_older_code_read_gets_its_word_index_rebuilt_without_embedding(
+        built, corpus, fast_build, monkeypatch):
+    """A version that folds or stems words differently (a place added, say) must not search an index
+    tokenized the old way: `rag index` with nothing changed rebuilds its BM25 leg and roles table."""
+    from rag import indexer, store
+    from rag.lexical import words_key
+
+    a, first = built
+    assert a.store.manifest.words == words_key()
+    monkeypatch.setattr(fast_build, "encode", lambda *a, **k: pytest.fail("the words changed, not the vectors"))
+    for module in (indexer, store):
+        monkeypatch.setattr(module, "words_key", lambda: "another-version")
+    before = {c.chunk_id: v for c, v in zip(a.store.chunks, np.array(a.store.vectors), strict=True)}
+    report = a.index([corpus])
+    assert report.chunks_embedded == 0 and sorted(report.unchanged) == IDS
+    assert any("rebuilt the word index" in w for w in report.warnings)
+    a.use_index(a.index_path)
+    assert a.store.manifest.words == "another-version"
+    after = {c.chunk_id: v for c, v in zip(a.store.chunks, np.array(a.store.vectors), strict=True)}
+    assert after.keys() == before.keys() and all(np.array_equal(after[k], before[k]) for k in before)
+    assert a.index([corpus]).warnings == []  # now current: nothing to do again
+
+
 def test_changing_one_article_reembeds_only_it(built, corpus, fast_build):
     a, first = built
     old = vectors_by_chunk(a.store)
