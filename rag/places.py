@@ -79,6 +79,10 @@ _TABLE: dict[str, tuple[str, ...]] = {
     "pakistan": ("pakistani", "pakistanis", "islamabad"),
     "egypt": ("egyptian", "egyptians", "cairo"),
     "brazil": ("brazilian", "brazilians", "brasilia"),
+    # States that no longer exist, which archives and histories still name (the world file holds only
+    # today's countries).
+    "ussr": ("soviet union", "u.s.s.r.", "ussr", "soviet", "soviets"),
+    "czechoslovakia": ("czechoslovak",),
 }
 # The capitals above: a city, where the table folds them into their country.
 CAPITALS = frozenset({
