@@ -42,6 +42,12 @@ def test_capitals_stand_for_their_country(capital, place):
     assert canonical(capital) == place
 
 
+@pytest.mark.parametrize("name", ["USSR", "Soviet Union", "Soviet", "U.S.S.R."])
+def test_a_state_that_no_longer_exists_is_still_a_place(name):
+    assert canonical(name) == "ussr"
+    assert mentions(f"A confrontation with the {name} worried the US.")[0][1] == "ussr"
+
+
 def test_brussels_is_a_venue_not_belgium():
     assert canonical("Brussels") is None
     assert canonical("Belgian") == "belgium"
