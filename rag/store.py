@@ -72,7 +72,11 @@ class Manifest(BaseModel):
 
 
 def manifest_checksum(manifest: Manifest) -> str:
-    return sha256_bytes(manifest.model_copy(update={"checksum": ""}).model_dump_json().encode("utf-8"))
+    """sha256 of the manifest with `checksum` empty. An empty `words` is left out: a manifest written before
+    that field existed must keep the checksum it was written with (and so load, and get its word index
+    rebuilt by the next `rag index`), not read as damaged."""
+    blank = manifest.model_copy(update={"checksum": ""})
+    return sha256_bytes(blank.model_dump_json(exclude={"words"} if not manifest.words else None).encode("utf-8"))
 
 
 class Store:

@@ -3,6 +3,7 @@ good index. Builds here use the real embedder (loaded once) over short articles 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -101,6 +102,28 @@ def test_an_index_whose_words_older_code_read_gets_its_word_index_rebuilt_withou
     after = {c.chunk_id: v for c, v in zip(a.store.chunks, np.array(a.store.vectors), strict=True)}
     assert after.keys() == before.keys() and all(np.array_equal(after[k], before[k]) for k in before)
     assert a.index([corpus]).warnings == []  # now current: nothing to do again
+
+
+def test_an_index_written_before_manifests_kept_words_loads_and_is_refreshed_without_embedding(
+        built, corpus, fast_build, monkeypatch):
+    import json
+
+    from rag.store import manifest_checksum, read_manifest
+
+    a, _ = built
+    path = a.index_path / "current" / "manifest.json"
+    old = json.loads(path.read_text(encoding="utf-8"))
+    del old["words"]  # as every index built before this version was written
+    old["checksum"] = ""
+    old["checksum"] = hashlib.sha256(json.dumps(old, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    path.write_text(json.dumps(old, indent=2), encoding="utf-8")
+    manifest = read_manifest(a.index_path, path.parent)
+    assert manifest.words == "" and manifest_checksum(manifest) == old["checksum"]  # not "damaged"
+    a.use_index(a.index_path)
+    assert len(a.store.chunks) > 0
+    monkeypatch.setattr(fast_build, "encode", lambda *a, **k: pytest.fail("only the words are stale"))
+    report = a.index([corpus])
+    assert report.chunks_embedded == 0 and any("rebuilt the word index" in w for w in report.warnings)
 
 
 def test_changing_one_article_reembeds_only_it(built, corpus, fast_build):
