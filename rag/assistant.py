@@ -134,6 +134,12 @@ class Assistant:
 
         return store_exists(self.settings, self.index_path)
 
+    def index_warnings(self) -> list[str]:
+        """One line per thing to fix in the index that does not stop it answering (rag/store_api.py)."""
+        from rag.store_api import index_warnings
+
+        return index_warnings(self.store, self.index_path)
+
     def stats(self) -> IndexStats:
         return self.store.stats()
 

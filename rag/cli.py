@@ -151,6 +151,8 @@ def ask(
             assistant.narrow(scope)
         if k:
             assistant.settings.retrieval.k = k
+        for line in assistant.index_warnings():  # on stderr: --json keeps stdout one record
+            err.print(f"[yellow]warning:[/] {escape(clean_line(line))}", soft_wrap=True)
         if as_json:
             answer = assistant.ask(question)
             sys.stdout.write(json_line(answer.model_dump_json()) + "\n")

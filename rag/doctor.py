@@ -93,7 +93,7 @@ def model_rows(settings: Settings, check_runs: bool = True) -> Iterator[Row]:
 
 def index_rows(settings: Settings, index_path: Path) -> Iterator[Row]:
     from rag.store import FORMAT_VERSION
-    from rag.store_api import open_store, store_exists
+    from rag.store_api import index_warnings, open_store, store_exists
 
     try:
         if not store_exists(settings, index_path):
@@ -108,6 +108,8 @@ def index_rows(settings: Settings, index_path: Path) -> Iterator[Row]:
     yield Row("index", "contents", f"{len(store.documents)} articles, {len(store.chunks)} chunks, "
               f"embedder {m.embedder} ({m.dim} dims), {m.index_type} search")
     yield Row("index", "format", f"{m.format_version} (this version reads {FORMAT_VERSION}), built {m.built_at}")
+    stale = index_warnings(store, index_path)
+    yield Row("index", "word index", stale[0] if stale else "built by this version", "warn" if stale else "ok")
 
 
 def diagnose(settings: Settings, index_path: Path, check_runs: bool = True) -> list[Row]:

@@ -109,6 +109,19 @@ def open_store(settings: Settings, index_dir: Path) -> Store:
     return store.load_store(index_dir, settings)
 
 
+def index_warnings(store: Store, index_dir: Path) -> list[str]:
+    """What a user should fix in a loaded index that still answers: one line each. Today one: a word
+    index (BM25, roles) built by code that reads words differently (`rag.lexical.words_key`), which then
+    matches this version's questions wrongly and answers differ from what `rag eval` measured. `rag index`
+    rebuilds it in seconds without re-embedding."""
+    from rag.lexical import words_key
+
+    if store.manifest.words == words_key():
+        return []
+    return [f"the word index of {index_dir} was built by another version, which reads words differently: "
+            "re-index to rebuild it (`rag index`, or ctrl+p → Re-index articles in the chat; nothing is re-embedded)"]
+
+
 def store_exists(settings: Settings, index_dir: Path) -> bool:
     """Whether an index has been published (says nothing of its health: `open_store` checks that)."""
     if settings.store.backend == "milvus":

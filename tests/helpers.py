@@ -189,9 +189,13 @@ class FakeAssistant:
         self.indexed: list[list[str]] = []
         self.scope = Scope()  # the whole index, as `rag chat` without --source/--since/--until
         self.index_present = True
+        self.warnings: list[str] = []  # what `index_warnings` reports (a stale word index, say)
 
     def has_index(self) -> bool:
         return self.index_present
+
+    def index_warnings(self) -> list[str]:
+        return list(self.warnings)
 
     def articles(self, scope: Scope | None = None) -> list[ArticleInfo]:
         kept = [a for a in ARTICLES if scope is None or scope.matches(a)]

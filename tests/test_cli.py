@@ -440,6 +440,26 @@ def test_an_unknown_baseline_is_a_usage_error():
 
 
 @pytest.mark.slow
+def test_ask_over_a_stale_word_index_warns_on_stderr_and_still_answers(seeds_index, tmp_path):
+    """An index whose words another version read (its manifest's `words` key differs) answers, with one
+    warning line saying how to rebuild it; --json keeps stdout to the one record."""
+    from rag.store import MANIFEST_FILE, manifest_checksum, read_manifest
+
+    index = copy_index(seeds_index, tmp_path / "index")
+    build = (index / "current").resolve()
+    manifest = read_manifest(index, build).model_copy(update={"words": "another-version"})
+    manifest.checksum = manifest_checksum(manifest)
+    (build / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+    proc = rag("ask", "--json", "--no-judge", "--index-dir", str(index), "What did Barrot demand?")
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 1 and json.loads(proc.stdout)["citations"]
+    assert "warning: the word index of" in proc.stderr and "rag index" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    fresh = rag("ask", "--json", "--no-judge", "--index-dir", str(seeds_index), "What did Barrot demand?")
+    assert fresh.returncode == 0 and "word index" not in fresh.stderr
+
+
+@pytest.mark.slow
 def test_ask_explain_says_why_it_abstained(seeds_index):
     proc = rag("ask", "--explain", "--index-dir", str(seeds_index), OFF_TOPIC)
     assert proc.returncode == 0, proc.stderr

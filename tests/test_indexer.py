@@ -104,6 +104,21 @@ def test_an_index_whose_words_older_code_read_gets_its_word_index_rebuilt_withou
     assert a.index([corpus]).warnings == []  # now current: nothing to do again
 
 
+def test_a_stale_word_index_is_a_warning_until_rag_index_rebuilds_it(built, corpus, monkeypatch):
+    """The index still answers, so loading it is no error; but its words were read by other code, so the
+    user is told how to bring it up to date (rag ask, the chat and rag doctor show this line)."""
+    from rag import indexer, lexical, store
+
+    a, _ = built
+    assert a.index_warnings() == []
+    for module in (lexical, indexer, store):
+        monkeypatch.setattr(module, "words_key", lambda: "another-version")
+    [line] = a.index_warnings()
+    assert "word index" in line and "rag index" in line and str(a.index_path) in line
+    a.index([corpus])
+    assert a.index_warnings() == []
+
+
 def test_an_index_written_before_manifests_kept_words_loads_and_is_refreshed_without_embedding(
         built, corpus, fast_build, monkeypatch):
     import json

@@ -382,6 +382,18 @@ async def test_app_runs_without_conversation_history(tmp_path: Path) -> None:
         assert not isinstance(app.screen, ConversationsScreen)
 
 
+async def test_a_stale_word_index_is_reported_at_start_and_the_chat_still_answers(tmp_path: Path) -> None:
+    fake = FakeAssistant()
+    fake.warnings = ["the word index of x was built by another version, which reads words differently: "
+                     "re-index to rebuild it (`rag index`, or ctrl+p → Re-index articles in the chat)"]
+    app = make_app(tmp_path, fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert any("word index" in t and "Re-index articles" in t for t in toasts(app))
+        await ask(pilot, app, "What did Barrot demand?")
+        assert len(app.chat.turns) == 1
+
+
 async def test_missing_index_or_model_is_reported_at_start(tmp_path: Path) -> None:
     fake = FakeAssistant()
     fake.has_index = lambda: False  # type: ignore[method-assign]

@@ -56,6 +56,8 @@ class CoreTasks(Widget):
                                                               f"run `rag index seeds/`, or {REINDEX_HINT}"))
                     return
                 self.post_message(self.Report("stats", stats=assistant.stats()))
+                for line in assistant.index_warnings():
+                    self.post_message(self.Report("index-warning", line))
                 self.post_message(self.Report("progress", f"loading {assistant.model_name}…"))
                 assistant.warm_up()
                 self.post_message(self.Report("ready"))
@@ -201,6 +203,8 @@ class CoreTasks(Widget):
             self.post_message(StatusUpdate(state="model not loaded"))
             title = "Model crashed" if event.kind == "model-crash" else "Model missing"
             notify_plain(self, event.text, title=title, severity="error", timeout=LONG_TOAST_S)
+        elif event.kind == "index-warning":
+            notify_plain(self, event.text, title="Index", severity="warning", timeout=LONG_TOAST_S)
         elif event.kind == "scope":
             notify_plain(self, event.text, title="Articles")
         elif event.kind == "error":
