@@ -35,6 +35,7 @@ from rag.cli_common import (
 from rag.cli_models import models_app
 from rag.errors import UsageError
 from rag.sanitize import clean_line, json_line
+from rag.wording import counted
 
 # click >= 8.2 raises this for a bare `rag` (no_args_is_help); older versions print the help themselves.
 _NO_ARGS_IS_HELP = getattr(click_errors, "NoArgsIsHelpError", ())
@@ -109,10 +110,10 @@ def index(
         try:
             for line in result.skipped + result.warnings:
                 err.print(f"[yellow]warning:[/] {escape(clean_line(line))}", soft_wrap=True)
-            err.print(f"indexed {result.documents} articles, {result.chunks} chunks in "
+            err.print(f"indexed {counted(result.documents, 'article')}, {counted(result.chunks, 'chunk')} in "
                       f"{clean_line(str(assistant.index_path))} "
                       f"({len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
-                      f"{len(result.unchanged)} unchanged; {result.chunks_embedded} chunks embedded in "
+                      f"{len(result.unchanged)} unchanged; {counted(result.chunks_embedded, 'chunk')} embedded in "
                       f"{result.seconds}s)", soft_wrap=True, markup=False)
         except KeyboardInterrupt:  # the index is published by now: say so, not "nothing was changed"
             err.print(f"interrupted; the new index is published in {assistant.index_path}")
@@ -192,7 +193,7 @@ def articles(
         print_articles(out, listed)
         total = assistant.stats().documents  # from the manifest: the list is not read twice
         which = f"{len(listed)} of {total} articles {scope.describe()}" if not scope.whole else \
-            f"{total} articles, {sum(a.date is not None for a in listed)} of them dated"
+            f"{counted(total, 'article')}, {sum(a.date is not None for a in listed)} of them dated"
         err.print(f"{which} (index {clean_line(str(assistant.index_path))})", soft_wrap=True, markup=False)
 
 

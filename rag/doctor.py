@@ -13,6 +13,7 @@ from typing import Literal
 from rag.config import Settings
 from rag.errors import RagError
 from rag.hardware import FEATURES, LLAMA_FEATURE_FLAGS, cores, cpu_flags, cpu_model, default_threads, llama_build
+from rag.wording import counted
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -105,8 +106,8 @@ def index_rows(settings: Settings, index_path: Path) -> Iterator[Row]:
         return
     m = store.manifest
     yield Row("index", "path", str(store.path.resolve()))
-    yield Row("index", "contents", f"{len(store.documents)} articles, {len(store.chunks)} chunks, "
-              f"embedder {m.embedder} ({m.dim} dims), {m.index_type} search")
+    yield Row("index", "contents", f"{counted(len(store.documents), 'article')}, "
+              f"{counted(len(store.chunks), 'chunk')}, embedder {m.embedder} ({m.dim} dims), {m.index_type} search")
     yield Row("index", "format", f"{m.format_version} (this version reads {FORMAT_VERSION}), built {m.built_at}")
     stale = index_warnings(store, index_path)
     yield Row("index", "word index", stale[0] if stale else "built by this version", "warn" if stale else "ok")

@@ -7,8 +7,10 @@ import statistics
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
 
 from rag.evaluate import SYSTEM, SetRun
+from rag.wording import counted
 
 UNKNOWN_REASON = "unrecorded"  # an abstention without a reason (a record from before reasons were kept)
 
@@ -93,7 +95,7 @@ def sets_table(per_set: Sequence[Sequence[SetRun]], title: str = "rag eval: per 
     if len(per_set) > 1:
         for method in dict.fromkeys(run.method for runs in per_set for run in runs):
             m = macro([run for runs in per_set for run in runs if run.method == method])
-            label = f"macro ({m['sets']} set{'s' if m['sets'] != 1 else ''})"
+            label = f"macro ({counted(m['sets'], 'set')})"
             table.add_row(label, method, str(m["questions"]), f"{m['combined_score']:.3f}",
                           f"{m['answers_correct_rate']:.1%}", f"{m['false_abstention_rate']:.1%}",
                           f"{m['right_abstention_rate']:.1%}", f"{m['source_top5_rate']:.1%}",
@@ -105,8 +107,11 @@ def sets_table(per_set: Sequence[Sequence[SetRun]], title: str = "rag eval: per 
     return table
 
 
-def reasons_table(runs: Sequence[SetRun]) -> Table:
-    """Abstentions by the check that fired, per set and in all: right / false."""
+def reasons_table(runs: Sequence[SetRun]) -> Table | Text:
+    """Abstentions by the check that fired, per set and in all: right / false (a line when there are none,
+    not an empty table)."""
+    if not total_reason_counts(runs):
+        return Text("abstentions by reason: none (every question was answered)", style="dim")
     table = Table(title="abstentions by reason (right / false)")
     table.add_column("reason")
     for run in runs:

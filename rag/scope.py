@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rag.errors import UsageError
 from rag.schema import ArticleInfo
+from rag.wording import counted
 
 # A date as a user types it and as `rag index` reads it from front matter or an article's first line:
 # a year, a year and month, or a full ISO date.
@@ -111,7 +112,7 @@ class Scope(BaseModel):
         kept = frozenset(d.doc_id for d in docs if self.matches(d))
         if not kept:
             dated = sum(article_date(d) is not None for d in docs)
-            raise UsageError(f"no article is {self.describe()} (the index holds {len(docs)} articles, "
+            raise UsageError(f"no article is {self.describe()} (the index holds {counted(len(docs), 'article')}, "
                              f"{dated} of them dated): widen it, or ask without --source/--since/--until")
         return kept
 

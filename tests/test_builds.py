@@ -188,7 +188,7 @@ def test_cli_says_it_waits_for_the_other_writer(tmp_path, fast_build):
     result = runner.invoke(app, ["index", str(folder), "--index-dir", str(index)])
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("waiting for another `rag index`"), result.stderr
-    assert "indexed 1 articles" in result.stderr
+    assert "indexed 1 article," in result.stderr
 
 
 # ----- clean-up removes only what no live process owns -------------------------------------------

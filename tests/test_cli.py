@@ -341,7 +341,7 @@ def test_index_command_reports_what_it_did(tmp_path, fast_build):
     index = tmp_path / "index"
     result = runner.invoke(app, ["index", str(folder), "--index-dir", str(index)])
     assert result.exit_code == 0, result.output
-    assert "indexed 1 articles" in result.stderr and "1 added" in result.stderr
+    assert "indexed 1 article," in result.stderr and "1 added" in result.stderr
     assert "warning:" in result.stderr and "empty.txt" in result.stderr
     assert result.stderr.startswith("warning:"), repr(result.stderr)  # no progress bar left behind off a terminal
     again = runner.invoke(app, ["index", str(folder), "--index-dir", str(index)])

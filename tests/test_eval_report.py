@@ -108,6 +108,11 @@ def test_the_tables_show_sets_baselines_macro_and_reasons():
     assert "1 / 0" in lines["uncovered"] and "-" in lines["uncovered"]  # none in the second set
 
 
+def test_no_abstentions_is_one_line_not_an_empty_table():
+    answered = run_of("first", [(i, right_answer()) for i in FIRST.items])
+    assert render(report.reasons_table([answered])).strip() == "abstentions by reason: none (every question was answered)"
+
+
 def test_the_suite_json():
     data = report.suite_json("dev.toml", [[FIRST], [SECOND]], {"first": {}, "second": {}}, {"first": "/idx/1"})
     assert [s["name"] for s in data["sets"]] == ["first", "second"] and data["sets"][0]["index"] == "/idx/1"

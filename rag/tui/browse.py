@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from rag.sanitize import clean_line
 from rag.schema import ArticleInfo
+from rag.wording import counted
 
 BROWSE_ROWS = 500  # articles listed at once; past this the list asks the user to type to narrow it
 
@@ -115,9 +116,9 @@ class ArticlesScreen(ModalScreen[None]):
         self.shown = kept[:BROWSE_ROWS]
         if not kept:
             count.update(Text(f"no file name or title holds {clean_line(typed)!r} "
-                              f"(the index holds {len(self.articles):,} articles)", style="bold yellow"))
+                              f"(the index holds {counted(len(self.articles), 'article')})", style="bold yellow"))
             return
-        head = (f"{len(kept):,} articles" if not typed
+        head = (counted(len(kept), "article") if not typed
                 else f"{len(kept):,} of {len(self.articles):,} articles hold {clean_line(typed)!r}")
         more = f" · the first {BROWSE_ROWS:,} listed: type to narrow" if len(kept) > BROWSE_ROWS else ""
         count.update(Text(head + more, style="dim"))

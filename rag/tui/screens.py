@@ -19,6 +19,7 @@ from rag.render import article_line
 from rag.sanitize import clean, clean_line
 from rag.schema import ArticleInfo, Citation, Document
 from rag.scope import Scope
+from rag.wording import counted
 
 HIGHLIGHT = "bold reverse"
 PREVIEW_ARTICLES = 5  # articles the scope form lists under its count, as the user types
@@ -140,7 +141,7 @@ class ConversationsScreen(ModalScreen[int | None]):
             for c in self.items:
                 text = Text(f"#{c.id} ", style="dim")
                 text.append(clean_line(c.title), style="bold" if c.id == self.current else "")
-                text.append(f"  · {c.turns} turn{'s' if c.turns != 1 else ''} · {c.updated_at[:16].replace('T', ' ')}",
+                text.append(f"  · {counted(c.turns, 'turn')} · {c.updated_at[:16].replace('T', ' ')}",
                             style="dim")
                 if self.index_path and c.index_path and c.index_path != self.index_path:
                     text.append(f" · other index: {clean_line(c.index_path)}", style="dim italic")

@@ -20,6 +20,7 @@ from rag.scope import Scope
 from rag.tui.core import REINDEX_HINT, Core
 from rag.tui.screens import ArticleScreen
 from rag.tui.widgets import StatusUpdate, notify_plain
+from rag.wording import counted
 
 PROGRESS_EVERY_S = 0.2  # indexing progress lines at most this often
 LONG_TOAST_S = 15  # errors the user has to act on stay up longer
@@ -118,7 +119,7 @@ class CoreTasks(Widget):
             elif count is None:  # no index yet: checked when one is built
                 what = f"the articles {scope.describe()}"
             else:
-                what = f"{count} article{'s' if count != 1 else ''} {scope.describe()}"
+                what = f"{counted(count, 'article')} {scope.describe()}"
             self.post_message(self.Report("scope", f"Asking {what}.",
                                           stats=assistant.stats() if assistant.has_index() else None))
         except RagError as exc:
@@ -188,8 +189,8 @@ class CoreTasks(Widget):
         if event.stats:
             scope = self.core.assistant.scope  # narrowed by `rag chat --source/--since/--until`
             only = "" if scope.whole else f" · only those {scope.describe()}"
-            self.post_message(StatusUpdate(index=f"{event.stats.documents} articles · {event.stats.chunks} chunks"
-                                                 f"{only}"))
+            self.post_message(StatusUpdate(index=f"{counted(event.stats.documents, 'article')} · "
+                                                 f"{counted(event.stats.chunks, 'chunk')}{only}"))
         if event.kind == "progress":
             self.post_message(StatusUpdate(state=event.text))
         elif event.kind == "ready":
@@ -213,6 +214,7 @@ class CoreTasks(Widget):
         elif event.kind == "indexed" and event.report:
             r = event.report
             self.post_message(StatusUpdate(state="ready"))
-            notify_plain(self, f"{r.documents} articles, {r.chunks} chunks ({len(r.added)} added, "
-                               f"{len(r.updated)} updated, {len(r.removed)} removed) in {r.seconds:.1f}s",
+            notify_plain(self, f"{counted(r.documents, 'article')}, {counted(r.chunks, 'chunk')} "
+                               f"({len(r.added)} added, {len(r.updated)} updated, {len(r.removed)} removed) "
+                               f"in {r.seconds:.1f}s",
                          title="Index rebuilt")

@@ -21,6 +21,7 @@ from rag.citations import also_in
 from rag.conversations import quoted
 from rag.sanitize import clean, clean_line
 from rag.schema import Answer, Citation
+from rag.wording import counted
 
 QUOTE_CHARS = 280
 CITE_MARK = re.compile(r"\[(\d+)\]")
@@ -215,7 +216,7 @@ def answer_meta(answer: Answer) -> str:
     if tps:
         parts.append(speed(tps))
     n = len(answer.citations)
-    parts.append(f"{n} source{'s' if n != 1 else ''}")
+    parts.append(counted(n, "source"))
     if answer.scope:
         parts.append(f"asked of the articles {answer.scope}")
     if answer.mode == "extractive":
