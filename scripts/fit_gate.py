@@ -64,6 +64,10 @@ MAX_FALSE_ABSTENTIONS = 0.08
 # that declines answers a plain two-sentence quote gets right loses its user more than it saves. A question
 # counts as right for the gate when it is answered and its quoted evidence holds the gold answer, which is
 # how `rag eval` counts the assistant's answers on the dev suite (every such answer there was right).
+# The floor holds with this many questions to spare: a `rag eval` run reproduces the rows to within one
+# question a set (its model writes the lead-in, and a lead-in may change what counts), and the fit of
+# 2026-12-06 that met the floor exactly in its rows (squad-dev 184 of 184) answered 183 right in the run.
+FLOOR_MARGIN = 1
 
 
 def holds(item: GoldItem, text: str) -> bool:
@@ -224,10 +228,17 @@ def train(rows: list[dict], c: float):
                                                        sample_weight=set_weights(rs))
 
 
-def fit(rows: list[dict], c: float, limit: float = 1.0, floored: bool = False):
+def required(rows: list[dict], margin: int = FLOOR_MARGIN) -> int:
+    """Right answers the floor asks of a set: the baseline's and `margin` more, as many as its evidence
+    allows (0 for rows measured before the baseline was)."""
+    base = floor(rows)
+    return min(base + margin, sum(r["label"] == 1 for r in rows)) if base else 0
+
+
+def fit(rows: list[dict], c: float, limit: float = 1.0, floored: bool = False, margin: int = FLOOR_MARGIN):
     """The logistic model, and the threshold with the best mean pass rate among those that abstain on at
-    most `limit` of every set's answerable questions and, when `floored`, answer as many of every set's
-    questions right as the extractive baseline (the lowest threshold when none keeps to both)."""
+    most `limit` of every set's answerable questions and, when `floored`, answer `margin` more of every set's
+    questions right than the extractive baseline (the lowest threshold when none keeps to both)."""
     model = train(rows, c)
     sets = sorted({r["set"] for r in labelled(rows)})
     by_set = {s: [r for r in rows if r["set"] == s] for s in sets}
@@ -240,7 +251,7 @@ def fit(rows: list[dict], c: float, limit: float = 1.0, floored: bool = False):
         return max(false_abstentions(rs, list(answerable_at(rs, probs[s], t))) for s, rs in by_set.items())
 
     def over_floor(t: float) -> bool:
-        return not floored or all(right_answers(rs, list(answerable_at(rs, probs[s], t))) >= floor(rs)
+        return not floored or all(right_answers(rs, list(answerable_at(rs, probs[s], t))) >= required(rs, margin)
                                   for s, rs in by_set.items())
 
     # Both limits only lower the threshold (a lower one answers more): when none keeps to both, the lowest
@@ -264,11 +275,11 @@ def evaluate(model, threshold: float, rows: list[dict]) -> float:
     return passed(rows, answers_at(model, threshold, rows))
 
 
-def held_out(rows: list[dict], name: str, c: float, limit: float = 1.0,
-             floored: bool = False) -> tuple[float, float, float, int]:
+def held_out(rows: list[dict], name: str, c: float, limit: float = 1.0, floored: bool = False,
+             margin: int = FLOOR_MARGIN) -> tuple[float, float, float, int]:
     """On set `name`, a gate fitted on the other sets: its pass rate, false-abstention share, threshold and
     right answers."""
-    model, threshold = fit([r for r in rows if r["set"] != name], c, limit, floored)
+    model, threshold = fit([r for r in rows if r["set"] != name], c, limit, floored, margin)
     rs = [r for r in rows if r["set"] == name]
     return evaluate(model, threshold, rs), false_rate(model, threshold, rs), threshold, right_at(model, threshold, rs)
 
@@ -281,7 +292,7 @@ def right_at(model, threshold: float, rows: list[dict]) -> int:
     return right_answers(rows, answers_at(model, threshold, rows))
 
 
-def write(model, threshold: float, c: float, limit: float, floored: bool, table: list[tuple], path: Path,
+def write(model, threshold: float, c: float, limit: float, floored: bool, margin: int, table: list[tuple], path: Path,
           judge: str | None = None) -> None:
     how = f"--judge {judge} --write" if judge else "--write"
     lines = [f"# The abstention gate, fitted by `scripts/fit_gate.py {how}` on the dev suite (eval/dev.toml);",
@@ -289,7 +300,8 @@ def write(model, threshold: float, c: float, limit: float, floored: bool, table:
              "# logistic(bias + sum of weight x signal); the assistant abstains below `abstain_below`.",
              f"# Logistic regression, each set weighing the same, C = {c} (chosen by held-out pass rate); the",
              f"# threshold leaves at most {limit:.0%} of any set's answerable questions unanswered"
-             + (" and answers as many of each set's\n# questions right as the extractive baseline."
+             + (f" and answers {margin} more of each set's\n# questions right than the extractive baseline (a "
+                "margin for a run, which reproduces the fit's rows\n# to within one question)."
                 if floored else "."),
              "# Pass rate per set (answered with the answer quoted, or unanswerable and abstained), no model asked:",
              "#   set: checks in order / never abstain / this fit / fitted on the other sets only"]
@@ -319,6 +331,9 @@ def main() -> None:
                     f"(default {MAX_FALSE_ABSTENTIONS}; 1 for no limit)")
     ap.add_argument("--no-floor", action="store_true", help="let the threshold answer fewer of a set's questions "
                     "right than the extractive baseline (default: it may not)")
+    ap.add_argument("--floor-margin", type=int, default=FLOOR_MARGIN, metavar="N",
+                    help=f"the floor holds with N questions a set to spare (default {FLOOR_MARGIN}: a run of "
+                    "`rag eval` reproduces the rows to within one)")
     ap.add_argument("--write", action="store_true", help=f"write the fit to {GATE_FILE.relative_to(ROOT)} (with "
                     f"--judge: {JUDGED_GATE_FILE.relative_to(ROOT)})")
     args = ap.parse_args()
@@ -333,20 +348,21 @@ def main() -> None:
                  "--rows file, or fit with --no-floor")
     c = args.c
     if c is None:
-        means = {x: float(np.mean([held_out(rows, s, x, limit, floored)[0] for s in names])) for x in C_GRID}
+        means = {x: float(np.mean([held_out(rows, s, x, limit, floored, args.floor_margin)[0] for s in names]))
+                 for x in C_GRID}
         print("held-out mean pass rate by C: " + ", ".join(f"{x}: {v:.3f}" for x, v in means.items()))
         c = max(C_GRID, key=means.__getitem__)
-    model, threshold = fit(rows, c, limit, floored)
+    model, threshold = fit(rows, c, limit, floored, args.floor_margin)
     table = []
     print(f"C = {c}; false abstentions at most {limit:.0%} of each set's answerable questions"
-          + ("; right answers at least the extractive baseline's" if floored else ""))
+          + (f"; right answers at least the extractive baseline's + {args.floor_margin}" if floored else ""))
     print(f"{'set':<12} {'checks':>7} {'never':>7} {'fitted':>7} {'held out':>9}   "
           "false abstentions: fitted / held out; right answers: fitted / held out / baseline")
     for s in names:
         rs = [r for r in rows if r["set"] == s]
         rules = passed(rs, [not r["rules_abstain"] for r in rs])
         never = passed(rs, [r["signals"] is not None for r in rs])
-        score, held_false, held_t, held_right = held_out(rows, s, c, limit, floored)
+        score, held_false, held_t, held_right = held_out(rows, s, c, limit, floored, args.floor_margin)
         row = (s, rules, never, evaluate(model, threshold, rs), score)
         table.append(row)
         print(f"{s:<12} {row[1]:>7.3f} {row[2]:>7.3f} {row[3]:>7.3f} {row[4]:>9.3f}   "
@@ -359,7 +375,7 @@ def main() -> None:
         print(f"  {w:+.3f}  {name}")
     if args.write:
         path = JUDGED_GATE_FILE if args.judge else GATE_FILE
-        write(model, threshold, c, limit, floored, table, path, args.judge)
+        write(model, threshold, c, limit, floored, args.floor_margin, table, path, args.judge)
         print(f"wrote {path}")
 
 

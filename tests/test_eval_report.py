@@ -110,7 +110,8 @@ def test_the_tables_show_sets_baselines_macro_and_reasons():
 
 def test_no_abstentions_is_one_line_not_an_empty_table():
     answered = run_of("first", [(i, right_answer()) for i in FIRST.items])
-    assert render(report.reasons_table([answered])).strip() == "abstentions by reason: none (every question was answered)"
+    line = render(report.reasons_table([answered])).strip()
+    assert line == "abstentions by reason: none (every question was answered)"
 
 
 def test_the_suite_json():

@@ -16,6 +16,7 @@ from fit_gate import (  # noqa: E402
     false_rate,
     fit,
     floor,
+    required,
     right_at,
 )
 
@@ -64,6 +65,21 @@ def test_the_fitted_threshold_answers_as_many_right_as_the_baseline():
     bound, t_bound = fit(rs, 1.0, floored=True)
     assert all(right_at(bound, t_bound, x) >= floor(x) == 30 for x in by_set.values())
     assert t_bound < t_free
+
+
+def test_the_floor_holds_with_a_margin_for_a_run():
+    """A run reproduces the rows to within a question: with a margin the fit answers that many more right
+    than the baseline, as far as the evidence allows."""
+    rs = rows(2)
+    for r in rs:
+        r["baseline"] = r["answerable"] and r["id"][1:] not in ("0", "1", "2", "3")  # 26 of the 30
+    by_set = {s: [r for r in rs if r["set"] == s] for s in "ab"}
+    assert all(floor(x) == 26 and required(x, 2) == 28 and required(x, 10) == 30 for x in by_set.values())
+    exact, t_exact = fit(rs, 1.0, floored=True, margin=0)
+    assert any(right_at(exact, t_exact, x) < 28 for x in by_set.values())  # premise: the floor met exactly
+    bound, t_bound = fit(rs, 1.0, floored=True, margin=2)
+    assert all(right_at(bound, t_bound, x) >= 28 for x in by_set.values())
+    assert t_bound < t_exact
 
 
 def test_rows_measured_before_the_baseline_set_no_floor():
