@@ -10,7 +10,7 @@ from functools import lru_cache
 from rag import qtypes
 from rag.chunking import split_sentences
 from rag.citations import Source
-from rag.grounding import names
+from rag.grounding import NOT_NAMES, names
 from rag.injection import flagged, is_instruction, overlaps  # noqa: F401 (is_instruction: re-exported)
 from rag.lexical import tokenize
 from rag.pertinence import QUOTATION, WHY, Corpus
@@ -122,6 +122,54 @@ def coverage(question: str, corpus: Corpus) -> float:
     weights = {t: corpus.idf(t) for t in dict.fromkeys(tokenize(question))}
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if corpus.known(t)) / total if total else 1.0
+
+
+# A name of more than one word: capitalised words, with the particles names keep inside them ("Tamara de
+# Lempicka", "University of Michigan"). A rule of English spelling, not a list of names.
+_NAME_PARTICLE = r"(?:of|de|da|di|del|der|van|von|la|le|du|al|bin)"
+_NAME_RUN = re.compile(rf"[A-Z][\w’'\-.]*(?: (?:{_NAME_PARTICLE} )?[A-Z][\w’'\-.]*)+")  # one space apart
+_NAME_EDGE = re.compile(rf"^(?:(?:{_NAME_PARTICLE}|{'|'.join(sorted(NOT_NAMES))})\s+)+|\s+{_NAME_PARTICLE}$")
+_POSSESSIVE_END = re.compile(r"['’]s?$")
+
+
+def split_names(question: str, passages: list[Passage] | list[str]) -> list[str]:
+    """Names of more than one word that the question writes and no passage found writes whole, though
+    they write its words: "Tamara de Maria" against "Tamara de Lempicka ... born Maria Górska", "the
+    Miasta City Council" against "Warsaw City Council (Rada Miasta)", "Donald Davis" against "Donald
+    Davies". The words of a name in another order or company name someone else. A name whose last word
+    the passages write and whose first words they leave out ("Mark Rutte" against "Rutte") is the same
+    one shortened, and one none of whose words they write is `missing_names`' to find. Places and
+    offices are left out first ("US Secretary of State" is no name to find whole), and so is the
+    question's first word, capitalised anyway."""
+    texts = [p if isinstance(p, str) else p.chunk.text for p in passages]
+    pool = _spelled(" ".join(texts))
+    capitalised = {_spelled(w) for w in re.findall(r"\b[A-Z][\w\-]*", " ".join(texts).replace("’", "'"))}
+    asked = _SOURCE_REF.sub(" | ", question)
+    asked = _FIRST_WORD.sub(lambda m: m.group() if m.group().strip().isupper() else " | ", asked, count=1)
+    for written, _ in place_mentions(asked):
+        asked = re.sub(rf"\b{re.escape(written)}(?:['’]s)?\b", " | ", asked)
+    asked = without_roles(asked)
+    split = []
+    for m in _NAME_RUN.finditer(asked):
+        name = _NAME_EDGE.sub("", m.group()).rstrip(".")
+        parts = [_spelled(_POSSESSIVE_END.sub("", w)) for w in name.split()
+                 if not re.fullmatch(_NAME_PARTICLE, w)]
+        if len(parts) < 2:
+            continue
+        whole = _spelled(_POSSESSIVE_END.sub("", name))
+        if whole in pool or whole.replace(" ", "") in pool:
+            continue  # written whole, or as one word ("Apple Talk" for "AppleTalk")
+        present = [w in capitalised for w in parts]
+        if any(present) and (all(present) or not present[-1]):
+            split.append(name)
+    return split
+
+
+def _spelled(text: str) -> str:
+    """Lower case, plain quotes and hyphens as spaces, accents off, possessives dropped: how a name is
+    compared, not how it is shown."""
+    text = unaccented(text.replace("’", "'")).lower().replace("-", " ")
+    return " ".join(re.sub(r"'s\b", "", text).split())
 
 
 def focus_missing(question: str, source: Source, idf: Callable[[str], float], roles: Roles | None = None,

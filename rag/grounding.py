@@ -12,7 +12,7 @@ _TYPOGRAPHY = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "�
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _QUOTED = re.compile(r"\"([^\"]{3,})\"")
 _NAME = re.compile(r"\b[A-Z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)*")
-_NOT_NAMES = {"I", "The", "A", "An", "He", "She", "It", "They", "We", "You", "His", "Her", "Their", "Its",
+NOT_NAMES = {"I", "The", "A", "An", "He", "She", "It", "They", "We", "You", "His", "Her", "Their", "Its",
               "This", "That", "These", "Those", "In", "On", "At", "By", "For", "And", "But", "Or", "According",
               "About", "After", "Before", "When", "While", "If", "As", "Yes", "No", "Not", "So", "Also"}
 _MIN_SUPPORT = AnswerConfig.model_fields["lead_in_min_words"].default  # the setting's own default, not a copy
@@ -28,7 +28,7 @@ def names(text: str) -> set[str]:
     for m in _NAME.finditer(text):
         for word in m.group().split():
             w = word.strip("’'-").removesuffix("’s").removesuffix("'s")
-            if w and w not in _NOT_NAMES:
+            if w and w not in NOT_NAMES:
                 found.add(w)
     return found
 

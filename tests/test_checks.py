@@ -37,6 +37,8 @@ FIRES = {  # check -> (question, evidence, collection text)
     "no_passages": ("Who chaired the meeting?", Evidence(), ""),
     "no_evidence": ("Who chaired the meeting?", Evidence(passages=[source_of("x").passage]), ""),
     "missing_name": ("What did Kallas say in Oslo?", evidence_of("Rutte spoke to reporters in Brussels."), ""),
+    "split_name": ("Where was the painter Tamara de Maria born?",
+                   evidence_of("Tamara de Lempicka was born Maria Gorska in Warsaw."), ""),
     "weak_evidence": ("Who chaired the meeting?", evidence_of("Rutte chaired the meeting.", score=0.1), ""),
     "wrong_kind": ("How many soldiers will Berlin send?", evidence_of("Berlin will send soldiers soon."), ""),
     "name_not_in_evidence": ("How much will Poland spend on defence?",
@@ -63,6 +65,8 @@ FIRES = {  # check -> (question, evidence, collection text)
 }
 PASSES = {
     "missing_name": ("What did Rutte say in Brussels?", evidence_of("Rutte spoke to reporters in Brussels."), ""),
+    "split_name": ("Where was the painter Tamara de Lempicka born?",
+                   evidence_of("Tamara de Lempicka was born Maria Gorska in Warsaw."), ""),
     "wrong_kind": ("How many soldiers will Berlin send?", evidence_of("Berlin will send 5,000 soldiers."), ""),
     "name_not_in_evidence": ("How much will Estonia spend on defence?",
                              evidence_of("Estonia will spend more on defence."), "Estonia will spend more on defence."),
@@ -133,7 +137,7 @@ def test_a_follow_up_is_not_held_to_its_own_few_words():
     assert follow.follow_up and checks.few_shared_words(follow, ev, corpus) is None
 
 
-@pytest.mark.parametrize("name", ["opposite_of_asked", "other_number"])
+@pytest.mark.parametrize("name", ["split_name", "opposite_of_asked", "other_number"])
 def test_a_rule_of_english_decides_before_any_gate(name):
     """opposite_of_asked and other_number are hard checks: no weight of the gate can answer a question
     about what did not happen with evidence that it did, or one about 1989 with evidence about 1999."""
@@ -143,6 +147,15 @@ def test_a_rule_of_english_decides_before_any_gate(name):
     reason, p = checks.decide(read(question, corpus), ev, corpus, Gate(bias=10.0, abstain_below=0.5,
                                                                          weights={"dense": 1.0}))
     assert reason is not None and reason.code == name and p is None
+
+
+def test_a_name_shortened_or_written_whole_elsewhere_in_the_article_is_not_split():
+    corpus = Collection("Secretary General Mark Rutte arrived in Brussels on Monday.")
+    later = evidence_of("Rutte spoke to reporters.")  # the passage found; the article names him in full
+    assert checks.split_name(read("What did Mark Rutte tell reporters?"), later, corpus) is None
+    alone = evidence_of("Rutte spoke to reporters, Mark said.")  # no article: both words, never together
+    assert checks.split_name(read("What did Mark Rutte tell reporters?"), alone, None).code == "split_name"
+    assert checks.split_name(read("What did Mark Rutte tell reporters?"), later, None) is None  # a surname alone
 
 
 def test_the_number_reason_names_the_number():

@@ -9,7 +9,7 @@ import pytest
 from helpers import BUSINESS, SCIENCE, SPORT, document, rare, source
 from rag.chunking import split_sentences
 from rag.citations import Source
-from rag.evidence import MAX_WIDENED_CHARS, focus_missing, is_instruction, missing_names, widen
+from rag.evidence import MAX_WIDENED_CHARS, focus_missing, is_instruction, missing_names, split_names, widen
 from rag.lexical import tokenize
 from rag.roles import Roles
 from rag.schema import Chunk, Document, Passage
@@ -427,3 +427,20 @@ def test_a_surname_found_is_the_name_found_and_outlets_are_not_names_to_find():
     assert missing_names("What did Jean-Noel Barrot say?", passages) == []  # accents aside
     q = "When did Zelensky's term expire, according to the Responsible Statecraft piece?"
     assert missing_names(q, passages) == []
+
+
+@pytest.mark.parametrize("question, text, split", [
+    ("Where was the artist Tamara de Maria born?", "Tamara de Lempicka was born Maria Gorska.", ["Tamara de Maria"]),
+    ("How many members are on the Miasta City Council?", "The Warsaw City Council (Rada Miasta) has 60 members.",
+     ["Miasta City Council"]),
+    ("What was the work of Donald Davis?", "Donald Davies coined the term.", ["Donald Davis"]),
+    ("What did Mark Rutte say?", "Rutte said talks would go on.", []),  # a first name left out
+    ("What were features of Apple Talk?", "AppleTalk had features.", []),  # written as one word
+    ("What did Jean-Noël Barrot's ministry say?", "Jean-Noel Barrot said so.", []),  # accents, possessive
+    ("What did US Secretary of State Marco Rubio say?", "Secretary of State Marco Rubio said so.", []),
+    ("Where did Dick Morris meet UKIP leader Roger Knapman?", "UKIP's Roger Knapman met Dick Morris.", []),
+    ("Who chaired the Nobel Prize jury?", "The jury was chaired by a professor.", []),  # no word of it: missing_names'
+    ("Harold Wilson's plan was what?", "Wilson's plan.", []),  # the first word is capitalised anyway
+])
+def test_a_name_written_apart_is_not_the_name(question, text, split):
+    assert split_names(question, [text]) == split
