@@ -130,6 +130,8 @@ _NAME_PARTICLE = r"(?:of|de|da|di|del|der|van|von|la|le|du|al|bin)"
 _NAME_RUN = re.compile(rf"[A-Z][\w’'\-.]*(?: (?:{_NAME_PARTICLE} )?[A-Z][\w’'\-.]*)+")  # one space apart
 _NAME_EDGE = re.compile(rf"^(?:(?:{_NAME_PARTICLE}|{'|'.join(sorted(NOT_NAMES))})\s+)+|\s+{_NAME_PARTICLE}$")
 _POSSESSIVE_END = re.compile(r"['’]s?$")
+_INITIAL = r" (?:[a-z]\.? )?"  # between two words of a name, as written: "George W. Bush" is George Bush
+_CASED = re.compile(rf"\b(?!{_NAME_PARTICLE}\b)[a-z]")  # a word in lower case: the capitals mean something
 
 
 def split_names(question: str, passages: list[Passage] | list[str]) -> list[str]:
@@ -141,6 +143,8 @@ def split_names(question: str, passages: list[Passage] | list[str]) -> list[str]
     one shortened, and one none of whose words they write is `missing_names`' to find. Places and
     offices are left out first ("US Secretary of State" is no name to find whole), and so is the
     question's first word, capitalised anyway."""
+    if not _CASED.search(question.split(None, 1)[-1]):
+        return []  # "WHAT DID GEORGE BUSH SAY", "What Did He Say": capitals that mark no name
     texts = [p if isinstance(p, str) else p.chunk.text for p in passages]
     pool = _spelled(" ".join(texts))
     capitalised = {_spelled(w) for w in re.findall(r"\b[A-Z][\w\-]*", " ".join(texts).replace("’", "'"))}
@@ -157,8 +161,9 @@ def split_names(question: str, passages: list[Passage] | list[str]) -> list[str]
         if len(parts) < 2:
             continue
         whole = _spelled(_POSSESSIVE_END.sub("", name))
-        if whole in pool or whole.replace(" ", "") in pool:
-            continue  # written whole, or as one word ("Apple Talk" for "AppleTalk")
+        if whole.replace(" ", "") in pool or re.search(r"\b" + _INITIAL.join(map(re.escape, whole.split())) + r"\b",
+                                                       pool):
+            continue  # written whole, with a middle initial ("George W. Bush"), or as one word ("AppleTalk")
         present = [w in capitalised for w in parts]
         if any(present) and (all(present) or not present[-1]):
             split.append(name)

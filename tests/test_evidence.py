@@ -444,3 +444,9 @@ def test_a_surname_found_is_the_name_found_and_outlets_are_not_names_to_find():
 ])
 def test_a_name_written_apart_is_not_the_name(question, text, split):
     assert split_names(question, [text]) == split
+
+
+@pytest.mark.parametrize("question", ["What did George Bush say about the budget?",
+                                      "WHAT DID GEORGE BUSH SAY?", "What Did George Bush Say About The Budget?"])
+def test_a_middle_initial_or_a_question_in_capitals_splits_no_name(question):
+    assert split_names(question, ["President George W. Bush said the budget was fair. Bush spoke to George."]) == []
