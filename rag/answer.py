@@ -84,7 +84,9 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
     record.tokens, record.generation_s = len(pieces), round(time.perf_counter() - started, 3)
 
     if prompts.NOT_IN_SOURCES.lower() in raw.lower() or not cit.strip_markers(raw):
-        reason = checks.declined(found)
+        # The judge has read this evidence and the gate found it answers: the answering model's "not in
+        # the sources" does not overrule a larger model's reading, and the evidence is quoted instead.
+        reason = checks.declined(found) if judge is None or record.answerability is None else None
         if reason is not None:
             yield Final(answer=_abstain(record, reason, found, quotes))
             return

@@ -662,7 +662,8 @@ def test_the_checks_thresholds_come_from_the_settings():
     assert "below 5.0" in answer.abstain_reason.message
 
 
-def _judged(p, empty: bool = False, support: float = 1.0, headline_chars: int | None = None):
+def _judged(p, empty: bool = False, support: float = 1.0, headline_chars: int | None = None, reply: str = OWES_REPLY,
+            scores: dict[str, float] = STRONG):
     """`run` with a scripted judge and a judged gate that follows the judge alone."""
     from conftest import MODELS_TOML
     from helpers import ScriptedJudge
@@ -676,9 +677,9 @@ def _judged(p, empty: bool = False, support: float = 1.0, headline_chars: int | 
     judge = ScriptedJudge(p, support)
     cfg = settings.llm_config()[1].model_copy(update={"sources": evidence.MAX_SOURCES})
     doc = DOC
-    found = [] if empty else passages_with(STRONG, 0.8, doc)
+    found = [] if empty else passages_with(scores, 0.8, doc)
     retriever = FakeRetriever(found, doc)
-    llm = ScriptedLLM(OWES_REPLY)
+    llm = ScriptedLLM(reply)
     events = list(answer_stream(Q, (), retriever, lambda: llm, settings, cfg, judge))
     return events[-1].answer, judge
 
@@ -691,6 +692,18 @@ def test_a_judge_that_says_yes_lets_the_answer_through_and_sees_the_quoted_evide
     assert question == Q and "owes the United States an answer" in shown
     assert "[" not in shown and "“" not in shown  # plain text: no markers, no quotation marks of ours
     assert shown.startswith('(from the article "Allies urge Moscow to answer") ')  # what the sentences are about
+
+
+def test_the_answering_model_declining_does_not_overrule_the_judge():
+    """Evidence the model's "not in the sources" would overrule without a judge (see
+    test_model_says_not_in_sources) is quoted when the judge has read it and said it answers."""
+    middle = (LIMITS.min_sentence + LIMITS.confident_sentence) / 2
+    scores = {**{k: middle / 2 for k in STRONG}, "owes": middle}
+    answer, judge = _judged(0.9, reply=prompts.NOT_IN_SOURCES, scores=scores)
+    assert not answer.abstained and answer.mode == "extractive" and "owes" in answer.answer
+    assert_cited_and_verified(answer)
+    answer, _ = _judged(0.1, reply=prompts.NOT_IN_SOURCES, scores=scores)
+    assert answer.abstained
 
 
 def test_the_judge_reads_no_headline_longer_than_the_setting():
