@@ -161,13 +161,19 @@ def split_names(question: str, passages: list[Passage] | list[str]) -> list[str]
         if len(parts) < 2:
             continue
         whole = _spelled(_POSSESSIVE_END.sub("", name))
-        if whole.replace(" ", "") in pool or re.search(r"\b" + _INITIAL.join(map(re.escape, whole.split())) + r"\b",
-                                                       pool):
+        written = _INITIAL.join(re.escape(_stem(w)) + r"\w*" for w in whole.split())
+        if whole.replace(" ", "") in pool or re.search(rf"\b{written}\b", pool):
             continue  # written whole, with a middle initial ("George W. Bush"), or as one word ("AppleTalk")
-        present = [w in capitalised for w in parts]
+        present = [any(c.startswith(_stem(w)) for c in capitalised) for w in parts]
         if any(present) and (all(present) or not present[-1]):
             split.append(name)
     return split
+
+
+def _stem(word: str) -> str:
+    """A name word as `name_forms` matches it, so spellings that only lengthen it are the same name:
+    "Zelensky", "Zelenskyy" and "Zelenskiy"."""
+    return word[:-1] if len(word) > 4 and word[-1] in "aeiouy" else word
 
 
 def _spelled(text: str) -> str:

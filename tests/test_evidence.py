@@ -441,6 +441,7 @@ def test_a_surname_found_is_the_name_found_and_outlets_are_not_names_to_find():
     ("Where did Dick Morris meet UKIP leader Roger Knapman?", "UKIP's Roger Knapman met Dick Morris.", []),
     ("Who chaired the Nobel Prize jury?", "The jury was chaired by a professor.", []),  # no word of it: missing_names'
     ("Harold Wilson's plan was what?", "Wilson's plan.", []),  # the first word is capitalised anyway
+    ("What did Volodymyr Zelensky say?", "Volodymyr Zelenskiy said so.", []),  # spelled longer: the same name
 ])
 def test_a_name_written_apart_is_not_the_name(question, text, split):
     assert split_names(question, [text]) == split
