@@ -75,7 +75,7 @@ def split_name(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | Non
     split = evidence.split_names(q.text, texts)
     if split:
         return Reason(code="split_name", message=f"The question names {_listed(split)}, which no article found "
-                                                 "writes whole, only its words apart.")
+                                                 "writes whole: they write parts of it only in other names.")
     return None
 
 
