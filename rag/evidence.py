@@ -171,8 +171,8 @@ def split_names(question: str, passages: list[Passage] | list[str]) -> list[str]
 
 
 def _stem(word: str) -> str:
-    """A name word as `name_forms` matches it, so spellings that only lengthen it are the same name:
-    "Zelensky", "Zelenskyy" and "Zelenskiy"."""
+    """A name word without a last vowel, so spellings that only lengthen it are the same name ("Zelensky",
+    "Zelenskyy", "Zelenskiy"; "Russia", "Russian"): `name_forms` and `split_names` match by it."""
     return word[:-1] if len(word) > 4 and word[-1] in "aeiouy" else word
 
 
@@ -238,9 +238,7 @@ def confident(sources: list[Source], at: float = CheckThresholds().confident_sen
 
 def name_forms(name: str) -> set[str]:
     n = name.lower()
-    forms = {n}
-    if len(n) > 4 and n[-1] in "aeiouy":
-        forms.add(n[:-1])  # Germany -> German, Estonia -> Estonian, Russia -> Russian
+    forms = {n, _stem(n)}  # Germany -> German, Estonia -> Estonian, Russia -> Russian
     place = canonical(name)
     if place:
         forms.add(place)  # Britain -> britain, matched against folded text
