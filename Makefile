@@ -77,11 +77,12 @@ fit-passages: setup
 		echo "fit-passages: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
 	fi
 
-# Re-fit the evidence-sentence weights on the dev suite (prints the table and the [retrieval.sentence]
-# block; the defaults in rag/weights.py should say the same). Run fit-gate after changing them.
+# Re-fit the evidence-sentence weights on the dev suite (prints the table, the archive scored as a test set
+# never fitted on, and the [retrieval.sentence] block; the defaults in rag/weights.py should say the same).
+# Run fit-gate after changing them.
 fit-evidence: setup
 	@if [ -d ../shared/eval ]; then \
-		$(BIN)/python scripts/fit_evidence.py; \
+		$(BIN)/python scripts/fit_evidence.py --test eval/archive.toml; \
 	else \
 		echo "fit-evidence: ../shared/eval is absent (the dev sets live beside the repository, not in it); nothing to fit"; \
 	fi

@@ -31,6 +31,16 @@ def test_the_evidence_share_counts_the_best_two_distinct_statements():
     assert fit_evidence.share([(x, y, np.array([0, 1, 2, 3]))], w) == 0.0  # two distinct statements lead
 
 
+def test_the_grid_is_scored_as_each_point_alone():
+    """`shares` scores every weighting of the grid at once; each column is what `share` gives it alone."""
+    rng = np.random.default_rng(0)
+    questions = [(rng.random((6, 3)), rng.random(6) < 0.3, np.array([0, 0, 2, 3, 4, 5])) for _ in range(40)]
+    grid = np.array([[1.0, a, b] for a in (0.0, 0.5, 2.0) for b in (0.0, 1.0)]).T
+    at_once = fit_evidence.shares(questions, grid)
+    assert at_once.tolist() == [fit_evidence.share(questions, grid[:, c]) for c in range(grid.shape[1])]
+    assert len(set(at_once.tolist())) > 1  # the weightings differ, so the test can tell columns apart
+
+
 def test_the_passage_fit_weighs_the_feature_that_tells_hits_apart():
     """Hits hold the question's words (feature 3, coverage) whatever their fused rank (feature 0): the fit
     puts its weight on coverage, and the best k by that weight hold the hits."""
