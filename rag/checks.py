@@ -60,7 +60,8 @@ def missing_name(q: Question, ev: Evidence, corpus: Corpus | None) -> Reason | N
     missing = evidence.missing_names(q.text, ev.passages)
     if missing:
         return Reason(code="missing_name",
-                      message=f"The question names {_listed(missing)}, which no passage found mentions.")
+                      message=f"The question names {_listed(evidence.as_written(missing, q.text))}, which no "
+                              "passage found mentions.")
     return None
 
 
@@ -107,7 +108,8 @@ def name_not_in_evidence(q: Question, ev: Evidence, corpus: Corpus | None) -> Re
                                      resolved=q.resolved_roles(), min_idf=ev.limits.focus_idf)
     if missing:
         return Reason(code="name_not_in_evidence",
-                      message=f"The best evidence never mentions {_listed(missing)}, which the question is about.")
+                      message=f"The best evidence never mentions {_listed(evidence.as_written(missing, q.text))}, "
+                              "which the question is about.")
     return None
 
 

@@ -59,6 +59,18 @@ def repeats(words: set[str], seen: list[set[str]]) -> bool:
     return any(len(words & w) >= REPEAT_SHARE * min(len(words), len(w) or 1) for w in seen)
 
 
+def as_written(missing: list[str], question: str) -> list[str]:
+    """Missing words the question writes side by side, rejoined for a reason's message: 'Super Bowl', not
+    'Super' and 'Bowl' (`missing_names` finds them word by word)."""
+    out: list[str] = []
+    for name in missing:
+        if out and re.search(rf"\b{re.escape(out[-1])}\s+{re.escape(name)}\b", question):
+            out[-1] = f"{out[-1]} {name}"
+        else:
+            out.append(name)
+    return out
+
+
 def missing_names(question: str, passages: list[Passage] | list[str]) -> list[str]:
     """Names in the question that no retrieved passage mentions in any form."""
     texts = [p if isinstance(p, str) else p.chunk.text for p in passages]

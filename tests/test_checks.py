@@ -111,6 +111,11 @@ def test_reasons_name_what_is_missing():
     assert "'Poland'" in checks.name_not_in_evidence(read(question, corpus), ev, corpus).message
 
 
+def test_a_reason_names_a_missing_name_as_the_question_writes_it():
+    reason = checks.missing_name(read("Who won the Super Bowl in 2005?"), evidence_of("Rutte spoke in Brussels."), None)
+    assert "'Super Bowl'" in reason.message and "'Super' and" not in reason.message
+
+
 def test_checks_that_need_the_collection_pass_without_one():
     for name in ("name_not_in_evidence", "uncovered", "few_shared_words", "focus_not_in_evidence", "no_outcome",
                  "no_cause", "unnamed_office"):

@@ -9,7 +9,7 @@ import pytest
 from helpers import BUSINESS, SCIENCE, SPORT, document, rare, source
 from rag.chunking import split_sentences
 from rag.citations import Source
-from rag.evidence import MAX_WIDENED_CHARS, focus_missing, is_instruction, missing_names, split_names, widen
+from rag.evidence import MAX_WIDENED_CHARS, as_written, focus_missing, is_instruction, missing_names, split_names, widen
 from rag.lexical import tokenize
 from rag.roles import Roles
 from rag.schema import Chunk, Document, Passage
@@ -451,3 +451,13 @@ def test_a_name_written_apart_is_not_the_name(question, text, split):
                                       "WHAT DID GEORGE BUSH SAY?", "What Did George Bush Say About The Budget?"])
 def test_a_middle_initial_or_a_question_in_capitals_splits_no_name(question):
     assert split_names(question, ["President George W. Bush said the budget was fair. Bush spoke to George."]) == []
+
+
+@pytest.mark.parametrize(("missing", "question", "shown"), [
+    (["Super", "Bowl"], "Who won the Super Bowl in 2005?", ["Super Bowl"]),
+    (["Acme", "Zurich"], "Did Acme open an office in Zurich?", ["Acme", "Zurich"]),  # apart in the question
+    (["Marie", "Curie", "Nobel"], "When did Marie Curie win her second Nobel?", ["Marie Curie", "Nobel"]),
+])
+def test_missing_words_the_question_writes_together_are_shown_together(missing, question, shown):
+    assert as_written(missing, question) == shown
+
