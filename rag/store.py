@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -191,6 +192,14 @@ def _check_manifest(index_dir: Path, manifest: Manifest) -> None:
         raise damaged(index_dir, "has a damaged manifest (it fails its checksum)")
 
 
+# numpy reads an .npy header with ast.literal_eval, and CPython 3.11 keeps the AST builder's recursion
+# count per interpreter, not per thread: two threads loading at once can raise "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905), which a load would report as a damaged
+# index. Seen once in tests/test_builds.py's stress test (a reader loading while two writers build), so
+# the arrays of a build are read one thread at a time.
+_ARRAY_READS = threading.Lock()
+
+
 def _load_build(index_dir: Path, path: Path, settings: Settings) -> Store:
     manifest = read_manifest(index_dir, path)
     if manifest.embedder != settings.embedder.name:
@@ -207,9 +216,10 @@ def _load_build(index_dir: Path, path: Path, settings: Settings) -> Store:
         chunks = [Chunk.model_validate_json(line) for line in _checked_lines(path, "chunks.jsonl", manifest)]
         documents = {d.doc_id: d for d in (Document.model_validate_json(x)
                                            for x in _checked_lines(path, "documents.jsonl", manifest))}
-        vectors = np.load(path / "vectors.npy", mmap_mode="r")
-        faiss_index = faiss.read_index(str(path / "vectors.faiss"))
-        lexical = Lexical.load(path / "bm25")
+        with _ARRAY_READS:
+            vectors = np.load(path / "vectors.npy", mmap_mode="r")
+            faiss_index = faiss.read_index(str(path / "vectors.faiss"))
+            lexical = Lexical.load(path / "bm25")  # bm25s reads its arrays with np.load too
     except _Damaged as exc:
         raise damaged(index_dir, f"is damaged ({exc})") from None
     except Exception as exc:  # any damaged file: numpy, faiss, json and bm25 each raise their own types

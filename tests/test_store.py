@@ -317,3 +317,18 @@ def test_manifest_records_every_file_it_publishes(store):
     assert listed == on_disk - {"manifest.json"}
     for name, entry in store.manifest.files.items():
         assert entry.sha256 == hashlib.sha256((store.path / name).read_bytes()).hexdigest()
+
+
+def test_a_builds_arrays_are_read_one_thread_at_a_time(seeds_index, settings, monkeypatch):
+    """numpy parses .npy headers with ast.literal_eval, which CPython 3.11 cannot run in two threads at once
+    (python/cpython#106905: a healthy index reported damaged), so every array read holds one lock."""
+    held = []
+    real_load = np.load
+
+    def watched(*args, **kwargs):
+        held.append(rag.store._ARRAY_READS.locked())
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(np, "load", watched)
+    load_store(seeds_index, settings)
+    assert len(held) >= 4 and all(held)  # vectors.npy and bm25s' three arrays
