@@ -59,10 +59,15 @@ def holds(groups: list[list[str]], text: str) -> bool:
     return bool(groups) and all(any(a.lower() in low for a in g) for g in groups)
 
 
-def answerable(assistant: Assistant, suite_file: Path) -> Iterator[tuple[str, GoldItem, Retriever, str]]:
+def answerable(assistant: Assistant, suite_file: Path, skip: frozenset[str] = frozenset(),
+               ) -> Iterator[tuple[str, GoldItem, Retriever, str]]:
     """Every answerable question of the suite, with its set's name and retriever (each set's index opened
-    in turn) and the question as `rag ask` searches it. Shared with scripts/fit_passages.py."""
+    in turn) and the question as `rag ask` searches it; the sets named in `skip` (a test suite's sets that
+    are fitted on already: bbc-dev is in both) are neither opened nor asked. Shared with
+    scripts/fit_passages.py."""
     for s in load_suite(suite_file).sets:
+        if s.name in skip:
+            continue
         open_index(assistant, s)
         for item, query in set_questions(assistant.retriever, s.gold):
             yield s.name, item, assistant.retriever, query
@@ -86,14 +91,14 @@ def measure_sentences(r: Retriever, item: GoldItem, query: str) -> tuple[list[Pa
                             zip(measured, sayings([s.text for _, s, _ in measured]), strict=True)]
 
 
-def collect(suite_file: Path, leaders: int, role: str = "fit") -> list[dict]:
+def collect(suite_file: Path, leaders: int, role: str = "fit", skip: frozenset[str] = frozenset()) -> list[dict]:
     """One row per answerable question: its set, its role (fitted on, or a test set scored only) and, per
     sentence, the features and whether it is a hit, with `leaders` passages of each leg leading the fused
     order."""
     assistant = Assistant()
     assistant.settings.retrieval.leaders = leaders  # the retrievers share this section
     rows = []
-    for name, item, r, query in answerable(assistant, suite_file):
+    for name, item, r, query in answerable(assistant, suite_file, skip):
         rows.append({"set": name, "role": role, "id": item.id, "leaders": leaders,
                      "sentences": measure_sentences(r, item, query)[1]})
     for name in dict.fromkeys(x["set"] for x in rows):
@@ -160,8 +165,9 @@ def main() -> None:
     ap.add_argument("--test", type=Path, help="sets to score only, never fitted on (default: none)")
     ap.add_argument("--rows", type=Path, help="read the measured rows from this file, or write them there")
     args = ap.parse_args()
+    fitted = frozenset(s.name for s in load_suite(args.suite).sets)
     rows = measured(args.rows, lambda: [r for n in LEADERS for r in collect(args.suite, n)] + (
-        [r for n in LEADERS for r in collect(args.test, n, "test")] if args.test else []))
+        [r for n in LEADERS for r in collect(args.test, n, "test", fitted)] if args.test else []))
     by_leaders = {n: arrays(rows, n) for n in LEADERS}
     tests = {n: arrays(rows, n, "test") for n in LEADERS}
     names = sorted(by_leaders[LEADERS[0]])
@@ -181,9 +187,9 @@ def main() -> None:
     hand = np.array([HAND_SET[f] for f in FEATURES])
     print(f"{'set':<12} {'questions':>9} {'possible':>9} {'hand-set':>15} {'current':>15} {'fitted':>15} "
           f"{'other sets':>11}")
+    w = np.array([1.0, *chosen[1]])
     for n in names:
         loso = fit([m for m in names if m != n], table)
-        w = np.array([1.0, *chosen[1]])
         possible = float(np.mean([y.any() for _, y, _ in best[n]]))
         first = by_leaders[0][n]  # the hand-set weights came before any leaders
         print(f"{n:<12} {len(best[n]):>9} {possible:>9.3f} {share(first, hand):>7.3f} "
@@ -193,8 +199,7 @@ def main() -> None:
         if loso != chosen:
             print(f"{'':<12} fitted without {n}: leaders {loso[0]}, " + ", ".join(
                 f"{f} {v}" for f, v in zip(FEATURES[1:], loso[1], strict=True)))
-    for n in sorted(set(tests[chosen[0]]) - set(names)):  # bbc-dev is in both suites: the fitted one
-        w = np.array([1.0, *chosen[1]])
+    for n in sorted(set(tests[chosen[0]]) - set(names)):  # a set in both suites is scored as fitted
         qs, qs_now = tests[chosen[0]][n], tests[RetrievalConfig().leaders][n]
         print(f"{n:<12} {len(qs):>9} {np.mean([y.any() for _, y, _ in qs]):>9.3f} {'':>15} "
               f"{share(qs_now, current):>7.3f} ({share(qs_now, current, 1):.3f}) {share(qs, w):>7.3f} "

@@ -28,6 +28,7 @@ from rows import measured  # noqa: E402
 
 from rag.assistant import Assistant  # noqa: E402
 from rag.config import RetrievalConfig  # noqa: E402
+from rag.suite import load_suite  # noqa: E402
 from rag.weights import PassageWeights  # noqa: E402
 
 FEATURES = list(PassageWeights.model_fields)
@@ -35,11 +36,11 @@ FUSION = np.array([1.0 if f == "fused" else 0.0 for f in FEATURES])  # the order
 C = 1.0  # the regression's inverse regularisation (scikit-learn's default); the fit is flat around it
 
 
-def collect(suite_file: Path, role: str) -> list[dict]:
+def collect(suite_file: Path, role: str, skip: frozenset[str] = frozenset()) -> list[dict]:
     """One row per answerable question: its set and, per candidate passage, the features and whether it
     holds the answer."""
     rows = []
-    for name, item, r, query in answerable(Assistant(), suite_file):
+    for name, item, r, query in answerable(Assistant(), suite_file, skip):
         rows.append({"set": name, "role": role, "id": item.id, "candidates": [
             {"features": f, "hit": holds(item.must_include, r.store.chunks[i].text)}
             for i, f in r.candidates(query).features.items()]})
@@ -76,7 +77,9 @@ def main() -> None:
     ap.add_argument("--test", type=Path, help="sets to score only (default: none)")
     ap.add_argument("--rows", type=Path, help="read the measured rows from this file, or write them there")
     args = ap.parse_args()
-    rows = measured(args.rows, lambda: collect(args.suite, "fit") + (collect(args.test, "test") if args.test else []))
+    fitted = frozenset(s.name for s in load_suite(args.suite).sets)  # a test set of the same name is not asked again
+    rows = measured(args.rows, lambda: collect(args.suite, "fit") + (collect(args.test, "test", fitted) if args.test
+                                                                     else []))
     fitting = sorted({r["set"] for r in rows if r["role"] == "fit"})
     # a test set may share its name with a fitting one (bbc-dev is in both suites): it is the fitting one
     tests = sorted({r["set"] for r in rows if r["role"] == "test"} - set(fitting))
