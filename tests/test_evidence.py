@@ -460,4 +460,3 @@ def test_a_middle_initial_or_a_question_in_capitals_splits_no_name(question):
 ])
 def test_missing_words_the_question_writes_together_are_shown_together(missing, question, shown):
     assert as_written(missing, question) == shown
-
