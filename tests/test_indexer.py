@@ -190,6 +190,26 @@ def test_adding_an_article_embeds_only_it(built, corpus, fast_build):
     assert report.chunks == first.chunks + report.chunks_embedded
 
 
+def test_a_story_filed_twice_is_embedded_once(tmp_path, corpus, fast_build, monkeypatch):
+    shutil.copy(corpus / "barrot.txt", corpus / "barrot-again.txt")  # an archive's second filing, word for word
+    given: list[str] = []
+    encode = fast_build.encode
+
+    def recording(texts, progress=None):
+        given.extend(texts)
+        return encode(texts, progress)
+
+    monkeypatch.setattr(fast_build, "encode", recording)
+    a = Assistant(index_path=tmp_path / "index")
+    report = a.index([corpus])
+    vecs = vectors_by_chunk(a.store)
+    twice = [c for c in a.store.chunks if c.doc_id == "barrot-again"]
+    assert twice and report.chunks_embedded == report.chunks == len(a.store.chunks)
+    assert len(given) == len(set(given)) == report.chunks - len(twice)
+    for c in twice:
+        assert np.array_equal(vecs[c.chunk_id], vecs[c.chunk_id.replace("barrot-again", "barrot")])
+
+
 def test_other_chunk_settings_reembed_everything(built, corpus, fast_build):
     a, first = built
     a.settings = a.settings.model_copy(deep=True)
