@@ -11,7 +11,9 @@
      store backend (--backends faiss,milvus): index time, size on disk, search latency per leg, and
      how often Milvus' top 5 passages are FAISS' top 5;
   e) archive (scripts/bench_archive.py, run first): a real archive indexed whole and questions about a
-     few of its articles asked among all the others.
+     few of its articles asked among all the others;
+  f) batch (scripts/bench_batch.py): the ONNX encoder's chunks per second at each `[embedder]
+     batch_size` (--batch-sizes), on the archive's chunks (seeds/ without it): how that setting is chosen.
 
 Every measured phase runs in its own fresh subprocess, so imports and peak memory are not shared.
 Prints a table and writes all figures (raw samples included) to JSON.
@@ -41,6 +43,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))  # the helpers and the sections kept in their own files
 from bench_archive import WORKERS as ARCHIVE_WORKERS  # noqa: E402
 from bench_archive import bench_archive  # noqa: E402
+from bench_batch import WORKERS as BATCH_WORKERS  # noqa: E402
+from bench_batch import bench_batch  # noqa: E402
 from bench_common import (  # noqa: E402
     HEAVY,
     PY,
@@ -138,7 +142,8 @@ def w_backend_search(index_dir: str, backend: str, questions: list[str]) -> dict
 
 
 WORKERS = {"cold_phases": w_cold_phases, "warm": w_warm, "backend_index": w_backend_index,
-           "backend_search": w_backend_search, **SCALE_WORKERS, **ARCHIVE_WORKERS}
+           "backend_search": w_backend_search, **SCALE_WORKERS, **ARCHIVE_WORKERS,
+           **BATCH_WORKERS}
 
 
 # ----- the three benchmarks ------------------------------------------------------------------
@@ -272,15 +277,15 @@ def show(results: dict[str, dict[str, Any]], info: dict[str, Any], notes: list[s
     console = Console(width=200)
     console.print(table)
     for note in notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {note}", markup=False)
 
 
 QUICK = {"repeat": 1, "cold_questions": 2, "warm_questions": 6, "chunks": 3_000, "ann_threshold": 1_000,
          "embed_sample": 200, "search_queries": 20, "random_recall": 0, "contention_questions": 6,
-         "archive_warm_questions": 10}
+         "archive_warm_questions": 10, "batch_sample": 200}
 FULL = {"repeat": 3, "cold_questions": 4, "warm_questions": None, "chunks": 100_000, "ann_threshold": None,
         "embed_sample": 2_000, "search_queries": 100, "random_recall": 0, "contention_questions": 40,
-        "archive_warm_questions": 10}
+        "archive_warm_questions": 10, "batch_sample": 1_500}
 
 
 def main() -> None:
@@ -302,6 +307,9 @@ def main() -> None:
     p.add_argument("--archive-gold", type=Path, default=SHARED_EVAL / "bbc-dev" / "gold.jsonl",
                    help="gold questions about some of the archive's articles; their own articles sit in "
                         "articles/ beside it (default ../shared/eval/bbc-dev/gold.jsonl)")
+    p.add_argument("--skip-batch", action="store_true", help="skip the embedding batch-size section")
+    p.add_argument("--batch-sizes", default="8,12,16,24,32",
+                   help="[embedder] batch_size values to time (default 8,12,16,24,32)")
     p.add_argument("--chunks", type=int, help="scale corpus size (default 100000; --quick 3000)")
     p.add_argument("--repeat", type=int, help="repeats of each cold measurement (default 3)")
     p.add_argument("--vectors", choices=["synthetic", "real"], default="synthetic",
@@ -332,6 +340,11 @@ def main() -> None:
             results["archive"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
         elif not args.skip_archive:
             notes.append(f"archive: {args.archive} or {args.archive_gold} is absent; section skipped")
+        if not args.skip_batch:
+            corpus = args.archive if args.archive.is_dir() else ROOT / "seeds"
+            sizes = [int(x) for x in args.batch_sizes.split(",") if x.strip()]
+            bench_batch(results.setdefault("batch", {}), notes, tmp, corpus, sizes, q["batch_sample"], q["repeat"])
+            results["batch"]["loadavg_after"] = {"1min_5min_15min": os.getloadavg()}
         index_dir = tmp / "seeds-index"
         if not args.skip_cold:
             index_dir = bench_cold(results.setdefault("cold", {}), notes, tmp, q)
