@@ -66,8 +66,9 @@ def answer_stream(question: str, history: Sequence[Turn], retriever: AnswerRetri
         reason, record.answerability = checks.decide(q, found, retriever, settings.answer.gate)
     else:
         reason, record.answerability = checks.decide(q, found, retriever, settings.answer.judged_gate,
-                                                     lambda: judge.p_yes(q.text, judged_evidence(
-                                                         found, quotes, settings.answer.judge_headline_chars)))
+                                                     lambda: judge_reading(judge, q.text, judged_evidence(
+                                                         found, quotes, settings.answer.judge_headline_chars,
+                                                         settings.answer.judge_each_story)))
     if reason is not None:
         yield Final(answer=_abstain(record, reason, found, quotes))
         return
@@ -134,14 +135,42 @@ def quoted_evidence(ev: checks.Evidence, quotes: int) -> tuple[str, list[cit.Sou
     return _add_quotes(f"{_quoted(best.text)} [1]", best, ev.sources, listed, quotes - 1), listed
 
 
-def judged_evidence(ev: checks.Evidence, quotes: int, headline_chars: int) -> str:
+def judged_evidence(ev: checks.Evidence, quotes: int, headline_chars: int, each_story: bool = False) -> list[str]:
     """What the judge reads: the quoted evidence as plain text, after the headline of the article it
     comes from. Two sentences alone often leave out what they are about ("the film" of "Who directed the
     film about the singer?" is the one in "George Michael film to be his last"); with the headline the
     judge separates evidence that answers from evidence that does not better on every dev set (see
-    `rag.judge.headed`)."""
+    `rag.judge.headed`). With `each_story`, quotes from different stories are read apart, one text each:
+    read together, the judge composes an answer from two stories that neither gives ("France Telecom is
+    to buy out Equant's minority shareholders" and "Deutsche Boerse's offer" for what Deutsche Telekom
+    is paying)."""
     text, listed = quoted_evidence(ev, quotes)
-    return headed(plain(text), [s.passage.chunk.title for s in listed], headline_chars)
+    stories = _stories(listed)
+    if not each_story or len(stories) < 2:
+        return [headed(plain(text), [s.passage.chunk.title for s in listed], headline_chars)]
+    return [headed(plain(" ".join(_quoted(s.text) for s in story)), [story[0].passage.chunk.title], headline_chars)
+            for story in stories]
+
+
+def judge_reading(judge: Judge, question: str, judged: list[str]) -> float:
+    """The judge's P(Yes) that the evidence states the answer: the highest over the stories it was read
+    in (`judged_evidence`), as one story that answers is enough."""
+    return max(judge.p_yes(question, text) for text in judged)
+
+
+def _stories(listed: list[cit.Source]) -> list[list[cit.Source]]:
+    """The quoted sources grouped by the story they come from, in order: one article, or copies of it that
+    retrieval collapsed into one passage (`Passage.copies`)."""
+    stories: list[list[cit.Source]] = []
+    for source in listed:
+        doc = source.passage.doc_id
+        story = next((st for st in stories if any(doc == o.passage.doc_id or doc in o.passage.copies
+                                                  or o.passage.doc_id in source.passage.copies for o in st)), None)
+        if story is None:
+            stories.append([source])
+        else:
+            story.append(source)
+    return stories
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:

@@ -50,6 +50,7 @@ GRID: dict[str, tuple[float, ...]] = {
 PASSES = 2
 QUOTES = AnswerConfig().quotes  # sentences an answer quotes
 HEADLINE_CHARS = AnswerConfig().judge_headline_chars  # the longest title the judge reads as a headline
+EACH_STORY = AnswerConfig().judge_each_story  # quotes from two stories read apart
 
 
 def score(found: list[Case], ranked: list[list[Source]],
@@ -76,7 +77,7 @@ def reorder(case: Case, ranked: list[Source], limits: CheckThresholds) -> None:
     sources = evidence.on_point_first(q, ranked, r, lambda s: checks.misses_point(q, s, r, limits), limits)
     case.ev = replace(case.ev, sources=sources, limits=limits)
     case.quoted = answer.quoted_evidence(case.ev, QUOTES)[0]
-    case.judged = answer.judged_evidence(case.ev, QUOTES, HEADLINE_CHARS)
+    case.judged = answer.judged_evidence(case.ev, QUOTES, HEADLINE_CHARS, EACH_STORY)
 
 
 def main() -> None:

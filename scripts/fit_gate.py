@@ -85,7 +85,7 @@ class Case:
     ev: checks.Evidence
     retriever: Retriever
     quoted: str  # the evidence an answer would quote
-    judged: str  # the same, as the judge reads it
+    judged: list[str]  # the same, as the judge reads it (one text per story: rag.answer.judged_evidence)
     baseline_right: bool | None  # the extractive baseline answers it right (None: unanswerable)
 
 
@@ -93,6 +93,7 @@ def cases(assistant: Assistant, suite_file: Path) -> list[Case]:
     """Every question of every set of the suite, retrieved and its evidence chosen as `rag ask` does."""
     quotes = assistant.settings.answer.quotes
     headline_chars = assistant.settings.answer.judge_headline_chars
+    each_story = assistant.settings.answer.judge_each_story
     found = []
     for s in load_suite(suite_file).sets:
         open_index(assistant, s)
@@ -102,7 +103,7 @@ def cases(assistant: Assistant, suite_file: Path) -> list[Case]:
             ev = answer.gather(q, r, assistant.settings.answer.checks)
             right = holds(item, baseline.extractive_answer(r, item.question).answer) if item.answerable else None
             found.append(Case(s.name, item, q, ev, r, answer.quoted_evidence(ev, quotes)[0],
-                              answer.judged_evidence(ev, quotes, headline_chars), right))
+                              answer.judged_evidence(ev, quotes, headline_chars, each_story), right))
         print(f"[{s.name}] {sum(1 for c in found if c.set == s.name)} questions", file=sys.stderr)
     return found
 
@@ -156,7 +157,7 @@ def row(case: Case, judge: Judge | None = None) -> dict:
     if checks.first_reason(q, ev, r, checks.HARD_CHECKS) is None:
         out["signals"] = checks.signals(q, ev, r)
         if judge is not None:
-            out["signals"][JUDGE] = judge.p_yes(q.text, case.judged)
+            out["signals"][JUDGE] = answer.judge_reading(judge, q.text, case.judged)
         out["label"] = (1 if holds(item, case.quoted) else None) if item.answerable else 0
     elif item.answerable:
         out["label"] = None

@@ -11,11 +11,12 @@ import pytest
 
 from conftest import GOLD, INJECTED_ID, WIRE_COPY_ID, gold_items
 from helpers import ALLIES, BUSINESS, SCIENCE, SPORT, Collection, document, passages
-from rag import evidence, prompts
+from rag import checks, evidence, prompts
 from rag.answer import MAX_QUESTION_CHARS, AnswerRetriever, answer_stream
 from rag.citations import answer_sentences, markers, strip_markers, verify
 from rag.config import CheckThresholds
 from rag.errors import QuestionError
+from rag.lexical import tokenize
 from rag.schema import Answer, Delta, Document, Final, Passage, Turn
 
 LIMITS = CheckThresholds()
@@ -710,6 +711,85 @@ def test_the_judge_reads_no_headline_longer_than_the_setting():
     _, judge = _judged(0.9, headline_chars=len("Allies urge Moscow to answer") - 1)
     (_, shown), = judge.asked
     assert not shown.startswith("(from") and "owes the United States an answer" in shown
+
+
+def _quoted_from(*stories: tuple[str, str, list[str]]) -> checks.Evidence:
+    """Evidence whose sources are the given sentences of the given articles (doc_id, text, copies), best
+    first, one sentence each."""
+    from helpers import source
+
+    found = []
+    for doc_id, text, copies in stories:
+        doc = document(text, doc_id=doc_id)
+        found.append(source(doc, text.split("\n", 1)[1]))
+        found[-1].passage.copies = copies
+    return checks.Evidence(passages=[s.passage for s in found], sources=found, limits=LIMITS)
+
+
+WIPRO = ("wipro", "Wipro beats forecasts\nWipro's sales rose 34% in the quarter.", [])
+INFOSYS = ("infosys", "Infosys to hire staff\nInfosys will hire 5,000 staff this year.", [])
+
+
+def test_the_judge_reads_quotes_from_two_stories_apart_and_the_likelier_one_counts():
+    """Read together, two stories' sentences let the judge compose an answer neither gives."""
+    from helpers import ScriptedJudge
+    from rag.answer import judge_reading, judged_evidence
+
+    ev = _quoted_from(WIPRO, INFOSYS)
+    together = ('(from the articles "Wipro beats forecasts", "Infosys to hire staff") '
+                "Wipro's sales rose 34% in the quarter. Infosys will hire 5,000 staff this year.")
+    assert judged_evidence(ev, 2, 80) == [together]
+    apart = judged_evidence(ev, 2, 80, each_story=True)
+    assert apart == ['(from the article "Wipro beats forecasts") Wipro\'s sales rose 34% in the quarter.',
+                     '(from the article "Infosys to hire staff") Infosys will hire 5,000 staff this year.']
+    judge = ScriptedJudge(lambda q, e: 0.8 if "Infosys" in e else 0.2)
+    assert judge_reading(judge, "How many staff will Infosys hire?", apart) == 0.8 and len(judge.asked) == 2
+    assert judge_reading(judge, "How many staff will Infosys hire?", apart[:1]) == 0.2
+
+
+def test_quotes_from_one_story_or_a_copy_of_it_are_read_together():
+    from rag.answer import judged_evidence
+
+    copy = ("wipro-again", "Wipro beats forecasts\nWipro's profit rose 60% in the quarter.", ["wipro"])
+    assert len(judged_evidence(_quoted_from(WIPRO, copy), 2, 80, each_story=True)) == 1
+    assert len(judged_evidence(_quoted_from(WIPRO, INFOSYS), 1, 80, each_story=True)) == 1  # one quote, one story
+
+
+class TwoStories(FakeRetriever):
+    """The scripted retriever over two articles."""
+
+    def __init__(self, found: list[Passage], docs: list[Document]) -> None:
+        super().__init__(found, docs[0])
+        self.docs = {d.doc_id: d for d in docs}
+        self.vocabulary |= {t for d in docs for t in tokenize(d.text)}
+
+    def document(self, doc_id: str) -> Document:
+        return self.docs[doc_id]
+
+
+@pytest.mark.parametrize("each_story", [False, True])
+def test_the_setting_puts_two_stories_quotes_to_the_judge_apart(each_story):
+    from conftest import MODELS_TOML
+    from helpers import ScriptedJudge
+    from rag.config import load_settings
+    from rag.gate import Gate
+
+    other = document("Kremlin weighs the ceasefire\nBarrot demanded a clear reply from the Kremlin by Friday.\n",
+                     "kremlin")
+    found = passages_with(STRONG) + passages(other, PASSAGE_CHARS, {"Barrot demanded": 0.92})
+    settings = load_settings(MODELS_TOML)
+    settings.answer.judged_gate = Gate(bias=-5.0, weights={"judge": 10.0}, abstain_below=0.5)
+    settings.answer.judge_each_story = each_story
+    judge = ScriptedJudge(lambda q, e: 0.9 if "Kremlin weighs" in e else 0.2)
+    cfg = settings.llm_config()[1].model_copy(update={"sources": evidence.MAX_SOURCES})
+    events = list(answer_stream(Q, (), TwoStories(found, [DOC, other]), lambda: ScriptedLLM(OWES_REPLY), settings,
+                                cfg, judge))
+    read = [shown for _, shown in judge.asked]
+    if each_story:
+        assert len(read) == 2 and all(shown.startswith("(from the article ") for shown in read)
+        assert not events[-1].answer.abstained  # one story that answers is enough
+    else:
+        assert len(read) == 1 and read[0].startswith("(from the articles ")
 
 
 def test_a_judge_that_says_no_makes_the_judged_gate_abstain_without_calling_the_model():
