@@ -226,8 +226,8 @@ class AnswerConfig(Strict):
     # 2,225-article archive, 5 more unanswerable questions declined and 3 fewer answered right (0.686 ->
     # 0.695); on the dev suite one more question passed; each story read apart costs ~0.65 s more a
     # split answer (40% of the archive's answers, a third of the NATO set's), which would take the
-    # archive's warm answer past 20% over a small index's. So it is off by default; a large archive whose answers must not mix stories
-    # may turn it on. `judged_gate` was fitted with it off.
+    # archive's warm answer past 20% over a small index's. So it is off by default; a large archive
+    # whose answers must not mix stories may turn it on. `judged_gate` was fitted with it off.
     judge_each_story: bool = False
     # With a judge: the model's own words (its lead-in) are shown only when the judge puts the chance that
     # the cited source supports them as an answer at this or more; otherwise the answer is the quoted
