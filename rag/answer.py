@@ -145,8 +145,8 @@ def judged_evidence(ev: checks.Evidence, quotes: int, headline_chars: int, each_
     to buy out Equant's minority shareholders" and "Deutsche Boerse's offer" for what Deutsche Telekom
     is paying)."""
     text, listed = quoted_evidence(ev, quotes)
-    stories = _stories(listed)
-    if not each_story or len(stories) < 2:
+    stories = _stories(listed) if each_story else [listed]
+    if len(stories) < 2:
         return [headed(plain(text), [s.passage.chunk.title for s in listed], headline_chars)]
     return [headed(plain(" ".join(_quoted(s.text) for s in story)), [story[0].passage.chunk.title], headline_chars)
             for story in stories]
@@ -161,16 +161,16 @@ def judge_reading(judge: Judge, question: str, judged: list[str]) -> float:
 def _stories(listed: list[cit.Source]) -> list[list[cit.Source]]:
     """The quoted sources grouped by the story they come from, in order: one article, or copies of it that
     retrieval collapsed into one passage (`Passage.copies`)."""
-    stories: list[list[cit.Source]] = []
+    stories: list[tuple[set[str], list[cit.Source]]] = []  # each story's article names, and its sources
     for source in listed:
-        doc = source.passage.doc_id
-        story = next((st for st in stories if any(doc == o.passage.doc_id or doc in o.passage.copies
-                                                  or o.passage.doc_id in source.passage.copies for o in st)), None)
+        names = {source.passage.doc_id, *source.passage.copies}
+        story = next((st for st in stories if st[0] & names), None)
         if story is None:
-            stories.append([source])
+            stories.append((names, [source]))
         else:
-            story.append(source)
-    return stories
+            story[0].update(names)
+            story[1].append(source)
+    return [sources for _, sources in stories]
 
 
 def _generate(llm, cfg: LLMConfig, snippets: str, question: str) -> Iterator[str]:
