@@ -14,14 +14,18 @@ ABBREVIATIONS = {
     "u.s", "u.k", "u.n", "e.u", "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec",
     "inc", "corp", "co", "ltd", "rep", "sen", "gov", "pres", "min", "approx", "fig", "e.g", "i.e",
 }
+# A date marker opening a paragraph ("date 2025-04-04 ", "Date: 2025-04-04 ", "2025-04-04 "): the article's
+# metadata, not its prose, so the sentence it sits in starts after it (a quote then leaves it out).
+LEADING_DATE = re.compile(r"[ \t]*(date:?[ \t]*)?\d{4}-\d{2}-\d{2}[ \t]+(?=\S)", re.I)
 
 
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Sentence spans (start, end) in `text` plus `offset`, stripped of surrounding whitespace."""
     spans: list[tuple[int, int]] = []
     for para_start, para_end in _paragraphs(text):
-        start = para_start
-        for m in _END.finditer(text, para_start, para_end):
+        marker = LEADING_DATE.match(text, para_start, para_end)
+        start = marker.end() if marker else para_start
+        for m in _END.finditer(text, start, para_end):
             word = text[max(para_start, m.start() - 12) : m.start()].split()[-1:] or [""]
             token = word[0].lower().lstrip("(\"'“‘")
             if m.group().startswith(".") and (token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token)):

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SEED_FILES
 from helpers import ALLIES, BUSINESS, SCIENCE, SPORT, document
-from rag.chunking import chunk_document, fit_spans, split_sentences
+from rag.chunking import LEADING_DATE, chunk_document, fit_spans, split_sentences
 from rag.documents import read_document
 from rag.schema import Document
 
@@ -47,8 +47,22 @@ def test_sentence_offsets_are_exact_and_cover_the_text(doc):
         covered.append(doc.text[s:e])
     assert [s for s, _ in spans] == sorted(s for s, _ in spans)
     assert all(a[1] <= b[0] for a, b in pairwise(spans)), "sentences must not overlap"
-    # no words lost: every non-space character of the document is inside some sentence
-    assert "".join("".join(covered).split()) == "".join(doc.text.split())
+    # no words lost: every non-space character of the document but a leading date marker is in some sentence
+    prose = LEADING_DATE.sub("", doc.text, count=1) if LEADING_DATE.match(doc.text) else doc.text
+    assert "".join("".join(covered).split()) == "".join(prose.split())
+
+
+@pytest.mark.parametrize("marker", ["date 2025-04-04 ", "Date: 2025-04-04 ", " 2025-04-04\t"])
+def test_a_date_marker_opening_a_paragraph_is_left_out_of_its_sentence(marker):
+    first = "United States Secretary of State Marco Rubio surprised NATO counterparts on Friday."
+    text = f"{marker}{first} He spoke in Brussels.\n{marker}{first}"
+    assert texts(text) == [first, "He spoke in Brussels.", first]
+    doc = Document(doc_id="d", title="t", source="d.txt", text=text, sha256="")
+    assert chunk_document(doc)[0].text.startswith(first)  # the quote's offsets still point into the text
+    # a date inside a sentence, or a paragraph that is only a date, is prose and stays
+    assert texts("Shares rose on 2025-04-04 after the report.") == ["Shares rose on 2025-04-04 after the report."]
+    assert texts("date 2025-04-04\nShares rose after the report.") == ["date 2025-04-04",
+                                                                       "Shares rose after the report."]
 
 
 def test_offset_argument_shifts_spans():
