@@ -15,15 +15,17 @@ ABBREVIATIONS = {
     "inc", "corp", "co", "ltd", "rep", "sen", "gov", "pres", "min", "approx", "fig", "e.g", "i.e",
 }
 # A date marker opening a paragraph ("date 2025-04-04 ", "Date: 2025-04-04 ", "2025-04-04 "): the article's
-# metadata, not its prose, so the sentence it sits in starts after it (a quote then leaves it out).
+# metadata, not its prose, so the sentence it sits in starts after it and a quote leaves it out. Chunks keep
+# it (`chunk_document`): where they start and end stays as it was, and so does what search finds.
 LEADING_DATE = re.compile(r"[ \t]*(date:?[ \t]*)?\d{4}-\d{2}-\d{2}[ \t]+(?=\S)", re.I)
 
 
-def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans (start, end) in `text` plus `offset`, stripped of surrounding whitespace."""
+def split_sentences(text: str, offset: int = 0, keep_date_marker: bool = False) -> list[tuple[int, int]]:
+    """Sentence spans (start, end) in `text` plus `offset`, stripped of surrounding whitespace; a date marker
+    opening a paragraph is left out unless `keep_date_marker`."""
     spans: list[tuple[int, int]] = []
     for para_start, para_end in _paragraphs(text):
-        marker = LEADING_DATE.match(text, para_start, para_end)
+        marker = None if keep_date_marker else LEADING_DATE.match(text, para_start, para_end)
         start = marker.end() if marker else para_start
         for m in _END.finditer(text, start, para_end):
             word = text[max(para_start, m.start() - 12) : m.start()].split()[-1:] or [""]
@@ -108,7 +110,7 @@ def fit_spans(text: str, spans: list[tuple[int, int]], max_chars: int) -> list[t
 def chunk_document(doc: Document, max_chars: int = 700, overlap: int = 1) -> list[Chunk]:
     """Pack whole sentences into chunks of up to `max_chars`, preferring paragraph breaks, with
     `overlap` sentences repeated between neighbours so no fact is cut from its context."""
-    sentences = fit_spans(doc.text, split_sentences(doc.text), max_chars)
+    sentences = fit_spans(doc.text, split_sentences(doc.text, keep_date_marker=True), max_chars)
     chunks: list[Chunk] = []
     i = 0
     while i < len(sentences):

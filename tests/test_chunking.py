@@ -58,7 +58,10 @@ def test_a_date_marker_opening_a_paragraph_is_left_out_of_its_sentence(marker):
     text = f"{marker}{first} He spoke in Brussels.\n{marker}{first}"
     assert texts(text) == [first, "He spoke in Brussels.", first]
     doc = Document(doc_id="d", title="t", source="d.txt", text=text, sha256="")
-    assert chunk_document(doc)[0].text.startswith(first)  # the quote's offsets still point into the text
+    chunk = chunk_document(doc)[0]  # a chunk keeps the marker, so its bounds and what search finds stay
+    assert chunk.text.startswith(marker.strip())
+    s, e = split_sentences(chunk.text, offset=chunk.start)[0]  # a quote from it leaves the marker out
+    assert doc.text[s:e] == first
     # a date inside a sentence, or a paragraph that is only a date, is prose and stays
     assert texts("Shares rose on 2025-04-04 after the report.") == ["Shares rose on 2025-04-04 after the report."]
     assert texts("date 2025-04-04\nShares rose after the report.") == ["date 2025-04-04",
