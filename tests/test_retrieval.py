@@ -192,6 +192,22 @@ def test_after_match_is_the_overlap_of_the_sentence_before_in_the_same_passage(r
     assert any(f["after_match"] > 0 for _, _, f in features)
 
 
+def test_evidence_from_a_chunk_opening_with_a_date_marker_leaves_the_marker_out(retriever, store):
+    """A bundled article opens "date 2025-04-04 United States ...": its chunk keeps the marker, the sentence
+    quoted from it starts after it, and the offsets still point at that text in the document."""
+    from rag.chunking import LEADING_DATE
+
+    chunk = next(c for c in store.chunks if LEADING_DATE.match(c.text))
+    marker = LEADING_DATE.match(chunk.text)
+    question = " ".join(chunk.text[marker.end() :].split()[:12])
+    found = retriever.passages(question)
+    evidence = retriever.sentence_features(question, found.resolved, found.qvec, found.passages)
+    first = next(s for p, s, _ in evidence if p.chunk.chunk_id == chunk.chunk_id)
+    assert first.start == chunk.start + marker.end()
+    assert store.document(chunk.doc_id).text[first.start : first.end] == first.text
+    assert not LEADING_DATE.match(first.text)
+
+
 def test_a_line_without_a_full_stop_is_a_heading(retriever):
     """Headlines, captions and section titles name a subject; they rarely state an answer."""
     from rag.schema import Chunk, Passage
