@@ -14,10 +14,20 @@ ABBREVIATIONS = {
     "u.s", "u.k", "u.n", "e.u", "jan", "feb", "mar", "apr", "aug", "sept", "sep", "oct", "nov", "dec",
     "inc", "corp", "co", "ltd", "rep", "sen", "gov", "pres", "min", "approx", "fig", "e.g", "i.e",
 }
-# A date marker opening a paragraph ("date 2025-04-04 ", "Date: 2025-04-04 ", "2025-04-04 "): the article's
-# metadata, not its prose, so the sentence it sits in starts after it and a quote leaves it out. Chunks keep
-# it (`chunk_document`): where they start and end stays as it was, and so does what search finds.
-LEADING_DATE = re.compile(r"[ \t]*(date:?[ \t]*)?\d{4}-\d{2}-\d{2}[ \t]+(?=\S)", re.I)
+
+
+def date_marker(space: str) -> str:
+    """The pattern of an article's date marker ("date 2025-04-04", "Date: 2025-04-04", "2025-04-04"), with
+    `space` the pattern of one character allowed after "date": one definition for the title
+    (rag.documents) and the sentences (`LEADING_DATE`)."""
+    return rf"(date:?{space}*)?\d{{4}}-\d{{2}}-\d{{2}}"
+
+
+# A date marker opening a paragraph: the article's metadata, not its prose, so the sentence it sits in
+# starts after it and a quote leaves it out. Chunks keep it (`chunk_document`): where they start and end
+# stays as it was, and so does what search finds.
+_IN_LINE = r"[ \t]"  # a blank that stays on the line
+LEADING_DATE = re.compile(rf"{_IN_LINE}*{date_marker(_IN_LINE)}{_IN_LINE}+(?=\S)", re.I)
 
 
 def split_sentences(text: str, offset: int = 0, keep_date_marker: bool = False) -> list[tuple[int, int]]:

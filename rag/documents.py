@@ -8,6 +8,7 @@ import re
 import stat
 from pathlib import Path
 
+from rag.chunking import date_marker
 from rag.errors import InputError
 from rag.schema import Document
 
@@ -15,7 +16,8 @@ SUFFIXES = {".txt", ".md"}
 MAX_BYTES = 10 * 1024 * 1024  # a news article is kilobytes; 10 MB is a mistake, not an article
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
-_LEADING_DATE = re.compile(r"\A\s*(date:?\s*)?\d{4}-\d{2}-\d{2}\s*", re.I)
+_SPACE = r"\s"
+_LEADING_DATE = re.compile(rf"\A{_SPACE}*{date_marker(_SPACE)}{_SPACE}*", re.I)  # before a title
 TITLE_CHARS = 100
 NOT_REGULAR = "not a regular file (a device, FIFO or socket), not an article"
 
