@@ -123,7 +123,44 @@ def cached_export(settings: Settings) -> Path | None:
         except (ImportError, ValueError):  # no ONNX exporter, or a model it does not support
             shutil.rmtree(folder, ignore_errors=True)
             return None
+    prune_exports(folder.parent, keep=folder)
     return folder
+
+
+def prune_exports(exports: Path, keep: Path) -> list[Path]:
+    """Delete the cached exports no build can ask for again: those of an embedder folder that is gone (a
+    deleted clone or venv) or that now holds other files (a reinstall), which `keep` replaces. Each is
+    90 MB and a new install makes a new one, so without this the cache grows by that much per install.
+    An index holds its own copy, so none is harmed; an export in use (its lock held) is left alone."""
+    from filelock import FileLock, Timeout
+
+    from rag.onnx_encoder import CONFIG_FILE
+
+    here = _source_path(keep / CONFIG_FILE)
+    removed: list[Path] = []
+    for config in exports.glob(f"*/{CONFIG_FILE}"):
+        folder = config.parent
+        source = _source_path(config)
+        if folder == keep or source is None or (source != here and Path(source).exists()):
+            continue
+        try:
+            with FileLock(str(folder) + ".lock", timeout=0):
+                shutil.rmtree(folder, ignore_errors=True)
+        except Timeout:
+            continue
+        removed.append(folder)  # its empty lock file stays: deleting one another process may hold is unsafe
+    return removed
+
+
+def _source_path(config: Path) -> str | None:
+    """The embedder folder an export was made from, as its encoder.json records it; None when unreadable."""
+    import json
+
+    try:
+        source = json.loads(config.read_text(encoding="utf-8")).get("source_path")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return source if isinstance(source, str) and source else None
 
 
 def index_encoder(settings: Settings) -> IndexEncoder:
@@ -139,9 +176,13 @@ def index_encoder(settings: Settings) -> IndexEncoder:
 def export_query_encoder(settings: Settings, build_dir: Path) -> None:
     """Copy the ONNX export beside the index, so queries need neither torch nor transformers, and an
     index stays usable wherever it is copied."""
+    from filelock import FileLock
+
     folder = cached_export(settings)
     if folder is not None:
-        shutil.copytree(folder, build_dir / ENCODER_DIR, ignore=shutil.ignore_patterns("*.lock", ".onnx-export-*"))
+        with FileLock(str(folder) + ".lock"):  # not pruned by another install while it is copied
+            shutil.copytree(folder, build_dir / ENCODER_DIR,
+                            ignore=shutil.ignore_patterns("*.lock", ".onnx-export-*"))
 
 
 def query_encoder(store: "Store", settings: Settings) -> Encoder:

@@ -3,6 +3,7 @@ again when damaged or when the model changes, and skipped for a model ONNX can't
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -77,3 +78,49 @@ def test_the_key_follows_the_model_files_and_nothing_else(tmp_path: Path) -> Non
     assert embeddings.export_key(model) == key
     (model / "config.json").write_text('{"hidden_size": 384}')
     assert embeddings.export_key(model) != key
+
+
+def _fake_export(root: Path, key: str, source: Path) -> Path:
+    """A cached export as far as pruning reads it: a folder whose encoder.json names its embedder folder."""
+    folder = root / key
+    folder.mkdir(parents=True)
+    (folder / onnx_encoder.CONFIG_FILE).write_text(json.dumps({"source_path": str(source)}))
+    return folder
+
+
+def test_exports_of_a_gone_or_reinstalled_embedder_are_pruned(tmp_path: Path) -> None:
+    """Each install makes a new 90 MB export; those no build can ask for again are deleted, the rest kept."""
+    root = tmp_path / embeddings.EXPORTS_DIR
+    here, other = tmp_path / "venv" / "model", tmp_path / "other" / "model"
+    here.mkdir(parents=True)
+    other.mkdir(parents=True)
+    keep = _fake_export(root, "new", here)
+    superseded = _fake_export(root, "old", here)  # the same folder before a reinstall changed its files
+    gone = _fake_export(root, "gone", tmp_path / "deleted-clone" / "model")
+    another = _fake_export(root, "another", other)  # another embedder, still installed
+    unreadable = root / "odd"
+    unreadable.mkdir()
+    (unreadable / onnx_encoder.CONFIG_FILE).write_text("not json")
+    removed = embeddings.prune_exports(root, keep=keep)
+    assert sorted(removed) == sorted([superseded, gone])
+    assert keep.is_dir() and another.is_dir() and unreadable.is_dir()
+    assert not superseded.exists() and not gone.exists()
+
+
+def test_an_export_in_use_is_not_pruned(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    root = tmp_path / embeddings.EXPORTS_DIR
+    keep = _fake_export(root, "new", tmp_path)
+    busy = _fake_export(root, "busy", tmp_path / "gone")
+    with FileLock(str(busy) + ".lock"):
+        assert embeddings.prune_exports(root, keep=keep) == []
+    assert busy.is_dir()
+    assert embeddings.prune_exports(root, keep=keep) == [busy]
+
+
+def test_making_an_export_prunes_that_of_a_deleted_install(exports, settings: Settings, tmp_path: Path) -> None:
+    root = tmp_path / "cache" / embeddings.EXPORTS_DIR
+    gone = _fake_export(root, "gone", tmp_path / "deleted-clone" / "model")
+    folder = embeddings.cached_export(settings)
+    assert folder is not None and folder.is_dir() and not gone.exists()
