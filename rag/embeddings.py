@@ -5,6 +5,7 @@ cache; sentence-transformers itself is only the exporter, and the fallback for a
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -153,9 +154,8 @@ def prune_exports(exports: Path, keep: Path) -> list[Path]:
 
 
 def _source_path(config: Path) -> str | None:
-    """The embedder folder an export was made from, as its encoder.json records it; None when unreadable."""
-    import json
-
+    """The embedder folder an export was made from, as its encoder.json records it; None when unreadable.
+    Read leniently, not with `read_config`: a damaged stale export must still be found to be pruned."""
     try:
         source = json.loads(config.read_text(encoding="utf-8")).get("source_path")
     except (OSError, ValueError, AttributeError):
